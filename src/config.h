@@ -1,0 +1,82 @@
+/* config.h - memzone.conf + memzone.conf.d/NAME.conf (inih, with real line numbers in every error) */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iomem.h"
+
+enum mz_default_zone { MZ_DEFAULT_AUTO, MZ_DEFAULT_MOVABLE, MZ_DEFAULT_KERNEL };
+enum mz_ratio_scope { MZ_SCOPE_NODE, MZ_SCOPE_SYSTEM, MZ_SCOPE_BOTH };
+enum mz_ratio_basis { MZ_BASIS_CURRENT, MZ_BASIS_BOOT };
+enum mz_memonly_rule { MZ_MEMONLY_MOVABLE, MZ_MEMONLY_KERNEL, MZ_MEMONLY_POLICY };
+enum mz_already_online { MZ_ALREADY_FIX, MZ_ALREADY_LEAVE };
+enum mz_kernel_auto_online { MZ_KAO_DISABLE, MZ_KAO_KEEP };
+enum mz_source_zone { MZ_SRCZONE_POLICY, MZ_SRCZONE_MOVABLE, MZ_SRCZONE_KERNEL, MZ_SRCZONE_IGNORE };
+
+struct mz_source_rule {
+	enum mz_source_zone zone;
+	bool whole_device;
+};
+
+struct mz_rebalance_config {
+	bool enabled;
+	uint64_t interval_ms;
+	uint64_t headroom;           /* bytes */
+	double headroom_percent;     /* of the node's kernel memory; the larger wins */
+	uint64_t release_headroom;   /* bytes */
+	uint64_t release_delay_ms;
+	uint64_t trend_window_ms;
+	double psi_some_avg10;       /* percent */
+	uint64_t stall_rate;         /* allocstall + compactstall per second */
+	bool grow_kernel, grow_movable;
+	uint64_t offline_timeout_ms;
+	uint64_t cooldown_ms;
+	unsigned moves_per_tick, moves_per_minute;
+	uint64_t backoff_initial_ms, backoff_max_ms;
+	bool boot_memory;
+	bool observe_only;
+	char metrics_file[256];      /* "" = off */
+};
+
+struct mz_config {
+	/* [online] */
+	enum mz_default_zone default_zone;
+	unsigned ratio;                   /* percent */
+	enum mz_ratio_scope ratio_scope;
+	enum mz_ratio_basis ratio_basis;
+	unsigned ratio_with_rebalancer;   /* percent */
+	uint64_t min_kernel;              /* bytes */
+	double min_kernel_percent;
+	enum mz_memonly_rule memory_only_nodes;
+	enum mz_already_online already_online;
+	enum mz_kernel_auto_online kernel_auto_online;
+	uint64_t lock_timeout_ms;
+	/* [source NAME], indexed by enum mz_source (boot is never hot-added; its rule is unused) */
+	struct mz_source_rule source[MZ_SOURCE__COUNT];
+	/* [rebalance] */
+	struct mz_rebalance_config rebalance;
+	/* files actually read, for check-config */
+	char files[16][256];
+	size_t nfiles;
+};
+
+/* Built-in defaults (the values documented in memzone.conf(5)). */
+void mz_config_defaults(struct mz_config *c);
+
+/* Load <root>/etc/memzone.conf (SYSCONFDIR) then <root>/etc/memzone.conf.d/NAME.conf in lexical order,
+ * later wins. A missing main file is fine (defaults). path: NULL for the default, else that one file
+ * (and its ".d" directory). On error returns -EINVAL (or -errno) with err = "FILE:LINE: key 'x': why"
+ * and c holds the defaults. Files/dirs writable by group/others or not owned by root are refused
+ * (-EPERM) unless allow_insecure (only for --root test trees). */
+int mz_config_load(struct mz_config *c, const char *path, bool allow_insecure, char *err, size_t errlen);
+/* Parse one file's text (for tests/fuzzing): name is used in messages. */
+int mz_config_parse_string(struct mz_config *c, const char *name, const char *text, char *err, size_t errlen);
+
+/* Print the effective policy as an ini file (every key) or JSON. */
+void mz_config_print(const struct mz_config *c, FILE *f);
+void mz_config_print_json(const struct mz_config *c, FILE *f);
+
+/* Names of every known "section.key" (for the man-page test); NULL-terminated. */
+extern const char *const mz_config_known_keys[];

@@ -1,0 +1,53 @@
+/* memblock.h - /sys/devices/system/memory: block size, blocks, state writes */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone.h"
+
+enum mz_block_state {
+	MZ_BLOCK_UNKNOWN = 0,
+	MZ_BLOCK_ONLINE,
+	MZ_BLOCK_OFFLINE,
+	MZ_BLOCK_GOING_OFFLINE,
+};
+const char *mz_block_state_name(enum mz_block_state s);
+
+struct mz_block {
+	unsigned long id;
+	uint64_t start;            /* id * block size */
+	enum mz_block_state state;
+	unsigned zones;            /* MZ_ZONE_BIT mask of valid_zones; 0 for "none" or unreadable */
+	enum mz_zone zone;         /* first name in valid_zones: current zone when online, default when offline */
+	int node;                  /* from the memoryN/nodeX link; -1 when there is none */
+	long phys_device;          /* -1 when absent */
+	bool acpi_dimm;            /* firmware_node resolves to an ACPI memory device (PNP0C80:xx) */
+	char firmware_node[64];    /* basename of the firmware_node link target, "" when none */
+};
+
+/* <root>/sys/devices/system/memory/block_size_bytes (hex without 0x). -ENOENT without hotplug support. */
+int mz_memblock_size(uint64_t *bytes);
+/* Read one block. -ENOENT when the block does not exist (or vanished while read). Fields that
+ * cannot be read are left at their "unknown" value; only a missing state file is an error. */
+int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b);
+/* All block ids, ascending (gaps allowed, need not start at 0). Caller frees *ids. */
+int mz_memblock_list(unsigned long **ids, size_t *n);
+/* Write "online", "online_kernel", "online_movable" or "offline" to memoryN/state (one write()).
+ * Returns 0 or the kernel's -errno (EBUSY, EINVAL, EINTR, ENOENT...). */
+int mz_memblock_write_state(unsigned long id, const char *state);
+/* valid_zones "DMA32 Normal Movable" -> mask + first zone. "none" -> 0 / MZ_ZONE_NONE. */
+int mz_valid_zones_parse(const char *text, unsigned *mask, enum mz_zone *first);
+
+/* /sys/devices/system/memory/auto_online_blocks: "offline", "online", "online_kernel", "online_movable". */
+int mz_auto_online_read(char *buf, size_t len);
+int mz_auto_online_write(const char *value);
+
+/* /sys/module/memory_hotplug/parameters: online_policy ("contig-zones"/"auto-movable"),
+ * auto_movable_ratio, memmap_on_memory. Missing files leave the fields empty / -1. */
+struct mz_hotplug_params {
+	char online_policy[32];
+	int auto_movable_ratio;
+	char memmap_on_memory[16];
+};
+void mz_hotplug_params_read(struct mz_hotplug_params *p);

@@ -1,0 +1,50 @@
+/* policy.h - PURE onlining decision: (config, snapshot, block, device) -> zone + reason. No I/O. */
+#pragma once
+#include <stddef.h>
+
+#include "config.h"
+#include "memblock.h"
+#include "snapshot.h"
+
+enum mz_action {
+	MZ_ACTION_ONLINE_MOVABLE,   /* offline block -> write online_movable */
+	MZ_ACTION_ONLINE_KERNEL,    /* offline block -> write online_kernel */
+	MZ_ACTION_LEAVE,            /* nothing to do (already right, boot memory, ignored source, ...) */
+	MZ_ACTION_REZONE_MOVABLE,   /* online in a kernel zone, policy wants movable: offline + online_movable */
+	MZ_ACTION_REZONE_KERNEL,    /* online movable, policy wants kernel: offline + online_kernel */
+};
+const char *mz_action_name(enum mz_action a);
+
+/* Machine-readable reason codes (stable strings via mz_reason_name, used in logs and JSON). */
+enum mz_reason {
+	MZ_REASON_DEFAULT_MOVABLE,
+	MZ_REASON_DEFAULT_KERNEL,
+	MZ_REASON_AUTO_WITHIN_RATIO,
+	MZ_REASON_RATIO_CAP_NODE,
+	MZ_REASON_RATIO_CAP_SYSTEM,
+	MZ_REASON_MIN_KERNEL,
+	MZ_REASON_MEMORY_ONLY_NODE,
+	MZ_REASON_SOURCE_RULE,
+	MZ_REASON_SOURCE_IGNORED,
+	MZ_REASON_WHOLE_DEVICE,
+	MZ_REASON_ONLY_ZONE_ALLOWED,
+	MZ_REASON_NO_ZONE_ALLOWED,
+	MZ_REASON_ALREADY_RIGHT,
+	MZ_REASON_ALREADY_ONLINE_LEAVE,
+	MZ_REASON_BOOT_MEMORY,
+	MZ_REASON_NOT_SAFE_TO_FIX,
+	MZ_REASON_BUILTIN_DEFAULTS,
+	MZ_REASON__COUNT,
+};
+const char *mz_reason_name(enum mz_reason r);
+
+struct mz_decision {
+	enum mz_action action;
+	enum mz_zone zone;        /* target zone (MZ_ZONE_MOVABLE or MZ_ZONE_NORMAL-class kernel) */
+	bool has_fallback;        /* when the preferred write is refused (EINVAL), try the other zone */
+	enum mz_reason reason;
+	char why[256];            /* one human sentence with the numbers that decided */
+};
+
+void mz_policy_decide(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_block *b,
+		      const struct mz_device_snap *dev, struct mz_decision *d);

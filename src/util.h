@@ -1,0 +1,58 @@
+/* util.h - root-prefixed paths, bounded file I/O, strict number parsing, name validation */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MZ_PATH_MAX 4096
+/* Largest file memzone reads whole (a 131072-block iomem is a few MiB; zoneinfo of 1024 nodes ~10 MiB). */
+#define MZ_READ_MAX (64u << 20)
+
+#define MZ_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Root prefix: NULL, "" and "/" all mean the real root. Returns "" for those, else the prefix
+ * without a trailing slash (the string is stored in a static buffer by mz_root_set). */
+void mz_root_set(const char *root);
+const char *mz_root(void);
+bool mz_root_is_real(void);
+
+/* Build "<root><abs>" where abs = printf(fmt, ...), abs must start with '/'.
+ * Returns 0 or -ENAMETOOLONG / -EINVAL (abs not absolute or contains "/../"). */
+int mz_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Read a whole file (bounded by MZ_READ_MAX) into a malloc'ed NUL-terminated buffer.
+ * Embedded NUL bytes (sysfs files copied at their stat size) end the text. Returns 0 or -errno. */
+int mz_read_file(const char *path, char **out, size_t *len);
+/* First line of a small file, trailing whitespace stripped. -ENOSPC when it does not fit. */
+int mz_read_line(const char *path, char *buf, size_t len);
+/* One write(2) of s to an existing file (O_WRONLY, no O_CREAT, no O_TRUNC: sysfs semantics).
+ * Returns 0, -errno of the open/write, or -EIO on a short write. */
+int mz_write_string(const char *path, const char *s);
+/* Atomically replace path with content (write temp in the same dir, fsync, rename). */
+int mz_write_file_atomic(const char *path, const char *content, size_t len, unsigned mode);
+/* mkdir -p, mode for new components. */
+int mz_mkdir_p(const char *path, unsigned mode);
+
+/* Strict unsigned parse: whole string (leading/trailing blanks allowed) must be a number.
+ * base 0 = auto (0x hex), 16 = hex with or without 0x. Returns 0 or -EINVAL / -ERANGE. */
+int mz_parse_u64(const char *s, int base, uint64_t *out);
+int mz_parse_int(const char *s, int *out);
+
+/* "memory123" -> 123. Only "memory" followed by 1..10 decimal digits (< 2^32); nothing else. */
+bool mz_block_name_valid(const char *name, unsigned long *id);
+
+/* Trim leading and trailing whitespace in place; returns s advanced past leading blanks. */
+char *mz_strstrip(char *s);
+bool mz_startswith(const char *s, const char *prefix);
+
+void *mz_xmalloc(size_t n);
+void *mz_xcalloc(size_t n, size_t m);
+void *mz_xrealloc(void *p, size_t n);
+char *mz_xstrdup(const char *s);
+
+/* Monotonic clock in nanoseconds / milliseconds. */
+uint64_t mz_now_ns(void);
+uint64_t mz_now_ms(void);
+/* Wall clock, seconds since the epoch. */
+int64_t mz_wall_s(void);
