@@ -1,0 +1,57 @@
+# shellcheck shell=sh disable=SC1091,SC2012,SC2046,SC2119,SC2120,SC2002
+# (word splitting of block lists is intended; scripts run in the guest only)
+# /etc/memfuncs.sh in the memzone VM-test guest: sourced before every control-channel script.
+# busybox sh; keep it POSIX.
+. /etc/memzone-vm.env          # MZ_CONF MZ_BIN MZ_DAEMON (paths as installed from the stage tree)
+M=/sys/devices/system/memory
+
+ns() { awk '/^now at/{print $3; exit}' /proc/timer_list; }     # CLOCK_MONOTONIC ns (busybox date has no %N)
+ms_since() { echo $(( ($(ns) - $1) / 1000000 )); }
+block_size() { printf '%d\n' "0x$(cat $M/block_size_bytes)"; }
+
+# ---- blocks
+all_blocks() { ls $M | sed -n 's/^memory\([0-9][0-9]*\)$/\1/p' | sort -n; }
+hot_blocks() { all_blocks | grep -vxF -f /run/mzvm/boot-blocks; }   # present now, not at boot
+nblocks() { all_blocks | wc -l; }
+bstate() { cat "$M/memory$1/state"; }
+# zone of an online block (Normal, Movable, DMA32, none), or "offline"
+bzone() { if [ "$(cat "$M/memory$1/state")" = online ]; then cat "$M/memory$1/valid_zones"; else echo offline; fi; }
+# "ID STATE ZONE-OR-VALID-ZONES" per block (all blocks without arguments)
+blocks() { [ $# -gt 0 ] || set -- $(all_blocks); for b; do echo "$b $(bstate "$b") $(cat "$M/memory$b/valid_zones")"; done; }
+showblocks() { blocks "$@" | awk '{z=""; for(i=3;i<=NF;i++) z=z (i>3?" ":"") $i; printf "  memory%-4s %-8s [%s]\n", $1, $2, z}'; }
+# snapshots of the block list, to attribute new blocks to the device just added
+snap() { all_blocks > "/tmp/snap.$1"; }
+new_since() { all_blocks | grep -vxF -f "/tmp/snap.$1"; }
+# blocks of the list not in zone $1 (or not online)
+not_in_zone() { z=$1; shift; for b; do [ "$(bzone "$b")" = "$z" ] || echo "memory$b=$(bzone "$b")"; done; }
+online_count() { n=0; for b; do [ "$(bstate "$b")" = online ] && n=$((n + 1)); done; echo $n; }
+
+# ---- waits (timeouts in ms); return 1 on timeout
+wait_nblocks() { t=$(ns); while [ "$(nblocks)" -lt "$1" ]; do [ "$(ms_since "$t")" -gt "${2:-20000}" ] && return 1; sleep 0.02; done; }
+wait_new_blocks() { t=$(ns); while [ "$(new_since "$1" | wc -l)" -lt "$2" ]; do [ "$(ms_since "$t")" -gt "${3:-20000}" ] && return 1; sleep 0.02; done; }
+# wait until N hot-added blocks are online and udev is idle
+wait_hot_online() {
+    t=$(ns)
+    while [ "$(online_count $(hot_blocks))" -lt "$1" ]; do [ "$(ms_since "$t")" -gt "${2:-30000}" ] && return 1; sleep 0.02; done
+    settle
+}
+settle() { udevadm settle --timeout="${1:-30}"; }
+
+# ---- zones (pages, summed over nodes).  kernel = every zone but Movable and Device
+zone_managed() { awk -v z="$1" '/^Node/{zn=$4} $1=="managed" && zn==z {s+=$2} END{print s+0}' /proc/zoneinfo; }
+movable_pages() { zone_managed Movable; }
+kernel_pages() { awk '/^Node/{zn=$4} $1=="managed" && zn!="Movable" && zn!="Device" {s+=$2} END{print s+0}' /proc/zoneinfo; }
+zs() { awk '/^Node/{zn=$4} $1=="managed" && $2>0 {printf "%s=%dMiB ", zn, $2*4/1024} END{print ""}' /proc/zoneinfo; }
+# ratio_ok PERCENT: movable <= PERCENT% of kernel (prints the numbers)
+ratio_ok() {
+    mv=$(movable_pages) kn=$(kernel_pages)
+    echo "movable=$((mv / 256))MiB kernel=$((kn / 256))MiB ratio=$((mv * 100 / kn))% cap=$1%"
+    [ $((mv * 100)) -le $(($1 * kn)) ]
+}
+
+# ---- uevents logged by /etc/udev/rules.d/99-memzone-vm-events.rules
+nevents() { cat /tmp/memevents 2>/dev/null | grep -c "^$1 memory$2 "; }     # nevents ACTION BLOCK
+
+# ---- memzone
+mzconf() { mkdir -p "$(dirname "$MZ_CONF")" && cat > "$MZ_CONF"; }       # mzconf <<EOF ... EOF
+mzlog() { dmesg | grep memzone; }
