@@ -1,5 +1,6 @@
 /* policy.h - PURE onlining decision: (config, snapshot, block, device) -> zone + reason. No I/O. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -46,5 +47,21 @@ struct mz_decision {
 	char why[256];            /* one human sentence with the numbers that decided */
 };
 
+/* Decide for one block. dev may be NULL (device unknown: treated as [source other], no whole-device
+ * rule). Offline blocks get ONLINE_*, or LEAVE (ignored source, valid_zones "none"); online blocks
+ * get LEAVE or, for hot-added memory with already_online = fix, REZONE_* when the policy judging
+ * them as if offline picks the other zone. */
 void mz_policy_decide(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_block *b,
 		      const struct mz_device_snap *dev, struct mz_decision *d);
+
+/* Update the snapshot, block and device as if d had been carried out (for `memzone plan`, which
+ * simulates a sequence of decisions, and for tests). */
+void mz_policy_apply(struct mz_snapshot *s, struct mz_block *b, struct mz_device_snap *dev,
+		     const struct mz_decision *d);
+
+/* The node snapshot a block of `node` is judged against: that node, or the only node when the
+ * block has no node link (kernels without NUMA); NULL when unknown. */
+const struct mz_node_snap *mz_policy_node(const struct mz_snapshot *s, int node);
+
+/* ONLINE_MOVABLE and REZONE_MOVABLE */
+bool mz_action_is_movable(enum mz_action a);
