@@ -1,0 +1,49 @@
+/* fuzz-zoneinfo.c - mz_zoneinfo_parse on arbitrary text: no crash, no leak, the header's promises hold */
+#include "fuzz.h"
+#include "zoneinfo.h"
+
+#include <errno.h>
+
+static void check_zone(const struct mz_zoneinfo *zi, size_t i)
+{
+	const struct mz_zone_info *z = &zi->zones[i];
+	const struct mz_zone_info *found;
+
+	FUZZ_CHECK(fuzz_terminated(z->name, sizeof(z->name)), "zone %zu: name not NUL-terminated", i);
+	FUZZ_CHECK((unsigned)z->type < MZ_ZONE__COUNT, "zone %zu: type %d out of range", i, (int)z->type);
+	FUZZ_CHECK(z->type == mz_zone_from_name(z->name), "zone %zu: type %s does not match name '%s'", i,
+		   mz_zone_name(z->type), z->name);
+	FUZZ_CHECK(z->nprotection >= 0 && z->nprotection <= MZ_ZONE_MAX_PROTECTION, "zone %zu: nprotection %d", i,
+		   z->nprotection);
+	/* Promised by the header: pre-3.8 kernels print no managed line, and managed then equals present. */
+	FUZZ_CHECK(z->has_managed || z->managed == z->present, "zone %zu: no managed line but managed != present", i);
+	FUZZ_CHECK(z->has_cma || z->cma == 0, "zone %zu: no cma line but cma != 0", i);
+	/* Lookup finds a zone with this node and type (the first one when a node repeats a zone). */
+	found = mz_zoneinfo_find(zi, z->node, z->type);
+	FUZZ_CHECK(found != NULL, "zone %zu (node %d %s) not found by mz_zoneinfo_find", i, z->node, z->name);
+	FUZZ_CHECK(found->node == z->node && found->type == z->type, "zone %zu: find returned another zone", i);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mz_zoneinfo zi = { 0 };
+	char *text = fuzz_text(data, size);
+	char *err = fuzz_errbuf();
+	int r;
+
+	fuzz_quiet();
+	r = mz_zoneinfo_parse(text, &zi, err, FUZZ_ERRLEN);
+	fuzz_check_result("mz_zoneinfo_parse", r, err);
+	if (r == 0) {
+		FUZZ_CHECK(zi.nzones > 0, "success with 0 zones (the header promises -ENODATA)");
+		FUZZ_CHECK(zi.zones != NULL, "%zu zones but no array", zi.nzones);
+		for (size_t i = 0; i < zi.nzones; i++)
+			check_zone(&zi, i);
+	}
+	/* Lookups of absent zones must be harmless too. */
+	(void)mz_zoneinfo_find(&zi, -1, MZ_ZONE_NORMAL);
+	mz_zoneinfo_free(&zi);
+	free(err);
+	free(text);
+	return 0;
+}
