@@ -62,21 +62,33 @@ struct mz_config {
 	size_t nfiles;
 };
 
-/* Built-in defaults (the values documented in memzone.conf(5)). */
+/* Built-in defaults (the values documented in memzone.conf(5) and shipped, commented out, in
+ * conf/memzone.conf). Sources: dimm and other: policy, whole_device = yes; virtio_mem: policy,
+ * whole_device = no (unplugged block by block, grows past any cap); kmem: ignore (daxctl's), yes. */
 void mz_config_defaults(struct mz_config *c);
 
 /* Load <root>/etc/memzone.conf (SYSCONFDIR) then <root>/etc/memzone.conf.d/NAME.conf in lexical order,
  * later wins. A missing main file is fine (defaults). path: NULL for the default, else that one file
- * (and its ".d" directory). On error returns -EINVAL (or -errno) with err = "FILE:LINE: key 'x': why"
- * and c holds the defaults. Files/dirs writable by group/others or not owned by root are refused
- * (-EPERM) unless allow_insecure (only for --root test trees). */
+ * (and its ".d" directory), used as given: an explicit path is never put under the --root prefix.
+ * Drop-ins: names ending in ".conf", not starting with '.', sorted by strcmp; at most 15.
+ * On error returns -EINVAL (or -errno) with err = "FILE:LINE: key 'x': why" and c holds the defaults.
+ * Every error found is reported, one per line in err (the first line is the first error; when err is
+ * too small the last line says how many more there were). Files/dirs writable by group/others or not
+ * owned by root are refused (-EPERM) unless allow_insecure (only for --root test trees). Symlinks are
+ * followed; the checks apply to the file actually opened. */
 int mz_config_load(struct mz_config *c, const char *path, bool allow_insecure, char *err, size_t errlen);
-/* Parse one file's text (for tests/fuzzing): name is used in messages. */
+/* Parse one file's text (for tests/fuzzing): name is used in messages. c is reset to the defaults
+ * first (so c need not be initialised) and the text applied on top; no file is recorded in c->files.
+ * Errors as for mz_config_load. */
 int mz_config_parse_string(struct mz_config *c, const char *name, const char *text, char *err, size_t errlen);
 
-/* Print the effective policy as an ini file (every key) or JSON. */
+/* Print the effective policy as an ini file (every key, a '#' header listing the files read), which
+ * reads back to the same policy; or as JSON: {"online":{...},"source":{"dimm":{...},...},
+ * "rebalance":{...},"files":[...]}, keys named as in the ini file, sizes in bytes, durations in
+ * milliseconds, percents as numbers, choices as strings, booleans as true/false. */
 void mz_config_print(const struct mz_config *c, FILE *f);
 void mz_config_print_json(const struct mz_config *c, FILE *f);
 
-/* Names of every known "section.key" (for the man-page test); NULL-terminated. */
+/* Names of every known "section.key" (for the man-page test); NULL-terminated. The keys of the
+ * [source NAME] sections are "source.zone" and "source.whole_device". */
 extern const char *const mz_config_known_keys[];
