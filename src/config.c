@@ -1136,7 +1136,8 @@ static void load_dropins(struct load *ld, const char *dirpath, bool allow_insecu
 		}
 		names[n++] = mz_xstrdup(de->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp_names); /* strcmp: the C locale's order, whatever LANG says */
+	if (n > 1) /* strcmp: the C locale's order, whatever LANG says */
+		qsort(names, n, sizeof(*names), cmp_names);
 	if (n > MAX_DROPINS)
 		add_error(ld, -E2BIG, "%s: %zu drop-in files, memzone reads at most %zu", shown, n, MAX_DROPINS);
 	else
