@@ -1,0 +1,380 @@
+/* memblock.c - /sys/devices/system/memory: block size, blocks, state writes
+ *
+ * A block directory can disappear at any moment (hot-remove of its DIMM, virtio-mem unplug):
+ * one block is read through a directory fd, and an attribute that is missing is checked against
+ * the directory itself, so "the block vanished" comes back as -ENOENT instead of a half-read block.
+ * Listing 131072 blocks is one readdir with no stat per entry.
+ */
+#include "memblock.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MEMORY_DIR "/sys/devices/system/memory"
+#define HOTPLUG_PARAMS "/sys/module/memory_hotplug/parameters"
+
+const char *mz_block_state_name(enum mz_block_state s)
+{
+	switch (s) {
+	case MZ_BLOCK_ONLINE:
+		return "online";
+	case MZ_BLOCK_OFFLINE:
+		return "offline";
+	case MZ_BLOCK_GOING_OFFLINE:
+		return "going-offline";
+	case MZ_BLOCK_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+static enum mz_block_state state_from_text(const char *s)
+{
+	if (strcmp(s, "online") == 0)
+		return MZ_BLOCK_ONLINE;
+	if (strcmp(s, "offline") == 0)
+		return MZ_BLOCK_OFFLINE;
+	if (strcmp(s, "going-offline") == 0)
+		return MZ_BLOCK_GOING_OFFLINE;
+	return MZ_BLOCK_UNKNOWN;
+}
+
+/* A small attribute relative to dirfd: NUL padding and trailing whitespace removed. Longer
+ * content than fits is -ENOSPC (no attribute memzone reads is longer than a line). */
+static int read_attr(int dirfd, const char *name, char *buf, size_t len)
+{
+	size_t n = 0;
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		char extra;
+		ssize_t got = n < len - 1 ? read(fd, buf + n, len - 1 - n) : read(fd, &extra, 1);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			r = -errno;
+		else if (got > 0 && n == len - 1)
+			r = -ENOSPC;
+		if (got <= 0 || r < 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	n = strlen(buf); /* sysfs copies padded with NULs */
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int mz_memblock_size(uint64_t *bytes)
+{
+	char path[MZ_PATH_MAX], line[64];
+	uint64_t v;
+	int r;
+
+	r = mz_path(path, sizeof(path), MEMORY_DIR "/block_size_bytes");
+	if (r == 0)
+		r = mz_read_line(path, line, sizeof(line));
+	if (r < 0)
+		return r;
+	r = mz_parse_u64(line, 16, &v);
+	if (r < 0)
+		return r;
+	/* The kernel's block size is a power of two of at least one section (>= 1 MiB on every arch). */
+	if (v == 0 || (v & (v - 1)))
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}
+
+int mz_valid_zones_parse(const char *text, unsigned *mask, enum mz_zone *first)
+{
+	char word[32];
+	unsigned m = 0;
+	enum mz_zone f = MZ_ZONE_NONE;
+	bool none = false;
+	int words = 0;
+
+	for (const char *p = text;;) {
+		enum mz_zone z;
+		size_t n = 0;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		while (p[n] && !isspace((unsigned char)p[n]))
+			n++;
+		if (n >= sizeof(word))
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+				return -EINVAL;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		words++;
+		if (strcmp(word, "none") == 0) {
+			none = true;
+			continue;
+		}
+		z = mz_zone_from_name(word);
+		if (words == 1)
+			f = z;
+		m |= MZ_ZONE_BIT(z);
+	}
+	/* "none" (a block spanning two zones, or not onlineable) stands alone */
+	if (words == 0 || (none && words > 1))
+		return -EINVAL;
+	*mask = m;
+	*first = f;
+	return 0;
+}
+
+/* The node of a block: its "nodeN" link (one per block; the lowest if a tree has several). */
+static int block_node(int dirfd)
+{
+	struct dirent *de;
+	int fd, node = -1;
+	DIR *d;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		int v;
+
+		if (strncmp(de->d_name, "node", 4) != 0 || !isdigit((unsigned char)de->d_name[4]))
+			continue;
+		if (mz_parse_int(de->d_name + 4, &v) == 0 && v >= 0 && (node < 0 || v < node))
+			node = v;
+	}
+	closedir(d);
+	return node;
+}
+
+/* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03" */
+static void block_firmware_node(int dirfd, char *name, size_t len)
+{
+	char target[MZ_PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	name[0] = '\0';
+	n = readlinkat(dirfd, "firmware_node", target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	while (n > 1 && target[n - 1] == '/')
+		target[--n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) < len)
+		snprintf(name, len, "%s", base);
+}
+
+int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
+{
+	char path[MZ_PATH_MAX], text[128];
+	bool missing = false;
+	int dirfd, r;
+
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->start = block_size && id <= UINT64_MAX / block_size ? (uint64_t)id * block_size : 0;
+	b->state = MZ_BLOCK_UNKNOWN;
+	b->zone = MZ_ZONE_NONE;
+	b->node = -1;
+	b->phys_device = -1;
+
+	r = mz_path(path, sizeof(path), MEMORY_DIR "/memory%lu", id);
+	if (r < 0)
+		return r;
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+
+	r = read_attr(dirfd, "state", text, sizeof(text));
+	if (r < 0) {
+		close(dirfd);
+		return r == -ENOTDIR ? -ENOENT : r;
+	}
+	b->state = state_from_text(text);
+
+	r = read_attr(dirfd, "valid_zones", text, sizeof(text));
+	if (r == 0) {
+		if (mz_valid_zones_parse(text, &b->zones, &b->zone) < 0) {
+			b->zones = 0;
+			b->zone = MZ_ZONE_NONE;
+		}
+	} else if (r == -ENOENT) {
+		missing = true; /* before 3.18 there is no valid_zones; or the block is going away */
+	}
+
+	r = read_attr(dirfd, "phys_device", text, sizeof(text));
+	if (r == 0) {
+		long v;
+		char *end;
+
+		errno = 0;
+		v = strtol(text, &end, 10);
+		if (errno == 0 && end != text && *end == '\0' && v >= 0)
+			b->phys_device = v;
+	} else if (r == -ENOENT) {
+		missing = true;
+	}
+
+	b->node = block_node(dirfd);
+	block_firmware_node(dirfd, b->firmware_node, sizeof(b->firmware_node));
+	b->acpi_dimm = mz_startswith(b->firmware_node, "PNP0C80:");
+
+	/* A missing attribute is normal on old kernels, but not when the whole block went away. */
+	if (missing || b->node < 0) {
+		struct stat st;
+
+		if (fstatat(dirfd, "state", &st, 0) < 0 && errno == ENOENT) {
+			close(dirfd);
+			return -ENOENT;
+		}
+	}
+	close(dirfd);
+	return 0;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+int mz_memblock_list(unsigned long **ids, size_t *n)
+{
+	char path[MZ_PATH_MAX];
+	size_t cap = 256, cnt = 0;
+	unsigned long *v;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	*ids = NULL;
+	*n = 0;
+	r = mz_path(path, sizeof(path), MEMORY_DIR);
+	if (r < 0)
+		return r;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	v = mz_xmalloc(cap * sizeof(*v));
+	/* readdir order is the kernel's (creation order), not numeric: sort afterwards */
+	while ((errno = 0, de = readdir(d))) {
+		unsigned long id;
+
+		if (!mz_block_name_valid(de->d_name, &id))
+			continue;
+		if (cnt == cap) {
+			cap *= 2;
+			v = mz_xrealloc(v, cap * sizeof(*v));
+		}
+		v[cnt++] = id;
+	}
+	r = errno ? -errno : 0;
+	closedir(d);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_ulong);
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+int mz_memblock_write_state(unsigned long id, const char *state)
+{
+	static const char *const words[] = { "online", "online_kernel", "online_movable", "offline" };
+	char path[MZ_PATH_MAX];
+	bool known = false;
+	int r;
+
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(words); i++)
+		known |= strcmp(state, words[i]) == 0;
+	if (!known)
+		return -EINVAL;
+	r = mz_path(path, sizeof(path), MEMORY_DIR "/memory%lu/state", id);
+	if (r < 0)
+		return r;
+	return mz_write_string(path, state);
+}
+
+static bool auto_online_value_valid(const char *v)
+{
+	return strcmp(v, "offline") == 0 || strcmp(v, "online") == 0 || strcmp(v, "online_kernel") == 0 ||
+	       strcmp(v, "online_movable") == 0;
+}
+
+int mz_auto_online_read(char *buf, size_t len)
+{
+	char path[MZ_PATH_MAX];
+	int r;
+
+	r = mz_path(path, sizeof(path), MEMORY_DIR "/auto_online_blocks");
+	if (r == 0)
+		r = mz_read_line(path, buf, len);
+	if (r < 0 && len)
+		buf[0] = '\0';
+	return r;
+}
+
+int mz_auto_online_write(const char *value)
+{
+	char path[MZ_PATH_MAX];
+	int r;
+
+	if (!auto_online_value_valid(value))
+		return -EINVAL;
+	r = mz_path(path, sizeof(path), MEMORY_DIR "/auto_online_blocks");
+	if (r < 0)
+		return r;
+	return mz_write_string(path, value);
+}
+
+static void param_read(const char *name, char *buf, size_t len)
+{
+	char path[MZ_PATH_MAX];
+
+	if (mz_path(path, sizeof(path), HOTPLUG_PARAMS "/%s", name) < 0 || mz_read_line(path, buf, len) < 0)
+		buf[0] = '\0';
+}
+
+void mz_hotplug_params_read(struct mz_hotplug_params *p)
+{
+	char ratio[32];
+
+	memset(p, 0, sizeof(*p));
+	param_read("online_policy", p->online_policy, sizeof(p->online_policy));
+	param_read("memmap_on_memory", p->memmap_on_memory, sizeof(p->memmap_on_memory));
+	param_read("auto_movable_ratio", ratio, sizeof(ratio));
+	if (!ratio[0] || mz_parse_int(ratio, &p->auto_movable_ratio) < 0 || p->auto_movable_ratio < 0)
+		p->auto_movable_ratio = -1;
+}
