@@ -7,6 +7,7 @@
 #     /usr/lib/udev/rules.d, which systemd-udevd reads;
 #   * busybox-static (+ applet symlinks), systemd-udevd (udevadm + symlink) with its ldd libraries;
 #   * the whole STAGE tree at / of the guest, plus the ldd libraries of every ELF file in it;
+#   * /etc/memzone-vm.boot-cmds: `memzone init` lines of the installed systemd units (run by /init);
 #   * /usr/bin/loadgen (tests/vm/loadgen.c, gcc -O2 -static), /etc/memfuncs.sh, the uevent logger rule,
 #     /etc/memzone-vm.env (where memzone's binary and config landed);
 #   * the virtio modules of each -k kernel cache dir (from fetch-kernel.sh) in /lib/modules/<uname -r>/.
@@ -79,6 +80,12 @@ first() { for p; do [ -e "$R$p" ] && { echo "$p"; return; }; done; echo "$1"; }
     echo "MZ_DAEMON=$(first /usr/sbin/memzoned /usr/local/sbin/memzoned /usr/bin/memzoned /usr/local/bin/memzoned)"
     echo "MZ_CONF=$(first /etc/memzone.conf /usr/local/etc/memzone.conf /usr/etc/memzone.conf)"
 } > "$R/etc/memzone-vm.env"
+
+# ---- boot-time commands of the installed systemd units (`memzone init` ...): the guest has no
+# systemd, so /init runs them before udevd starts, as the units would at boot.
+{ find "$R" -name '*.service' -path '*/systemd/*' -exec grep -h -E '^ExecStart(Pre)?=' {} + 2>/dev/null || true; } |
+    sed 's/^[^=]*=//; s/^[-@:+!]*//' | { grep -E '(^|/)memzone[[:space:]]+init([[:space:]]|$)' || true; } \
+    > "$R/etc/memzone-vm.boot-cmds"
 
 # ---- shared libraries of every dynamic ELF file (udevadm, memzone, memzoned, ...)
 find "$R" -type f -perm /111 | while read -r f; do

@@ -6,7 +6,7 @@
       value as JSON, or the whole reply when it is an error).  Exit 1 if any reply was an error.
       --wait-event: after the commands, wait on the same connection (QMP events only reach the
       connection open at that moment) for an event NAME, optionally with data.device == DEVICE.
-      Events seen are logged to stderr.  Exit 2 on timeout.
+      Exit 2 on timeout (the events seen are listed on stderr).  VMCTL_EVENTS=1 logs every event.
   vmctl.py ctl SOCK [--timeout S] SCRIPT
       Runs SCRIPT with sh in the guest (ttyS1 protocol: "<id> <base64>\\n" -> output + "@@RC <id> <rc>\\n"),
       prints its output, exits with its exit code (2 on timeout, 255 if the channel closed).
@@ -73,7 +73,8 @@ def qmp(s, cmds, wait_event, deadline):
         m = json.loads(line)
         if 'event' in m:
             seen.append(m)
-            print('  qmp event: %s' % json.dumps(m), file=sys.stderr)
+            if os.environ.get('VMCTL_EVENTS'):
+                print('  qmp event: %s' % json.dumps(m), file=sys.stderr)
         return m
 
     def reply():
@@ -102,10 +103,15 @@ def qmp(s, cmds, wait_event, deadline):
         def match(ev):
             return ev['event'] == name and (not dev or ev.get('data', {}).get('device') == dev)
 
-        while not any(match(e) for e in seen):
-            if time.monotonic() > deadline:
-                raise socket.timeout()
-            msg()
+        try:
+            while not any(match(e) for e in seen):
+                if time.monotonic() > deadline:
+                    raise socket.timeout()
+                msg()
+        except socket.timeout:
+            print('vmctl: no %s; events seen: %s' % (wait_event, json.dumps([e['event'] for e in seen])),
+                  file=sys.stderr)
+            raise
     return rc
 
 

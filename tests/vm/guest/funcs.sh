@@ -22,6 +22,7 @@ showblocks() { blocks "$@" | awk '{z=""; for(i=3;i<=NF;i++) z=z (i>3?" ":"") $i;
 # snapshots of the block list, to attribute new blocks to the device just added
 snap() { all_blocks > "/tmp/snap.$1"; }
 new_since() { all_blocks | grep -vxF -f "/tmp/snap.$1"; }
+between() { grep -vxF -f "/tmp/snap.$1" "/tmp/snap.$2"; }     # blocks in snapshot $2 that were not in $1
 # blocks of the list not in zone $1 (or not online)
 not_in_zone() { z=$1; shift; for b; do [ "$(bzone "$b")" = "$z" ] || echo "memory$b=$(bzone "$b")"; done; }
 online_count() { n=0; for b; do [ "$(bstate "$b")" = online ] && n=$((n + 1)); done; echo $n; }
@@ -33,6 +34,18 @@ wait_new_blocks() { t=$(ns); while [ "$(new_since "$1" | wc -l)" -lt "$2" ]; do 
 wait_hot_online() {
     t=$(ns)
     while [ "$(online_count $(hot_blocks))" -lt "$1" ]; do [ "$(ms_since "$t")" -gt "${2:-30000}" ] && return 1; sleep 0.02; done
+    settle
+}
+# wait_new_online SNAP N [MS]: N blocks appeared since snapshot SNAP and all of them are online; udev idle
+wait_new_online() {
+    t=$(ns)
+    while [ "$(new_since "$1" | wc -l)" -lt "$2" ] || [ "$(online_count $(new_since "$1"))" -lt "$(new_since "$1" | wc -l)" ]; do
+        if [ "$(ms_since "$t")" -gt "${3:-30000}" ]; then
+            echo "timeout: $(new_since "$1" | wc -l)/$2 blocks appeared, $(online_count $(new_since "$1")) online"
+            showblocks $(new_since "$1"); return 1
+        fi
+        sleep 0.05
+    done
     settle
 }
 settle() { udevadm settle --timeout="${1:-30}"; }
@@ -55,3 +68,8 @@ nevents() { cat /tmp/memevents 2>/dev/null | grep -c "^$1 memory$2 "; }     # ne
 # ---- memzone
 mzconf() { mkdir -p "$(dirname "$MZ_CONF")" && cat > "$MZ_CONF"; }       # mzconf <<EOF ... EOF
 mzlog() { dmesg | grep memzone; }
+# memzone kernel-log lines at level <= $1 (0 emerg .. 7 debug), raw "<N>" prefix stripped
+mzlog_level() { dmesg -r | awk -v max="$1" 'match($0, /^<[0-9]+>/) { n = substr($0, 2, RLENGTH - 2) % 8; if (n <= max && /memzone/) print n ": " substr($0, RLENGTH + 1) }'; }
+# start the rebalancer in the background (for rebalancer scenarios); its log goes to /tmp/memzoned.log
+start_memzoned() { "$MZ_DAEMON" "$@" > /tmp/memzoned.log 2>&1 < /dev/null & echo $! > /run/mzvm/memzoned.pid; }
+stop_memzoned() { [ -f /run/mzvm/memzoned.pid ] && kill "$(cat /run/mzvm/memzoned.pid)" 2>/dev/null; rm -f /run/mzvm/memzoned.pid; }
