@@ -29,6 +29,8 @@
 #define CONFIG_FILE_MAX (1u << 20)
 #define MAX_DROPINS (MZ_ARRAY_SIZE(((struct mz_config *)0)->files) - 1)
 #define PERCENT_DECIMALS 3
+/* Errors kept as text; past this a file is not a memzone config at all, just count them. */
+#define MAX_ERROR_TEXTS 100
 
 /* ---- the key table ---------------------------------------------------------------------------- */
 
@@ -137,17 +139,8 @@ const char *const mz_config_known_keys[] = {
 };
 _Static_assert(MZ_ARRAY_SIZE(mz_config_known_keys) == NKEYS + 1, "mz_config_known_keys matches keys[]");
 
-/* [source NAME] sections. boot memory is never hot-added, so it has no section. Kept here rather than
- * using iomem's mz_source_name() so the config does not depend on the iomem parser. */
-static const struct {
-	const char *name;
-	enum mz_source source;
-} source_sections[] = {
-	{ "dimm", MZ_SOURCE_DIMM },
-	{ "virtio_mem", MZ_SOURCE_VIRTIO_MEM },
-	{ "kmem", MZ_SOURCE_KMEM },
-	{ "other", MZ_SOURCE_OTHER },
-};
+/* [source NAME] sections: every source but boot memory, which is never hot-added. */
+#define FOR_EACH_SOURCE_SECTION(s) for (enum mz_source s = MZ_SOURCE_DIMM; s < MZ_SOURCE__COUNT; s++)
 
 void mz_config_defaults(struct mz_config *c)
 {
@@ -542,6 +535,10 @@ static void add_error(struct load *ld, int rc, const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
+	if (ld->nerr++ == 0)
+		ld->first_rc = rc < 0 ? rc : -EINVAL;
+	if (ld->nerr > MAX_ERROR_TEXTS)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -551,8 +548,6 @@ static void add_error(struct load *ld, int rc, const char *fmt, ...)
 	ld->msgs_len += n;
 	ld->msgs[ld->msgs_len++] = '\n';
 	ld->msgs[ld->msgs_len] = '\0';
-	if (ld->nerr++ == 0)
-		ld->first_rc = rc < 0 ? rc : -EINVAL;
 }
 
 /* Copy the errors into err: all that fit, whole lines, and a last line counting the rest. The first
@@ -748,14 +743,14 @@ static void enter_section(struct parse *p, char *inner)
 	}
 	if (strncmp(name, "source", 6) == 0 && (name[6] == '\0' || isspace((unsigned char)name[6]))) {
 		char *src = mz_strstrip(name + 6);
+		enum mz_source source;
 
-		for (size_t i = 0; i < MZ_ARRAY_SIZE(source_sections); i++)
-			if (strcmp(src, source_sections[i].name) == 0) {
-				p->sec = SEC_SOURCE;
-				p->src = source_sections[i].source;
-				snprintf(p->sec_label, sizeof(p->sec_label), "source %s", source_sections[i].name);
-				return;
-			}
+		if (mz_source_from_name(src, &source) == 0 && source != MZ_SOURCE_BOOT) {
+			p->sec = SEC_SOURCE;
+			p->src = source;
+			snprintf(p->sec_label, sizeof(p->sec_label), "source %s", mz_source_name(source));
+			return;
+		}
 		if (strcmp(src, "boot") == 0)
 			add_error(p->ld, -EINVAL,
 				  "%s:%u: section [%s]: boot memory is never hot-added, it has no source rule "
@@ -1237,9 +1232,9 @@ void mz_config_print(const struct mz_config *c, FILE *f)
 		fprintf(f, "#   %s\n", printable_path(c->files[i], shown, sizeof(shown)));
 	fprintf(f, "\n[online]\n");
 	print_section(c, f, SEC_ONLINE, MZ_SOURCE_BOOT);
-	for (size_t s = 0; s < MZ_ARRAY_SIZE(source_sections); s++) {
-		fprintf(f, "\n[source %s]\n", source_sections[s].name);
-		print_section(c, f, SEC_SOURCE, source_sections[s].source);
+	FOR_EACH_SOURCE_SECTION(s) {
+		fprintf(f, "\n[source %s]\n", mz_source_name(s));
+		print_section(c, f, SEC_SOURCE, s);
 	}
 	fprintf(f, "\n[rebalance]\n");
 	print_section(c, f, SEC_REBALANCE, MZ_SOURCE_BOOT);
@@ -1291,9 +1286,9 @@ void mz_config_print_json(const struct mz_config *c, FILE *f)
 	json_section(&j, c, SEC_ONLINE, MZ_SOURCE_BOOT);
 	mz_json_obj_end(&j);
 	mz_json_obj_begin(&j, section_name(SEC_SOURCE));
-	for (size_t s = 0; s < MZ_ARRAY_SIZE(source_sections); s++) {
-		mz_json_obj_begin(&j, source_sections[s].name);
-		json_section(&j, c, SEC_SOURCE, source_sections[s].source);
+	FOR_EACH_SOURCE_SECTION(s) {
+		mz_json_obj_begin(&j, mz_source_name(s));
+		json_section(&j, c, SEC_SOURCE, s);
 		mz_json_obj_end(&j);
 	}
 	mz_json_obj_end(&j);

@@ -814,6 +814,23 @@ static void test_err_buffer(void)
 	is_str(mid, "t.conf:2: key 'ratio': 'a' is not a whole number of percent\n... and 3 more errors",
 	       "whole lines that fit, then how many more");
 	is_int(mz_config_parse_string(&c, "t.conf", "[online]\nratio = a\n", NULL, 0), -EINVAL, "no error buffer at all");
+
+	/* a file that is all mistakes: the first 100 are kept, the rest counted */
+	{
+		char *junk = mz_xcalloc(150, 8), *big = mz_xmalloc(1 << 16);
+		unsigned lines = 0;
+
+		for (int i = 0; i < 150; i++)
+			strcat(junk, "junk\n");
+		is_int(mz_config_parse_string(&c, "t.conf", junk, big, 1 << 16), -EINVAL, "150 bad lines");
+		for (const char *q = big; (q = strchr(q, '\n')); q++)
+			lines++;
+		is_int(lines, 100, "100 messages kept");
+		ok(strstr(big, "t.conf:100: 'junk' is not") && strstr(big, "\n... and 50 more errors"),
+		   "the first 100, then the count of the rest");
+		free(junk);
+		free(big);
+	}
 }
 
 /* the shipped /etc/memzone.conf: every key, commented out at its default */
