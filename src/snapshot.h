@@ -36,9 +36,14 @@ struct mz_snapshot {
 	size_t nnodes;
 	struct mz_node_snap total;
 	bool rebalancer_running;   /* memzoned's pid file names a live process */
+	enum mz_page_size_from {
+		MZ_PAGE_SIZE_SYSCONF,      /* the running system */
+		MZ_PAGE_SIZE_MEMTOTAL,     /* a --root tree: inferred from MemTotal and zoneinfo */
+		MZ_PAGE_SIZE_ASSUMED,      /* a --root tree whose meminfo is missing or disagrees: 4096 */
+	} page_size_from;
 	char auto_online[32];      /* auto_online_blocks, "" when unknown */
 	struct mz_hotplug_params hotplug;
-	bool iomem_zeroed;
+	bool iomem_zeroed;         /* set by mz_snapshot_boot_baseline (and status) from the iomem given */
 };
 
 /* zoneinfo (+ node has_cpu, page size, auto_online_blocks, rebalancer liveness). Cost independent of
@@ -53,3 +58,52 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io);
 /* Read block id and its device. io may be NULL (iomem unreadable). -ENOENT when the block vanished. */
 int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
 		      struct mz_block *b, struct mz_device_snap *dev);
+
+/* ---- helpers shared with `memzone status` (and unit-tested on their own) ---- */
+
+/* Page size of a captured tree: the power of two P >= 4096 with MemTotal = managed pages x P within
+ * 2% (the kernel's own identity: MemTotal counts the managed pages). 0 when none fits: the files
+ * disagree (captured at different times, during deferred page init, or from different machines)
+ * and the caller assumes 4096. Pure. */
+uint64_t mz_page_size_guess(uint64_t memtotal_bytes, uint64_t managed_pages);
+/* Is node in a kernel node list ("0-3,8", "" = none)? -EINVAL when the list is malformed. Pure. */
+int mz_nodelist_has(const char *list, int node, bool *has);
+/* Where a block's memory came from, given iomem's owner of its range (have_owner false when iomem
+ * is zeroed/unreadable or no System RAM covers it). Pure:
+ *  - a non-boot owner (virtio_mem, kmem, dimm, other) wins;
+ *  - a block whose firmware_node is an ACPI memory device (PNP0C80) is a hot-added DIMM;
+ *  - an offline block is hot-added memory of an unknown agent ("other"): the kernel onlines all
+ *    boot memory before userspace runs, so an offline block was added later (s390 standby memory,
+ *    hv_balloon, xen, probe);
+ *  - anything else is boot memory. */
+enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_dimm, enum mz_block_state state);
+/* "online" / "offline" / "going-offline" -> state; anything else MZ_BLOCK_UNKNOWN. */
+enum mz_block_state mz_block_state_from_text(const char *text);
+
+/* Fast read of one block's state (and valid_zones) through an fd of <root>/sys/devices/system/memory
+ * (openat, no allocation): the per-block path of range scans and of `memzone status`.
+ * zones_known is false when valid_zones is absent (kernels before 3.18) or was not asked for.
+ * Returns -ENOENT when the block does not exist (or vanished mid-read); any other error fills why
+ * with "memoryN/ATTR: what was wrong" (garbage state -> -EINVAL). why may be NULL. */
+struct mz_block_brief {
+	enum mz_block_state state;
+	unsigned zones;             /* MZ_ZONE_BIT mask of valid_zones */
+	enum mz_zone zone;          /* first zone of valid_zones (the current one when online) */
+	bool zones_known;
+};
+enum mz_brief_zones {
+	MZ_BRIEF_NO_ZONES,          /* state only */
+	MZ_BRIEF_ZONES,             /* valid_zones of every block (lsmem ZONES column) */
+	MZ_BRIEF_ZONES_IF_ONLINE,   /* valid_zones only when not offline (the current zone) */
+};
+int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
+		      char *why, size_t whylen);
+/* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. */
+int mz_memory_dir_open(void);
+/* Basename of memoryN/firmware_node's link target ("PNP0C80:03"), "" when there is none. */
+void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len);
+/* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
+ * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
+ * DMA/DMA32 boundary): kernel. */
+enum mz_zone_class { MZ_CLASS_KERNEL, MZ_CLASS_MOVABLE, MZ_CLASS_UNKNOWN };
+enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb);

@@ -1,0 +1,628 @@
+/* snapshot.c - what a decision needs to know, read once: per-node zone sums, one block and its device
+ *
+ * Everything here is read per udev event on machines with up to 131072 blocks, so nothing scans
+ * all blocks: node sums come from zoneinfo, a block's device from iomem, and only the blocks of
+ * that one device are read (openat on the memory directory, no allocation per block).
+ */
+#include "snapshot.h"
+#include "daemon_state.h"
+#include "procstat.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MEMORY_DIR "/sys/devices/system/memory"
+#define NODE_DIR "/sys/devices/system/node"
+/* Node ids above this are not real (MAX_NUMNODES is at most 1024); refuse them as garbage. */
+#define NODE_ID_MAX 65535
+/* A device range this many blocks long is not a device but a corrupt iomem line: stop there. */
+#define DEVICE_SCAN_MAX (1ul << 20)
+
+/* ---------------------------------------------------------------- pure helpers */
+
+uint64_t mz_page_size_guess(uint64_t memtotal_bytes, uint64_t managed_pages)
+{
+	if (memtotal_bytes == 0 || managed_pages == 0)
+		return 0;
+	for (uint64_t p = 4096; p <= (1u << 20); p <<= 1) {
+		unsigned __int128 expect = (unsigned __int128)managed_pages * p;
+		unsigned __int128 diff = expect > memtotal_bytes ? expect - memtotal_bytes : memtotal_bytes - expect;
+
+		if (diff * 50 <= memtotal_bytes) /* within 2% */
+			return p;
+	}
+	return 0;
+}
+
+int mz_nodelist_has(const char *list, int node, bool *has)
+{
+	const char *p = list;
+
+	*has = false;
+	while (isspace((unsigned char)*p))
+		p++;
+	while (*p && !isspace((unsigned char)*p)) {
+		unsigned long a, b;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		a = strtoul(p, &end, 10);
+		b = a;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			b = strtoul(p, &end, 10);
+			p = end;
+		}
+		if (a > NODE_ID_MAX || b > NODE_ID_MAX || b < a)
+			return -EINVAL;
+		if (node >= 0 && (unsigned long)node >= a && (unsigned long)node <= b)
+			*has = true;
+		if (*p == ',')
+			p++;
+		else if (*p && !isspace((unsigned char)*p))
+			return -EINVAL;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	return *p ? -EINVAL : 0;
+}
+
+enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_dimm, enum mz_block_state state)
+{
+	if (have_owner && owner != MZ_SOURCE_BOOT)
+		return owner;
+	if (acpi_dimm)
+		return MZ_SOURCE_DIMM;
+	if (state == MZ_BLOCK_OFFLINE)
+		return MZ_SOURCE_OTHER;
+	return MZ_SOURCE_BOOT;
+}
+
+enum mz_block_state mz_block_state_from_text(const char *text)
+{
+	if (strcmp(text, "online") == 0)
+		return MZ_BLOCK_ONLINE;
+	if (strcmp(text, "offline") == 0)
+		return MZ_BLOCK_OFFLINE;
+	if (strcmp(text, "going-offline") == 0)
+		return MZ_BLOCK_GOING_OFFLINE;
+	return MZ_BLOCK_UNKNOWN;
+}
+
+enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb)
+{
+	if (!bb->zones_known)
+		return MZ_CLASS_UNKNOWN;
+	if (bb->zone == MZ_ZONE_MOVABLE)
+		return MZ_CLASS_MOVABLE;
+	return MZ_CLASS_KERNEL;
+}
+
+/* ---------------------------------------------------------------- one block, fast */
+
+/* Read a small sysfs attribute relative to dirfd into buf, trailing whitespace stripped. */
+static int read_small_at(int dirfd, const char *rel, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strlen(buf)] = '\0'; /* sysfs copies padded with NULs */
+	n = (ssize_t)strlen(buf);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
+		      char *why, size_t whylen)
+{
+	char rel[48], text[128];
+	int r;
+
+	memset(bb, 0, sizeof(*bb));
+	snprintf(rel, sizeof(rel), "memory%lu/state", id);
+	r = read_small_at(memfd, rel, text, sizeof(text));
+	if (r == -ENOENT || r == -ENOTDIR)
+		return -ENOENT;
+	if (r < 0)
+		goto fail;
+	bb->state = mz_block_state_from_text(text);
+	if (bb->state == MZ_BLOCK_UNKNOWN) {
+		if (why)
+			snprintf(why, whylen, "%s: '%.60s' is not online, offline or going-offline", rel, text);
+		return -EINVAL;
+	}
+	if (zones == MZ_BRIEF_NO_ZONES || (zones == MZ_BRIEF_ZONES_IF_ONLINE && bb->state == MZ_BLOCK_OFFLINE))
+		return 0;
+	snprintf(rel, sizeof(rel), "memory%lu/valid_zones", id);
+	r = read_small_at(memfd, rel, text, sizeof(text));
+	if (r == -ENOENT) {
+		/* no valid_zones before 3.18; or the block vanished between the two reads */
+		snprintf(rel, sizeof(rel), "memory%lu", id);
+		return faccessat(memfd, rel, F_OK, 0) == 0 ? 0 : -ENOENT;
+	}
+	if (r < 0)
+		goto fail;
+	if (mz_valid_zones_parse(text, &bb->zones, &bb->zone) < 0) {
+		if (why)
+			snprintf(why, whylen, "%s: '%.60s' is not a list of zones", rel, text);
+		return -EINVAL;
+	}
+	bb->zones_known = true;
+	return 0;
+fail:
+	if (why)
+		snprintf(why, whylen, "%s: %s", rel, strerror(-r));
+	return r;
+}
+
+/* ---------------------------------------------------------------- the snapshot */
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Node ids from the zoneinfo sections and the nodeN directories (CPU-less or memory-less nodes
+ * have a directory but maybe no zone with memory). Sorted, unique. */
+static int collect_node_ids(const struct mz_zoneinfo *zi, int **ids_out, size_t *n_out)
+{
+	size_t n = 0, cap = zi->nzones + 8;
+	int *ids = mz_xmalloc(cap * sizeof(*ids));
+	char path[MZ_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	for (size_t i = 0; i < zi->nzones; i++)
+		ids[n++] = zi->zones[i].node;
+	if (mz_path(path, sizeof(path), NODE_DIR) == 0 && (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			int id;
+
+			if (!mz_startswith(de->d_name, "node") || !isdigit((unsigned char)de->d_name[4]) ||
+			    mz_parse_int(de->d_name + 4, &id) < 0 || id < 0 || id > NODE_ID_MAX)
+				continue;
+			if (n == cap) {
+				cap *= 2;
+				ids = mz_xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[n++] = id;
+		}
+		closedir(d);
+	}
+	qsort(ids, n, sizeof(*ids), cmp_int);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || ids[u - 1] != ids[i])
+			ids[u++] = ids[i];
+	*ids_out = ids;
+	*n_out = u;
+	return 0;
+}
+
+static void add_zone(struct mz_node_snap *n, const struct mz_zone_info *z, uint64_t page)
+{
+	if (z->type == MZ_ZONE_MOVABLE) {
+		n->movable_managed += z->managed * page;
+		n->movable_present += z->present * page;
+		n->movable_free += z->free * page;
+	} else if (mz_zone_is_kernel(z->type)) {
+		n->kernel_managed += z->managed * page;
+		n->kernel_present += z->present * page;
+		n->kernel_free += z->free * page;
+		n->kernel_min += z->min * page;
+		n->kernel_low += z->low * page;
+		n->kernel_high += z->high * page;
+	}
+	/* ZONE_DEVICE (pmem/dax pages) is neither kernel nor movable memory */
+}
+
+static void add_node(struct mz_node_snap *t, const struct mz_node_snap *n)
+{
+	t->kernel_managed += n->kernel_managed;
+	t->kernel_present += n->kernel_present;
+	t->movable_managed += n->movable_managed;
+	t->movable_present += n->movable_present;
+	t->kernel_boot += n->kernel_boot;
+	t->kernel_free += n->kernel_free;
+	t->kernel_min += n->kernel_min;
+	t->kernel_low += n->kernel_low;
+	t->kernel_high += n->kernel_high;
+	t->movable_free += n->movable_free;
+}
+
+static void sum_total(struct mz_snapshot *s)
+{
+	memset(&s->total, 0, sizeof(s->total));
+	s->total.id = -1;
+	s->total.has_cpu = true;
+	for (size_t i = 0; i < s->nnodes; i++)
+		add_node(&s->total, &s->nodes[i]);
+}
+
+static uint64_t page_size_of_tree(const struct mz_zoneinfo *zi, enum mz_page_size_from *from)
+{
+	struct mz_kvtab mi = { 0 };
+	uint64_t memtotal = 0, managed = 0, p;
+	char err[256];
+	long sz;
+
+	if (mz_root_is_real()) {
+		*from = MZ_PAGE_SIZE_SYSCONF;
+		sz = sysconf(_SC_PAGESIZE);
+		return sz > 0 ? (uint64_t)sz : 4096;
+	}
+	/* A captured tree says nothing about its page size; MemTotal counts the managed pages. */
+	if (mz_meminfo_read(-1, &mi, err, sizeof(err)) == 0)
+		mz_kvtab_get(&mi, "MemTotal", &memtotal);
+	mz_kvtab_free(&mi);
+	for (size_t i = 0; i < zi->nzones; i++)
+		managed += zi->zones[i].managed;
+	p = mz_page_size_guess(memtotal, managed);
+	*from = p ? MZ_PAGE_SIZE_MEMTOTAL : MZ_PAGE_SIZE_ASSUMED;
+	return p ? p : 4096;
+}
+
+static int read_has_cpu(struct mz_snapshot *s, char *err, size_t errlen)
+{
+	char path[MZ_PATH_MAX], list[4096];
+	int r;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].has_cpu = true;
+	r = mz_path(path, sizeof(path), NODE_DIR "/has_cpu");
+	if (r == 0)
+		r = mz_read_line(path, list, sizeof(list));
+	if (r == -ENOENT)
+		return 0; /* kernels before 3.x or without NUMA: assume every node has CPUs */
+	if (r < 0) {
+		snprintf(err, errlen, "%s%s: %s", mz_root(), NODE_DIR "/has_cpu", strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		if (mz_nodelist_has(list, s->nodes[i].id, &s->nodes[i].has_cpu) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not a node list (like 0-3,8)", path, list);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
+{
+	struct mz_zoneinfo zi = { 0 };
+	char path[MZ_PATH_MAX];
+	size_t nids = 0;
+	int *ids = NULL;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->total.id = -1;
+	r = mz_zoneinfo_read(&zi, err, errlen);
+	if (r < 0)
+		return r;
+	if (zi.nzones == 0) {
+		snprintf(err, errlen, "%s/proc/zoneinfo: no zones in it", mz_root());
+		mz_zoneinfo_free(&zi);
+		return -ENODATA;
+	}
+	s->page_size = page_size_of_tree(&zi, &s->page_size_from);
+
+	r = mz_memblock_size(&s->block_size);
+	if (r == -ENOENT) {
+		s->block_size = 0; /* no memory hotplug in this kernel */
+	} else if (r < 0 || s->block_size == 0) {
+		mz_path(path, sizeof(path), MEMORY_DIR "/block_size_bytes");
+		snprintf(err, errlen, "%s: %s", path,
+			 r < 0 && r != -EINVAL ? strerror(-r) : "not a block size in hex");
+		mz_zoneinfo_free(&zi);
+		return r < 0 ? r : -EINVAL;
+	}
+
+	collect_node_ids(&zi, &ids, &nids);
+	s->nodes = mz_xcalloc(nids, sizeof(*s->nodes));
+	s->nnodes = nids;
+	for (size_t i = 0; i < nids; i++)
+		s->nodes[i].id = ids[i];
+	free(ids);
+	for (size_t i = 0; i < zi.nzones; i++) {
+		struct mz_node_snap *n = (struct mz_node_snap *)mz_snapshot_node(s, zi.zones[i].node);
+
+		if (n)
+			add_zone(n, &zi.zones[i], s->page_size);
+	}
+	mz_zoneinfo_free(&zi);
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].kernel_boot = s->nodes[i].kernel_present;
+	sum_total(s);
+
+	r = read_has_cpu(s, err, errlen);
+	if (r < 0) {
+		mz_snapshot_free(s);
+		return r;
+	}
+	if (mz_auto_online_read(s->auto_online, sizeof(s->auto_online)) < 0)
+		s->auto_online[0] = '\0';
+	mz_hotplug_params_read(&s->hotplug);
+	s->rebalancer_running = mz_daemon_alive(NULL);
+	return 0;
+}
+
+void mz_snapshot_free(struct mz_snapshot *s)
+{
+	free(s->nodes);
+	s->nodes = NULL;
+	s->nnodes = 0;
+}
+
+const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int node)
+{
+	size_t lo = 0, hi = s->nnodes;
+
+	if (node < 0)
+		return &s->total;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->nodes[mid].id == node)
+			return &s->nodes[mid];
+		if (s->nodes[mid].id < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+int mz_memory_dir_open(void)
+{
+	char path[MZ_PATH_MAX];
+
+	if (mz_path(path, sizeof(path), MEMORY_DIR) < 0)
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
+{
+	char rel[64], target[MZ_PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	name[0] = '\0';
+	snprintf(rel, sizeof(rel), "memory%lu/firmware_node", id);
+	n = readlinkat(memfd, rel, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(name, len, "%s", base ? base + 1 : target);
+}
+
+static void count_block(struct mz_device_snap *dev, const struct mz_block_brief *bb, bool *seen_online)
+{
+	enum mz_zone_class c;
+
+	dev->n_blocks++;
+	if (bb->state == MZ_BLOCK_OFFLINE) {
+		dev->n_offline++;
+		return;
+	}
+	if (bb->state != MZ_BLOCK_ONLINE)
+		return;
+	c = mz_block_zone_class(bb);
+	if (c == MZ_CLASS_KERNEL)
+		dev->n_kernel++;
+	else if (c == MZ_CLASS_MOVABLE)
+		dev->n_movable++;
+	if (!*seen_online) {
+		dev->zone = bb->zone;
+		*seen_online = true;
+	}
+	dev->mixed = dev->n_kernel > 0 && dev->n_movable > 0;
+	if (dev->mixed)
+		dev->zone = MZ_ZONE_NONE;
+}
+
+/* Count the states of blocks first..last (missing ids skipped: holes, or blocks unplugged since). */
+static void scan_range(int memfd, struct mz_device_snap *dev, unsigned long first, unsigned long last)
+{
+	bool seen_online = false;
+
+	dev->first_block = first;
+	dev->last_block = last;
+	for (unsigned long id = first;; id++) {
+		struct mz_block_brief bb;
+		int r = mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0);
+
+		if (r == 0)
+			count_block(dev, &bb, &seen_online);
+		else if (r != -ENOENT)
+			dev->n_blocks++; /* unreadable or garbage: the block exists, its state is unknown */
+		if (id == last)
+			break;
+	}
+}
+
+/* Without iomem a DIMM's extent is the run of neighbours bound to the same ACPI memory device. */
+static void dimm_extent(int memfd, unsigned long id, const char *fw, unsigned long *first, unsigned long *last)
+{
+	char other[64];
+	unsigned long n;
+
+	for (n = 0, *first = id; *first > 0 && n < DEVICE_SCAN_MAX; n++) {
+		mz_firmware_node_at(memfd, *first - 1, other, sizeof(other));
+		if (strcmp(other, fw) != 0)
+			break;
+		(*first)--;
+	}
+	for (n = 0, *last = id; *last < UINT32_MAX && n < DEVICE_SCAN_MAX; n++) {
+		mz_firmware_node_at(memfd, *last + 1, other, sizeof(other));
+		if (strcmp(other, fw) != 0)
+			break;
+		(*last)++;
+	}
+}
+
+int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+		      struct mz_block *b, struct mz_device_snap *dev)
+{
+	struct mz_iomem_owner own;
+	bool have_owner = false;
+	unsigned long first = id, last = id;
+	int memfd, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (s->block_size == 0)
+		return -ENOENT; /* no memory blocks at all */
+	r = mz_memblock_read(id, s->block_size, b);
+	if (r < 0)
+		return r;
+	if (io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0)
+		have_owner = true;
+	dev->source = mz_block_source(have_owner, have_owner ? own.source : MZ_SOURCE_BOOT, b->acpi_dimm, b->state);
+
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return memfd == -ENOENT ? -ENOENT : memfd;
+	if (have_owner && (own.source != MZ_SOURCE_BOOT || dev->source == MZ_SOURCE_DIMM)) {
+		/* iomem knows the device's extent (for a DIMM: its own top-level System RAM) */
+		if (own.source != MZ_SOURCE_BOOT)
+			snprintf(dev->name, sizeof(dev->name), "%s", own.device);
+		else
+			snprintf(dev->name, sizeof(dev->name), "%s", b->firmware_node);
+		dev->start = own.dev_start;
+		dev->end = own.dev_end;
+		first = (unsigned long)(own.dev_start / s->block_size);
+		last = (unsigned long)(own.dev_end / s->block_size);
+		if (last < first || last - first >= DEVICE_SCAN_MAX || last > UINT32_MAX)
+			first = last = id; /* nonsense extent: this block alone */
+	} else if (dev->source == MZ_SOURCE_DIMM && b->firmware_node[0]) {
+		snprintf(dev->name, sizeof(dev->name), "%s", b->firmware_node);
+		dimm_extent(memfd, id, b->firmware_node, &first, &last);
+		dev->start = (uint64_t)first * s->block_size;
+		dev->end = ((uint64_t)last + 1) * s->block_size - 1;
+	} else {
+		/* boot memory is not a device, and an unknown agent's extent is unknown: this block alone.
+		 * (A boot range can span every block of the machine: never scan it per event.) */
+		dev->start = b->start;
+		dev->end = b->start + s->block_size - 1;
+	}
+	scan_range(memfd, dev, first, last);
+	close(memfd);
+	if (dev->n_blocks == 0) {
+		/* the block itself vanished during the scan */
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- boot baseline */
+
+/* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Asks its first block(s). */
+static bool range_is_dimm(int memfd, uint64_t block_size, uint64_t start, uint64_t end)
+{
+	unsigned long id = (unsigned long)(start / block_size), last = (unsigned long)(end / block_size);
+	char fw[64];
+
+	/* the range may start inside a block that has no sysfs entry; two tries are enough */
+	for (int tries = 0; tries < 2 && id <= last; tries++, id++) {
+		char rel[48];
+
+		snprintf(rel, sizeof(rel), "memory%lu", id);
+		if (faccessat(memfd, rel, F_OK, 0) < 0)
+			continue;
+		mz_firmware_node_at(memfd, id, fw, sizeof(fw));
+		return mz_startswith(fw, "PNP0C80:");
+	}
+	return false;
+}
+
+int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
+{
+	unsigned long done = 0;
+	bool any_done = false;
+	int memfd;
+
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].kernel_boot = s->nodes[i].kernel_present;
+	s->iomem_zeroed = io && io->zeroed;
+	if (!io || io->zeroed || s->block_size == 0) {
+		sum_total(s);
+		return 0;
+	}
+	memfd = mz_memory_dir_open();
+	if (memfd < 0) {
+		sum_total(s);
+		return memfd == -ENOENT ? 0 : memfd;
+	}
+	for (size_t i = 0; i < io->n; i++) {
+		const struct mz_iomem_res *res = &io->res[i];
+		struct mz_iomem_owner own;
+		unsigned long first, last;
+
+		if (!mz_startswith(res->name, "System RAM") || mz_iomem_owner(io, res->start, &own) < 0)
+			continue;
+		if (own.source == MZ_SOURCE_BOOT &&
+		    (res->depth != 0 || !range_is_dimm(memfd, s->block_size, res->start, res->end)))
+			continue;
+		first = (unsigned long)(res->start / s->block_size);
+		last = (unsigned long)(res->end / s->block_size);
+		if (last < first || last - first >= DEVICE_SCAN_MAX || last > UINT32_MAX)
+			continue; /* nonsense extent (block ids are below 2^32) */
+		if (any_done && first <= done)
+			first = done + 1; /* a block shared by two ranges counts once */
+		for (unsigned long id = first; id <= last; id++) {
+			struct mz_block_brief bb;
+			struct mz_block b;
+			struct mz_node_snap *n;
+
+			if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_ONLINE ||
+			    mz_block_zone_class(&bb) != MZ_CLASS_KERNEL)
+				continue;
+			if (mz_memblock_read(id, s->block_size, &b) < 0)
+				continue;
+			n = (struct mz_node_snap *)(b.node >= 0 ? mz_snapshot_node(s, b.node)
+						    : s->nnodes == 1 ? &s->nodes[0] : NULL);
+			if (n)
+				n->kernel_boot -= n->kernel_boot > s->block_size ? s->block_size : n->kernel_boot;
+		}
+		if (last >= first) {
+			done = last;
+			any_done = true;
+		}
+	}
+	close(memfd);
+	sum_total(s);
+	return 0;
+}

@@ -1,0 +1,99 @@
+/* status.h - `memzone status`: collect zones, blocks, devices and who onlines memory; print them
+ *
+ * mz_status_collect() reads everything once (read-only); the printers never touch a file.
+ * memzoned reuses mz_status_collect() + mz_status_print_prometheus() for its metrics textfile,
+ * pointing st->daemon at its own in-memory state (MZ_STATUS_NO_DAEMON_FILE).
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "daemon_state.h"
+#include "iomem.h"
+#include "snapshot.h"
+
+/* One memory block, packed: a 131072-block machine costs 2 MiB, allocated once. */
+struct mz_status_block {
+	uint32_t id;
+	int32_t node;               /* -1: no node link */
+	uint32_t dev;               /* index in st->devices, MZ_STATUS_NO_DEV for boot memory */
+	uint16_t zones;             /* valid_zones mask */
+	uint8_t state;              /* enum mz_block_state */
+	uint8_t zone;               /* enum mz_zone: first of valid_zones */
+	uint8_t source;             /* enum mz_source */
+	bool zones_known;
+	bool gone;                  /* vanished while scanned: skipped everywhere */
+};
+#define MZ_STATUS_NO_DEV UINT32_MAX
+
+/* Block counts per node (and for the system). "Online kernel" includes blocks whose valid_zones is
+ * "none" (spanning several kernel zones); "online unknown" are online blocks without valid_zones. */
+struct mz_status_counts {
+	unsigned online_kernel, online_movable, online_unknown, offline, other;
+	uint64_t hot_removable;     /* bytes: blocks of hot-added devices whose every block is offline or Movable */
+};
+
+/* A hot-added device: a virtio-mem device, a dax/kmem device, an ACPI DIMM, or a run of blocks of
+ * an unknown agent ("other", no name: each block is unpluggable on its own). */
+struct mz_status_device {
+	enum mz_source source;
+	char name[64];
+	uint64_t start, end;        /* inclusive; from iomem, else from its blocks */
+	bool range_from_iomem;
+	int node;                   /* node of its first block */
+	unsigned n_blocks, n_offline, n_kernel, n_movable, n_unknown;
+	uint64_t hot_removable;     /* bytes */
+};
+
+enum mz_iomem_state { MZ_IOMEM_OK, MZ_IOMEM_ZEROED, MZ_IOMEM_MISSING };
+
+struct mz_status_warning {
+	char code[32];              /* stable: "kernel-auto-online", "no-memzone-rule", ... */
+	char message[480];
+};
+#define MZ_STATUS_MAX_WARNINGS 16
+
+struct mz_status {
+	struct mz_snapshot snap;
+	struct mz_status_counts *counts; /* parallel to snap.nodes */
+	struct mz_status_counts total;
+	bool have_blocks;           /* the kernel has /sys/devices/system/memory */
+	struct mz_status_block *blocks;  /* ascending ids */
+	size_t nblocks;             /* including gone ones */
+	struct mz_status_device *devices;
+	size_t ndevices;
+	enum mz_iomem_state iomem;
+	/* who onlines memory */
+	char memzone_rule[256];     /* effective 60-memzone.rules ("" when none) */
+	bool memzone_rule_masked;
+	char distro_rules[4][256];  /* effective distro rules that online memory */
+	size_t ndistro_rules;
+	pid_t daemon_pid;           /* from the pid file, 0 when none */
+	bool daemon_alive;
+	const struct mz_daemon_state *daemon; /* NULL: no state file */
+	struct mz_daemon_state daemon_file;
+	struct mz_status_warning warnings[MZ_STATUS_MAX_WARNINGS];
+	size_t nwarnings;
+};
+
+enum {
+	MZ_STATUS_ALL_ZONES = 1 << 0,      /* read valid_zones of offline blocks too (--blocks) */
+	MZ_STATUS_NO_DAEMON_FILE = 1 << 1, /* the caller is memzoned: do not read /run/memzone/state */
+};
+
+/* Read everything. Returns 0, or -errno with err naming the file and what was wrong. */
+int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t errlen);
+void mz_status_free(struct mz_status *st);
+
+struct mz_status_opts {
+	bool bytes;                 /* exact bytes instead of 128M */
+	bool split;                 /* --blocks: one row per block */
+};
+void mz_status_print_text(const struct mz_status *st, const struct mz_status_opts *o, FILE *f);
+void mz_status_print_blocks(const struct mz_status *st, const struct mz_status_opts *o, FILE *f);
+/* with_blocks adds the "blocks" array (merged per opts->split). */
+void mz_status_print_json(const struct mz_status *st, const struct mz_status_opts *o, bool with_blocks, FILE *f);
+void mz_status_print_prometheus(const struct mz_status *st, FILE *f);

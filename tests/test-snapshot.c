@@ -1,0 +1,392 @@
+/* test-snapshot.c - snapshot: page-size inference, node sums, node lists, device grouping, boot baseline
+ *
+ * Builds one synthetic tree (block size 128 MiB, 4 KiB pages):
+ *   blocks 0-7   boot, node 0, online Normal (memory0 "none")     iomem 00100000-3fffffff System RAM
+ *   blocks 8-15  boot, node 1, online Normal                      iomem 40000000-7fffffff System RAM
+ *   blocks 32-39 ACPI DIMM PNP0C80:00, node 0: 32-35 Movable, 36-37 Normal, 38-39 offline
+ *                                                               iomem 100000000-13fffffff System RAM
+ *   blocks 40-47 virtio5 (device 0x140000000-0x1bfffffff, blocks 40-55; 48-55 not plugged):
+ *                40-43 Movable, 44-47 offline                    iomem System RAM (virtio_mem) under virtio5
+ *   blocks 64-67 dax0.0 (kmem), node 1, Movable                  iomem under CXL Window 0 > region0 > dax0.0
+ *   block 70     garbage state (outside every device)
+ * Nodes 0, 1 and 2 (2 has neither CPUs nor memory; has_cpu = "0").
+ */
+#include "daemon_state.h"
+#include "iomem.h"
+#include "snapshot.h"
+#include "tap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BS 0x8000000ull
+#define PAGE 4096ull
+
+static char root[256];
+
+static void mkparents(const char *path)
+{
+	char buf[MZ_PATH_MAX];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	slash = strrchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		mz_mkdir_p(buf, 0755);
+	}
+}
+
+static void put(const char *rel, const char *content)
+{
+	char path[MZ_PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	f = fopen(path, "w");
+	if (!f || fputs(content, f) < 0 || fclose(f) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+static void link_to(const char *rel, const char *target)
+{
+	char path[MZ_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	mkparents(path);
+	unlink(path);
+	if (symlink(target, path) < 0) {
+		printf("Bail out! cannot link %s\n", path);
+		exit(1);
+	}
+}
+
+static void block(unsigned long id, int node, const char *state, const char *zones, const char *fw)
+{
+	char rel[128], target[64];
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/state", id);
+	put(rel, state);
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/valid_zones", id);
+	put(rel, zones);
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/phys_device", id);
+	put(rel, "0\n");
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/node%d", id, node);
+	snprintf(target, sizeof(target), "../../node/node%d", node);
+	link_to(rel, target);
+	snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/memory%lu", node, id);
+	snprintf(target, sizeof(target), "../../memory/memory%lu", id);
+	link_to(rel, target);
+	if (fw) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/firmware_node", id);
+		snprintf(target, sizeof(target), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fw);
+		link_to(rel, target);
+	}
+}
+
+static const char zoneinfo_text[] =
+	"Node 0, zone      DMA\n"
+	"  pages free     3000\n        min      5\n        low      6\n        high     7\n"
+	"        spanned  4095\n        present  3998\n        managed  3840\n"
+	"        protection: (0, 1000, 1000, 1000, 1000)\n"
+	"Node 0, zone   Normal\n"
+	"  pages free     200000\n        min      1000\n        low      1250\n        high     1500\n"
+	"        spanned  303000\n        present  300000\n        managed  290000\n"
+	"        protection: (0, 0, 0, 0, 0)\n"
+	"Node 0, zone  Movable\n"
+	"  pages free     100000\n        min      10\n        low      20\n        high     30\n"
+	"        spanned  131072\n        present  131072\n        managed  131072\n"
+	"        protection: (0, 0, 0, 0, 0)\n"
+	"Node 0, zone   Device\n"
+	"  pages free     55\n        min      1\n        low      1\n        high     1\n"
+	"        spanned  0\n        present  0\n        managed  0\n"
+	"        protection: (0, 0, 0, 0, 0)\n"
+	"Node 1, zone   Normal\n"
+	"  pages free     50000\n        min      500\n        low      600\n        high     700\n"
+	"        spanned  65536\n        present  65536\n        managed  60000\n"
+	"        protection: (0, 0, 0, 0, 0)\n"
+	"Node 1, zone  Movable\n"
+	"  pages free     131000\n        min      1\n        low      2\n        high     3\n"
+	"        spanned  131072\n        present  131072\n        managed  131072\n"
+	"        protection: (0, 0, 0, 0, 0)\n";
+
+static const char iomem_text[] =
+	"00000000-00000fff : Reserved\n"
+	"00001000-0009fbff : System RAM\n"
+	"00100000-3fffffff : System RAM\n"
+	"  01000000-01ffffff : Kernel code\n"
+	"40000000-7fffffff : System RAM\n"
+	"100000000-13fffffff : System RAM\n"
+	"140000000-1bfffffff : virtio5\n"
+	"  140000000-17fffffff : System RAM (virtio_mem)\n"
+	"200000000-21fffffff : CXL Window 0\n"
+	"  200000000-21fffffff : region0\n"
+	"    200000000-21fffffff : dax0.0\n"
+	"      200000000-21fffffff : System RAM (kmem)\n";
+
+static void build_tree(void)
+{
+	char buf[64];
+	/* managed pages of every zone: 3840 + 290000 + 131072 + 0 + 60000 + 131072 */
+	unsigned long long managed = 3840 + 290000 + 131072 + 60000 + 131072;
+
+	snprintf(root, sizeof(root), "/tmp/test-snapshot.XXXXXX");
+	if (!mkdtemp(root)) {
+		printf("Bail out! mkdtemp\n");
+		exit(1);
+	}
+	put("proc/zoneinfo", zoneinfo_text);
+	put("proc/iomem", iomem_text);
+	snprintf(buf, sizeof(buf), "MemTotal:       %llu kB\nMemFree:  1 kB\n", managed * PAGE / 1024);
+	put("proc/meminfo", buf);
+	put("sys/devices/system/node/has_cpu", "0\n");
+	put("sys/devices/system/node/node2/meminfo", "");
+	put("sys/devices/system/memory/block_size_bytes", "8000000\n");
+	put("sys/devices/system/memory/auto_online_blocks", "offline\n");
+	put("sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0C80:00/hid", "PNP0C80\n");
+	for (unsigned long id = 0; id < 8; id++)
+		block(id, 0, "online\n", id == 0 ? "none\n" : "Normal\n", NULL);
+	for (unsigned long id = 8; id < 16; id++)
+		block(id, 1, "online\n", "Normal\n", NULL);
+	for (unsigned long id = 32; id < 40; id++)
+		block(id, 0, id < 38 ? "online\n" : "offline\n", id < 36 ? "Movable\n" : id < 38 ? "Normal\n" : "Normal Movable\n",
+		      "PNP0C80:00");
+	for (unsigned long id = 40; id < 48; id++)
+		block(id, 0, id < 44 ? "online\n" : "offline\n", id < 44 ? "Movable\n" : "Normal Movable\n", NULL);
+	for (unsigned long id = 64; id < 68; id++)
+		block(id, 1, "online\n", "Movable\n", NULL);
+	block(70, 0, "bogus\n", "Normal\n", NULL);
+}
+
+static void test_pure(void)
+{
+	bool has;
+
+	is_u64(mz_page_size_guess(24ull << 30, (24ull << 30) / 4096 - 5000), 4096, "4K pages: MemTotal/managed ~4096");
+	is_u64(mz_page_size_guess(16ull << 30, (16ull << 30) / 16384), 16384, "16K pages (arm64)");
+	is_u64(mz_page_size_guess(16ull << 30, (16ull << 30) / 65536 + 3), 65536, "64K pages (arm64/ppc64)");
+	is_u64(mz_page_size_guess(4047ull * 1000, 1000), 4096, "old kernel without managed: present within 2%%");
+	/* firecracker-6.18: zoneinfo caught during deferred page init, MemTotal 24684084 kB, 1366579 managed */
+	is_u64(mz_page_size_guess(24684084ull * 1024, 1366579), 0, "files that disagree: no guess (not 16K)");
+	/* prometheus-procfs: meminfo and zoneinfo from different machines, ratio 7959 */
+	is_u64(mz_page_size_guess(15666184ull * 1024, 2015473), 0, "ratio 2.8%% off 8192: no guess");
+	is_u64(mz_page_size_guess(0, 1000), 0, "no MemTotal: no guess");
+	is_u64(mz_page_size_guess(1 << 20, 0), 0, "no managed pages: no guess");
+
+	ok(mz_nodelist_has("0-3,8\n", 2, &has) == 0 && has, "node 2 in 0-3,8");
+	ok(mz_nodelist_has("0-3,8", 8, &has) == 0 && has, "node 8 in 0-3,8");
+	ok(mz_nodelist_has("0-3,8", 5, &has) == 0 && !has, "node 5 not in 0-3,8");
+	ok(mz_nodelist_has("", 0, &has) == 0 && !has, "empty list has no node");
+	is_int(mz_nodelist_has("0-", 0, &has), -EINVAL, "'0-' refused");
+	is_int(mz_nodelist_has("3-1", 2, &has), -EINVAL, "descending range refused");
+	is_int(mz_nodelist_has("0,,1", 1, &has), -EINVAL, "empty element refused");
+	is_int(mz_nodelist_has("zero", 0, &has), -EINVAL, "words refused");
+	is_int(mz_nodelist_has("0 1", 0, &has), -EINVAL, "two lists refused");
+
+	is_int(mz_block_source(true, MZ_SOURCE_VIRTIO_MEM, false, MZ_BLOCK_ONLINE), MZ_SOURCE_VIRTIO_MEM, "iomem owner wins");
+	is_int(mz_block_source(true, MZ_SOURCE_KMEM, true, MZ_BLOCK_OFFLINE), MZ_SOURCE_KMEM, "kmem owner beats a firmware node");
+	is_int(mz_block_source(true, MZ_SOURCE_BOOT, true, MZ_BLOCK_ONLINE), MZ_SOURCE_DIMM, "boot range + PNP0C80: dimm");
+	is_int(mz_block_source(false, MZ_SOURCE_BOOT, true, MZ_BLOCK_OFFLINE), MZ_SOURCE_DIMM, "no iomem + PNP0C80: dimm");
+	is_int(mz_block_source(false, MZ_SOURCE_BOOT, false, MZ_BLOCK_OFFLINE), MZ_SOURCE_OTHER, "no iomem, offline: other");
+	is_int(mz_block_source(false, MZ_SOURCE_BOOT, false, MZ_BLOCK_ONLINE), MZ_SOURCE_BOOT, "no iomem, online: boot");
+	is_int(mz_block_source(true, MZ_SOURCE_BOOT, false, MZ_BLOCK_ONLINE), MZ_SOURCE_BOOT, "boot range, online: boot");
+
+	is_int(mz_block_state_from_text("online"), MZ_BLOCK_ONLINE, "state online");
+	is_int(mz_block_state_from_text("going-offline"), MZ_BLOCK_GOING_OFFLINE, "state going-offline");
+	is_int(mz_block_state_from_text("Online"), MZ_BLOCK_UNKNOWN, "state is case-sensitive");
+	is_int(mz_block_state_from_text(""), MZ_BLOCK_UNKNOWN, "empty state unknown");
+}
+
+static void test_snapshot(struct mz_snapshot *s)
+{
+	const struct mz_node_snap *n0, *n1, *n2;
+	char err[512] = "";
+	int r;
+
+	r = mz_snapshot_read(s, err, sizeof(err));
+	if (!ok(r == 0, "snapshot of the synthetic tree"))
+		diag("%d: %s", r, err);
+	is_u64(s->page_size, 4096, "page size inferred from MemTotal");
+	is_int(s->page_size_from, MZ_PAGE_SIZE_MEMTOTAL, "page size marked as inferred");
+	is_u64(s->block_size, BS, "block size");
+	is_int(s->nnodes, 3, "nodes 0, 1 and the memory-less node 2");
+	is_str(s->auto_online, "offline", "auto_online_blocks");
+	ok(!s->rebalancer_running, "no pid file: rebalancer not running");
+	n0 = mz_snapshot_node(s, 0);
+	n1 = mz_snapshot_node(s, 1);
+	n2 = mz_snapshot_node(s, 2);
+	ok(n0 && n1 && n2 && !mz_snapshot_node(s, 3), "node lookup");
+	if (!n0 || !n1 || !n2)
+		return;
+	ok(n0->has_cpu && !n1->has_cpu && !n2->has_cpu, "has_cpu from the node list '0'");
+	is_u64(n0->kernel_managed, (3840 + 290000) * PAGE, "node 0 kernel managed = DMA + Normal");
+	is_u64(n0->kernel_present, (3998 + 300000) * PAGE, "node 0 kernel present");
+	is_u64(n0->kernel_free, (3000 + 200000) * PAGE, "node 0 kernel free (Device zone's 55 pages left out)");
+	is_u64(n0->kernel_min, (5 + 1000) * PAGE, "node 0 min watermark summed over kernel zones");
+	is_u64(n0->kernel_low, (6 + 1250) * PAGE, "node 0 low watermark");
+	is_u64(n0->kernel_high, (7 + 1500) * PAGE, "node 0 high watermark");
+	is_u64(n0->movable_managed, 131072 * PAGE, "node 0 movable managed");
+	is_u64(n0->movable_free, 100000 * PAGE, "node 0 movable free");
+	is_u64(n1->kernel_managed, 60000 * PAGE, "node 1 kernel managed");
+	is_u64(n1->movable_present, 131072 * PAGE, "node 1 movable present");
+	is_u64(n2->kernel_managed + n2->movable_managed, 0, "node 2 listed with no memory");
+	is_u64(s->total.kernel_managed, (3840 + 290000 + 60000) * PAGE, "system kernel managed");
+	is_u64(s->total.movable_managed, 2 * 131072 * PAGE, "system movable managed");
+	is_u64(s->total.kernel_high, (7 + 1500 + 700) * PAGE, "system high watermark");
+	is_u64(n0->kernel_boot, n0->kernel_present, "kernel_boot = present before the baseline is read");
+}
+
+static void test_devices(const struct mz_snapshot *s, const struct mz_iomem *io)
+{
+	struct mz_device_snap dev;
+	struct mz_block b;
+	int r;
+
+	r = mz_snapshot_block(s, io, 33, &b, &dev);
+	is_int(r, 0, "block 33 (DIMM)");
+	is_int(dev.source, MZ_SOURCE_DIMM, "DIMM: top-level System RAM + PNP0C80 firmware node");
+	is_str(dev.name, "PNP0C80:00", "DIMM device named by its firmware node");
+	is_u64(dev.start, 0x100000000ull, "DIMM range start from iomem");
+	is_u64(dev.end, 0x13fffffffull, "DIMM range end from iomem");
+	ok(dev.first_block == 32 && dev.last_block == 39, "DIMM blocks 32-39");
+	ok(dev.n_blocks == 8 && dev.n_movable == 4 && dev.n_kernel == 2 && dev.n_offline == 2, "DIMM counts 4/2/2");
+	ok(dev.mixed && dev.zone == MZ_ZONE_NONE, "DIMM with Movable and Normal blocks is mixed");
+
+	r = mz_snapshot_block(s, io, 44, &b, &dev);
+	is_int(r, 0, "block 44 (virtio-mem)");
+	is_int(dev.source, MZ_SOURCE_VIRTIO_MEM, "virtio_mem source");
+	is_str(dev.name, "virtio5", "virtio device name");
+	ok(dev.start == 0x140000000ull && dev.end == 0x1bfffffffull, "virtio range = the virtio5 resource");
+	ok(dev.first_block == 40 && dev.last_block == 55, "virtio blocks 40-55 scanned");
+	ok(dev.n_blocks == 8 && dev.n_movable == 4 && dev.n_offline == 4 && dev.n_kernel == 0,
+	   "virtio: 8 plugged blocks (48-55 absent), 4 Movable, 4 offline");
+	ok(!dev.mixed && dev.zone == MZ_ZONE_MOVABLE, "virtio online blocks agree on Movable");
+	ok(b.state == MZ_BLOCK_OFFLINE && b.id == 44, "the block itself is returned");
+
+	r = mz_snapshot_block(s, io, 66, &b, &dev);
+	ok(r == 0 && dev.source == MZ_SOURCE_KMEM && strcmp(dev.name, "dax0.0") == 0, "kmem block under CXL > region > dax0.0");
+	ok(dev.n_blocks == 4 && dev.n_movable == 4, "dax0.0: 4 Movable blocks");
+
+	r = mz_snapshot_block(s, io, 3, &b, &dev);
+	ok(r == 0 && dev.source == MZ_SOURCE_BOOT && dev.name[0] == '\0', "block 3 is boot memory");
+	ok(dev.n_blocks == 1 && dev.first_block == 3 && dev.last_block == 3,
+	   "boot memory: only the block itself is read, never its whole range");
+
+	is_int(mz_snapshot_block(s, io, 99, &b, &dev), -ENOENT, "missing block: -ENOENT");
+}
+
+static void test_devices_without_iomem(const struct mz_snapshot *s)
+{
+	struct mz_iomem zeroed = { .res = NULL, .n = 0, .zeroed = true };
+	struct mz_device_snap dev;
+	struct mz_block b;
+
+	ok(mz_snapshot_block(s, NULL, 33, &b, &dev) == 0 && dev.source == MZ_SOURCE_DIMM, "no iomem: DIMM from firmware node");
+	ok(dev.first_block == 32 && dev.last_block == 39 && dev.n_blocks == 8, "no iomem: DIMM extent from its neighbours");
+	ok(dev.start == 0x100000000ull && dev.end == 0x13fffffffull, "no iomem: DIMM range from its blocks");
+	ok(mz_snapshot_block(s, &zeroed, 45, &b, &dev) == 0 && dev.source == MZ_SOURCE_OTHER && dev.n_blocks == 1,
+	   "zeroed iomem: an offline block is hot-added by 'other', alone");
+	ok(mz_snapshot_block(s, &zeroed, 41, &b, &dev) == 0 && dev.source == MZ_SOURCE_BOOT,
+	   "zeroed iomem: an online block without firmware node looks like boot memory");
+}
+
+static void test_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
+{
+	const struct mz_node_snap *n0 = mz_snapshot_node(s, 0), *n1 = mz_snapshot_node(s, 1);
+
+	is_int(mz_snapshot_boot_baseline(s, io), 0, "boot baseline");
+	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "node 0: the DIMM's 2 Normal blocks are not boot memory");
+	is_u64(n1->kernel_boot, n1->kernel_present, "node 1: kmem blocks are Movable, nothing to subtract");
+	is_u64(s->total.kernel_boot, s->total.kernel_present - 2 * BS, "system baseline");
+	ok(!s->iomem_zeroed, "iomem not zeroed");
+	is_int(mz_snapshot_boot_baseline(s, NULL), 0, "baseline without iomem");
+	is_u64(n0->kernel_boot, n0->kernel_present, "without iomem: kernel_boot = kernel_present");
+}
+
+static void test_brief(void)
+{
+	struct mz_block_brief bb;
+	char why[256] = "";
+	int fd = mz_memory_dir_open();
+
+	ok(fd >= 0, "memory dir opens");
+	is_int(mz_block_brief_at(fd, 70, MZ_BRIEF_ZONES, &bb, why, sizeof(why)), -EINVAL, "garbage state: -EINVAL");
+	ok(strstr(why, "memory70/state") && strstr(why, "bogus"), "message names the file and its text: %s", why);
+	is_int(mz_block_brief_at(fd, 71, MZ_BRIEF_ZONES, &bb, why, sizeof(why)), -ENOENT, "missing block: -ENOENT");
+	ok(mz_block_brief_at(fd, 0, MZ_BRIEF_ZONES, &bb, why, sizeof(why)) == 0 && bb.zones_known && bb.zones == 0 &&
+		   mz_block_zone_class(&bb) == MZ_CLASS_KERNEL,
+	   "online block with valid_zones 'none' counts as kernel");
+	ok(mz_block_brief_at(fd, 38, MZ_BRIEF_ZONES_IF_ONLINE, &bb, why, sizeof(why)) == 0 && !bb.zones_known,
+	   "offline block: valid_zones not read when only online zones are wanted");
+	ok(mz_block_brief_at(fd, 38, MZ_BRIEF_ZONES, &bb, why, sizeof(why)) == 0 && bb.zone == MZ_ZONE_NORMAL &&
+		   (bb.zones & MZ_ZONE_BIT(MZ_ZONE_MOVABLE)),
+	   "offline block: default zone first, Movable allowed");
+	if (fd >= 0)
+		close(fd);
+}
+
+static void test_errors(void)
+{
+	struct mz_snapshot s;
+	char err[512] = "";
+
+	put("sys/devices/system/node/has_cpu", "0-\n");
+	ok(mz_snapshot_read(&s, err, sizeof(err)) < 0 && strstr(err, "has_cpu"), "malformed has_cpu: %s", err);
+	put("sys/devices/system/node/has_cpu", "0\n");
+	put("proc/zoneinfo", "");
+	err[0] = '\0';
+	ok(mz_snapshot_read(&s, err, sizeof(err)) < 0 && strstr(err, "zoneinfo"), "empty zoneinfo: %s", err);
+	put("proc/zoneinfo", zoneinfo_text);
+
+	/* a 16K-page tree: same page counts, four times the MemTotal */
+	char buf[64];
+	snprintf(buf, sizeof(buf), "MemTotal: %llu kB\n", (3840ull + 290000 + 131072 + 60000 + 131072) * 16);
+	put("proc/meminfo", buf);
+	ok(mz_snapshot_read(&s, err, sizeof(err)) == 0 && s.page_size == 16384, "16K pages inferred from MemTotal");
+	is_u64(mz_snapshot_node(&s, 1)->kernel_managed, 60000ull * 16384, "sums use the inferred page size");
+	mz_snapshot_free(&s);
+	unlink(strcat(strcpy(buf, root), "/proc/meminfo"));
+	ok(mz_snapshot_read(&s, err, sizeof(err)) == 0 && s.page_size == 4096 && s.page_size_from == MZ_PAGE_SIZE_ASSUMED,
+	   "no meminfo: 4096, assumed");
+	mz_snapshot_free(&s);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int main(void)
+{
+	struct mz_snapshot s;
+	struct mz_iomem io = { 0 };
+	char err[512];
+
+	test_pure();
+	build_tree();
+	mz_root_set(root);
+	test_snapshot(&s);
+	if (!ok(mz_iomem_parse(iomem_text, &io, err, sizeof(err)) == 0, "iomem parses"))
+		diag("%s", err);
+	test_devices(&s, &io);
+	test_devices_without_iomem(&s);
+	test_baseline(&s, &io);
+	test_brief();
+	mz_iomem_free(&io);
+	mz_snapshot_free(&s);
+	test_errors();
+	if (!getenv("KEEP_TREE"))
+		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	else
+		diag("tree kept in %s", root);
+	return tap_done();
+}
