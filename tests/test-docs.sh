@@ -1,0 +1,174 @@
+#!/bin/bash
+# test-docs.sh - the manual pages say what the code does, so that drift fails CI:
+#  - memzone.conf(5) documents every key of mz_config_known_keys[] (and no other), in its section,
+#    with the default that "memzone check-config" prints for an empty configuration;
+#  - memzone(8) has a section per subcommand of "memzone --help", documents every option of
+#    "memzone CMD --help" (and no other), the common options once, and the exit codes of commands.h;
+#  - memzoned(8) documents every option of "memzoned --help" (and no other);
+#  - every page is clean under "mandoc -T lint -W warning" and "man --warnings";
+#  - the packaging carries the version of configure.ac.
+set -u
+. "$top_srcdir/tests/packaging-lib.sh"
+: "${MEMZONE:?}" "${MEMZONED:?}"
+
+man=$top_srcdir/man
+work=$(mktemp -d)
+cleanup_dir "$work"
+
+# roff_tags PAGE: one "SH<TAB>SS<TAB>TAG" line per .TP/.TQ tag line, font escapes and quotes removed,
+# "\-" turned into "-". SH/SS are the enclosing section and subsection headings.
+roff_tags()
+{
+	awk '
+	function clean(s) {
+		gsub(/\\-/, "-", s); gsub(/\\f[BIRP]/, "", s); gsub(/\\&/, "", s); gsub(/"/, "", s)
+		sub(/^\.(B|I|BI|BR|IB|IR|RB|RI) +/, "", s)
+		return s
+	}
+	/^\.SH/ { sh = clean(substr($0, 5)); ss = ""; next }
+	/^\.SS/ { ss = clean(substr($0, 5)); next }
+	/^\.(TP|TQ)/ { tag = 1; next }
+	tag { tag = 0; printf "%s\t%s\t%s\n", sh, ss, clean($0) }
+	' "$1"
+}
+# long_opts: the "--name" words on stdin, one a line.
+long_opts() { grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u; }
+# help_opts CMD...: long options of "CMD --help" (option lines start with blanks then "-").
+help_opts() { "$@" --help 2>/dev/null | grep -E '^[[:space:]]+-' | sed 's/^ *//; s/  .*//' | long_opts; }
+
+# --- lint ----------------------------------------------------------------------------------------
+for page in memzone.8 memzoned.8 memzone.conf.5; do
+	if command -v mandoc >/dev/null; then
+		check "$page: mandoc -T lint -W warning is clean" mandoc -T lint -W warning "$man/$page"
+	else
+		skip "$page: mandoc -T lint" "mandoc not installed"
+	fi
+	if command -v man >/dev/null && command -v groff >/dev/null; then
+		out=$(MANWIDTH=80 man --warnings -l "$man/$page" 2>&1 >/dev/null)
+		if [ -z "$out" ]; then pass "$page: man --warnings is clean"; else fail "$page: man --warnings is clean" "$out"; fi
+	else
+		skip "$page: man --warnings" "man-db/groff not installed"
+	fi
+done
+
+# --- memzone.conf(5) against mz_config_known_keys[] and the built-in defaults ---------------------
+keys=$("$top_builddir/tests/print-config-keys")
+if [ -n "$keys" ]; then pass "mz_config_known_keys[] lists keys ($(wc -l <<<"$keys"))"; else fail "mz_config_known_keys[] lists keys" "the array is empty: config.c is still a placeholder?"; fi
+
+# Code keys are "section.key"; "source dimm.zone" style sections are one page section: "source".
+code_keys=$(sed 's/^\([a-z_]*\)[^.]*\./\1./' <<<"$keys" | sort -u)
+# Page keys: a .TP tag "\fBkey\fR = ..." under a heading that starts with "[section".
+page_keys=$(roff_tags "$man/memzone.conf.5" | awk -F'\t' '
+	$1 ~ /^\[/ && $3 ~ /^[a-z_0-9]+ = / {
+		sec = $1; sub(/^\[/, "", sec); sub(/[] ].*/, "", sec)
+		key = $3; sub(/ = .*/, "", key)
+		print sec "." key
+	}' | sort -u)
+for k in $code_keys; do
+	if grep -qxF "$k" <<<"$page_keys"; then pass "memzone.conf.5 documents $k"; else fail "memzone.conf.5 documents $k" "no .TP tag '\\fB${k#*.}\\fR = ...' under the [${k%%.*}] section heading"; fi
+done
+for k in $page_keys; do
+	grep -qxF "$k" <<<"$code_keys" || fail "memzone.conf.5 documents only real keys" "$k is documented but not in mz_config_known_keys[]"
+done
+
+# Defaults: the "Default: \fBvalue\fR" line of each key's paragraph, "(empty)" for "", optionally
+# followed by per-source exceptions "(kmem: \fBignore\fR, ...)", against what check-config prints
+# for an empty root (no /etc/memzone.conf: every value is the built-in default).
+page_defaults=$(awk '
+	function clean(s) { gsub(/\\-/, "-", s); gsub(/\\f[BIRP]/, "", s); gsub(/\\&/, "", s); return s }
+	/^\.SH/ { sec = ""; if (match($0, /\[[a-z_]+/)) sec = substr($0, RSTART + 1, RLENGTH - 1); next }
+	/^\.TP/ { tag = 1; next }
+	tag { tag = 0; key = clean($0); sub(/ = .*/, "", key); next }
+	/^Default: / && sec != "" && key != "" {
+		v = clean(substr($0, 10)); exc = ""
+		if (match(v, / \(.*\)$/)) { exc = substr(v, RSTART + 2, RLENGTH - 3); v = substr(v, 1, RSTART - 1) }
+		if (v == "(empty)") v = ""
+		gsub(/: /, "=", exc); gsub(/, /, ",", exc)
+		print sec "." key "\t" v "\t" exc; key = ""
+	}' "$man/memzone.conf.5")
+mkdir -p "$work/root"
+effective=$("$MEMZONE" check-config --root "$work/root" --allow-insecure-config 2>"$work/check-config.err")
+rc=$?
+if [ $rc -eq 0 ] && [ -n "$effective" ]; then
+	pass "memzone check-config prints the effective policy of an empty root"
+	# ini -> "section.key<TAB>value", sections as printed ("online", "source kmem").
+	code_defaults=$(awk '
+		/^[[:space:]]*[#;]/ || /^[[:space:]]*$/ { next }
+		/^\[/ { sec = $0; gsub(/[][]/, "", sec); next }
+		/=/ { k = $0; sub(/[[:space:]]*=.*/, "", k); gsub(/^[[:space:]]+/, "", k)
+		      v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]+$/, "", v)
+		      print sec "." k "\t" v }' <<<"$effective")
+	while IFS=$'\t' read -r k got; do
+		[ -n "$k" ] || continue
+		sec=${k%%.*} key=${k#*.}
+		page_key="${sec%% *}.$key"
+		line=$(awk -F'\t' -v k="$page_key" '$1 == k' <<<"$page_defaults")
+		if [ -z "$line" ]; then
+			fail "memzone.conf.5 gives the default of $k" "no 'Default:' line in the paragraph of $page_key"
+			continue
+		fi
+		want=$(cut -f2 <<<"$line")
+		if [ "$sec" != "${sec%% *}" ]; then
+			exc=$(cut -f3 <<<"$line" | tr ',' '\n' | awk -F= -v s="${sec#* }" '$1 == s { print $2 }')
+			[ -n "$exc" ] && want=$exc
+		fi
+		if [ "$want" = "$got" ]; then pass "default of $k is '$got' in the page and the code"; else fail "default of $k is '$got' in the page and the code" "the page says '$want'"; fi
+	done <<<"$code_defaults"
+else
+	fail "memzone check-config prints the effective policy of an empty root" "exit $rc" "$(cat "$work/check-config.err")"
+fi
+
+# --- memzone(8) against "memzone --help" and "memzone CMD --help" ---------------------------------
+tags8=$(roff_tags "$man/memzone.8")
+commands=$("$MEMZONE" --help 2>/dev/null | sed -n '/^Commands:/,/^$/{/^  [a-z]/{s/^  \([a-z-]*\).*/\1/p}}')
+page_commands=$(awk '/^\.SH COMMANDS/ { on = 1; next } /^\.SH/ { on = 0 } on && /^\.SS/ { s = $2; gsub(/\\-/, "-", s); gsub(/"/, "", s); print s }' "$man/memzone.8")
+if [ -n "$commands" ]; then pass "memzone --help lists the subcommands"; else fail "memzone --help lists the subcommands"; fi
+d=$(set_diff "$commands" "$page_commands")
+if [ -z "$d" ]; then pass "memzone.8 has a COMMANDS subsection for exactly the subcommands of memzone --help"; else fail "memzone.8 has a COMMANDS subsection for exactly the subcommands of memzone --help" "- only in --help, + only in the page:" "$d"; fi
+
+# Common options: MZ_COMMON_LONGOPTS in src/commands.h.
+common=$(sed -n '/^#define MZ_COMMON_LONGOPTS/,/^$/p' "$top_srcdir/src/commands.h" | grep -o '{ *"[a-z0-9-]*"' | sed 's/{ *"\(.*\)"/--\1/' | sort -u)
+page_common=$(awk -F'\t' '$1 == "COMMON OPTIONS"' <<<"$tags8" | cut -f3 | long_opts)
+d=$(set_diff "$common" "$page_common")
+if [ -n "$common" ] && [ -z "$d" ]; then pass "memzone.8 COMMON OPTIONS are MZ_COMMON_LONGOPTS"; else fail "memzone.8 COMMON OPTIONS are MZ_COMMON_LONGOPTS" "- only in commands.h, + only in the page:" "$d"; fi
+
+for cmd in $commands; do
+	help=$(help_opts "$MEMZONE" "$cmd")
+	if ! "$MEMZONE" "$cmd" --help >/dev/null 2>&1; then
+		fail "memzone $cmd --help exits 0" "$("$MEMZONE" "$cmd" --help 2>&1 | head -3)"
+		continue
+	fi
+	d=$(set_diff "$common" "$(comm -12 <(echo "$common") <(echo "$help"))")
+	if [ -z "$d" ]; then pass "memzone $cmd --help shows the common options"; else fail "memzone $cmd --help shows the common options" "missing:" "$d"; fi
+	own=$(comm -23 <(echo "$help") <(echo "$common") | sed '/^$/d')
+	page_own=$(awk -F'\t' -v c="$cmd" '$1 == "COMMANDS" && $2 == c' <<<"$tags8" | cut -f3 | long_opts)
+	d=$(set_diff "$own" "$page_own")
+	if [ -z "$d" ]; then pass "memzone.8 documents exactly the options of memzone $cmd --help"; else fail "memzone.8 documents exactly the options of memzone $cmd --help" "- only in --help, + only in the page:" "$d"; fi
+done
+
+# Exit codes: every MZ_EXIT_* value of commands.h is a tag under EXIT STATUS, and nothing else.
+codes=$(sed -n 's/^[[:space:]]*MZ_EXIT_[A-Z_]* *= *\([0-9]*\).*/\1/p' "$top_srcdir/src/commands.h" | sort -u)
+page_codes=$(awk -F'\t' '$1 == "EXIT STATUS" { print $3 }' <<<"$tags8" | sort -u)
+d=$(set_diff "$codes" "$page_codes")
+if [ -n "$codes" ] && [ -z "$d" ]; then pass "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes"; else fail "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes" "- only in commands.h, + only in the page:" "$d"; fi
+
+# --- memzoned(8) against "memzoned --help" --------------------------------------------------------
+if "$MEMZONED" --help >/dev/null 2>&1; then
+	pass "memzoned --help exits 0"
+	help=$(help_opts "$MEMZONED")
+	page=$(roff_tags "$man/memzoned.8" | awk -F'\t' '$1 == "OPTIONS"' | cut -f3 | long_opts)
+	d=$(set_diff "$help" "$page")
+	if [ -n "$help" ] && [ -z "$d" ]; then pass "memzoned.8 OPTIONS are exactly those of memzoned --help"; else fail "memzoned.8 OPTIONS are exactly those of memzoned --help" "- only in --help, + only in the page:" "$d"; fi
+else
+	fail "memzoned --help exits 0" "$("$MEMZONED" --help 2>&1 | head -3)"
+fi
+
+# --- packaging metadata ---------------------------------------------------------------------------
+version=$(package_version)
+spec_version=$(sed -n 's/^Version:[[:space:]]*//p' "$top_srcdir/memzone.spec")
+deb_version=$(sed -n '1s/^memzone (\([^)-]*\)-[^)]*).*/\1/p' "$top_srcdir/debian/changelog")
+if [ "$spec_version" = "$version" ]; then pass "memzone.spec Version is $version"; else fail "memzone.spec Version is $version" "spec says '$spec_version'"; fi
+if [ "$deb_version" = "$version" ]; then pass "debian/changelog upstream version is $version"; else fail "debian/changelog upstream version is $version" "changelog says '$deb_version'"; fi
+if "$MEMZONE" --version 2>/dev/null | grep -qx "memzone $version"; then pass "memzone --version says $version"; else fail "memzone --version says $version" "$("$MEMZONE" --version 2>&1)"; fi
+
+done_testing
