@@ -642,7 +642,7 @@ static void test_dropins(void)
 	/* more drop-ins than memzone records */
 	fresh_tree();
 	for (int i = 0; i < 16; i++) {
-		char name[64];
+		char name[MZ_PATH_MAX];
 
 		snprintf(name, sizeof(name), DROPIN "/%02d.conf", i);
 		put(name, "", 0644);
