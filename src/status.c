@@ -646,7 +646,9 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	}
 	mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
 
-	if (st->snap.block_size > 0 && (memfd = mz_memory_dir_open()) >= 0) {
+	if (flags & MZ_STATUS_NO_BLOCKS) {
+		st->blocks_skipped = true;
+	} else if (st->snap.block_size > 0 && (memfd = mz_memory_dir_open()) >= 0) {
 		st->have_blocks = true;
 		r = list_blocks(st, memfd, err, errlen);
 		if (r == 0)
@@ -925,8 +927,10 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 		: s->page_size_from == MZ_PAGE_SIZE_ASSUMED ? " (assumed: no MemTotal that matches zoneinfo)" : "");
 	if (st->have_blocks)
 		fprintf(f, "memory blocks of %s; ", size_str(o, s->block_size, b, sizeof(b)));
+	else if (st->blocks_skipped)
+		fprintf(f, "memory blocks not scanned; ");
 	else
-		fprintf(f, "no memory blocks (no memory hotplug in sysfs); ");
+		fprintf(f, "no /sys/devices/system/memory (no memory hotplug); ");
 	fprintf(f, "iomem %s\n\n", iomem_name(st->iomem));
 
 	fprintf(f, "Zones (managed memory; kernel = every zone but Movable and Device; free vs kernel watermarks):\n");

@@ -60,7 +60,8 @@ struct mz_status {
 	struct mz_snapshot snap;
 	struct mz_status_counts *counts; /* parallel to snap.nodes */
 	struct mz_status_counts total;
-	bool have_blocks;           /* the kernel has /sys/devices/system/memory */
+	bool have_blocks;           /* the kernel has /sys/devices/system/memory and it was scanned */
+	bool blocks_skipped;        /* MZ_STATUS_NO_BLOCKS */
 	struct mz_status_block *blocks;  /* ascending ids */
 	size_t nblocks;             /* including gone ones */
 	struct mz_status_device *devices;
@@ -82,6 +83,9 @@ struct mz_status {
 enum {
 	MZ_STATUS_ALL_ZONES = 1 << 0,      /* read valid_zones of offline blocks too (--blocks) */
 	MZ_STATUS_NO_DAEMON_FILE = 1 << 1, /* the caller is memzoned: do not read /run/memzone/state */
+	MZ_STATUS_NO_BLOCKS = 1 << 2,      /* per-node aggregates only: no per-block reads (a daemon tick
+					    * must not cost more on a bigger machine); the block counts,
+					    * devices and hot-removable series are then left out */
 };
 
 /* Read everything. Returns 0, or -errno with err naming the file and what was wrong. */

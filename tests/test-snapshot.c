@@ -21,6 +21,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BS 0x8000000ull
@@ -358,6 +359,130 @@ static void test_errors(void)
 	mz_snapshot_free(&s);
 }
 
+/* ---------------------------------------------------------------- daemon state (what status reads) */
+
+static void test_daemon_state(void)
+{
+	struct mz_daemon_state st, back;
+	struct mz_ds_move m = { .when = 1000, .block = 0, .dir = MZ_MOVE_TO_KERNEL, .result = MZ_MOVE_OK, .duration_ms = 5 };
+	char err[512] = "", *text;
+	pid_t pid, child;
+	size_t len;
+
+	mz_daemon_state_init(&st);
+	st.pid = 4242;
+	st.updated = 1764111000;
+	st.observe_only = true;
+	mz_daemon_state_set_node(&st, 1, MZ_VERDICT_GROW_KERNEL, "free %s below\nhigh", "12M");
+	mz_daemon_state_set_node(&st, 0, MZ_VERDICT_HOLD, "quiet");
+	mz_daemon_state_set_node(&st, 1, MZ_VERDICT_GROW_KERNEL, "kernel free %dM below high + headroom", 12);
+	ok(st.nnodes == 2 && st.nodes[0].node == 0 && st.nodes[1].node == 1, "nodes kept in id order, set twice = replaced");
+	is_str(st.nodes[1].reason, "kernel free 12M below high + headroom", "reason formatted");
+	mz_daemon_state_set_node(&st, 2, MZ_VERDICT_GROW_MOVABLE, "a\nb\tc");
+	is_str(st.nodes[2].reason, "a b c", "line breaks in a reason become blanks (the file is line-based)");
+	mz_daemon_state_add_backoff(&st, 37, 1764111300);
+	for (unsigned long i = 0; i < 20; i++) {
+		m.block = i;
+		m.when = 1000 + (int64_t)i;
+		m.result = i % 5 == 1 ? MZ_MOVE_FAILED : i % 5 == 2 ? MZ_MOVE_ROLLED_BACK : i % 5 == 3 ? MZ_MOVE_OBSERVED : MZ_MOVE_OK;
+		m.dir = i % 2 ? MZ_MOVE_TO_MOVABLE : MZ_MOVE_TO_KERNEL;
+		snprintf(m.error, sizeof(m.error), "%s", m.result == MZ_MOVE_FAILED ? "EBUSY after 2 tries" : "");
+		mz_daemon_state_record_move(&st, &m);
+	}
+	is_int(st.nmoves, MZ_DS_MOVES, "only the last 16 moves are kept");
+	is_int(st.moves[0].block, 4, "the oldest ones are dropped");
+	is_int(st.moves[MZ_DS_MOVES - 1].block, 19, "newest last");
+	/* i % 5: 0,4 ok (8 moves: i=0,4,5,9,10,14,15,19), 1 failed (4), 2 rolled back (4), 3 observed (4) */
+	is_u64(st.moves_to_kernel + st.moves_to_movable, 8, "ok moves counted by direction");
+	is_u64(st.moves_to_kernel, 4, "ok moves to kernel (even i)");
+	is_u64(st.failures, 8, "failed and rolled-back moves are failures");
+	is_u64(st.rollbacks, 4, "rollbacks");
+	is_str(st.moves[MZ_DS_MOVES - 4].error, "EBUSY_after_2_tries", "blanks in an error become '_' (one token)");
+
+	text = mz_daemon_state_format(&st, &len);
+	ok(text && len == strlen(text) && mz_startswith(strchr(text, '\n') + 1, "version=1\n"), "formatted, version first");
+	if (!ok(mz_daemon_state_parse(&back, "state", text, err, sizeof(err)) == 0, "parse what was formatted"))
+		diag("%s", err);
+	ok(back.pid == 4242 && back.updated == 1764111000 && back.observe_only && back.failures == 8 &&
+		   back.rollbacks == 4 && back.moves_to_kernel == 4,
+	   "round trip: pid, time, observe_only, counters");
+	ok(back.nnodes == 3 && back.nodes[1].verdict == MZ_VERDICT_GROW_KERNEL &&
+		   strcmp(back.nodes[1].reason, st.nodes[1].reason) == 0 && back.nodes[2].verdict == MZ_VERDICT_GROW_MOVABLE,
+	   "round trip: verdicts and reasons");
+	ok(back.nbackoffs == 1 && back.backoffs[0].block == 37 && back.backoffs[0].until == 1764111300, "round trip: backoff");
+	bool same = back.nmoves == MZ_DS_MOVES;
+	for (size_t i = 0; same && i < MZ_DS_MOVES; i++) {
+		const struct mz_ds_move *a = &st.moves[i], *b = &back.moves[i];
+
+		same = a->when == b->when && a->block == b->block && a->dir == b->dir && a->result == b->result &&
+		       a->duration_ms == b->duration_ms && strcmp(a->error, b->error) == 0;
+	}
+	ok(same, "round trip: moves");
+	mz_daemon_state_free(&back);
+	free(text);
+
+	/* written under the root, read back */
+	is_int(mz_daemon_state_read(&back, err, sizeof(err)), -ENOENT, "no state file: -ENOENT");
+	if (!ok(mz_daemon_state_write(&st, err, sizeof(err)) == 0, "written under <root>/run/memzone (created)"))
+		diag("%s", err);
+	ok(mz_daemon_state_read(&back, err, sizeof(err)) == 0 && back.nmoves == MZ_DS_MOVES && back.nnodes == 3,
+	   "read back from the file");
+	mz_daemon_state_free(&back);
+	mz_daemon_state_begin_tick(&st);
+	ok(st.nnodes == 0 && st.nbackoffs == 0 && st.nmoves == MZ_DS_MOVES && st.failures == 8,
+	   "a new tick forgets verdicts and backoffs, keeps moves and counters");
+	mz_daemon_state_free(&st);
+
+	static const struct { const char *text, *msg; int r; } bad[] = {
+		{ "", "empty (no 'version=' line)", -EINVAL },
+		{ "# only a comment\n", "empty", -EINVAL },
+		{ "pid=1\nversion=1\n", "state:1: the first line must be 'version=N'", -EINVAL },
+		{ "version=2\npid=1\n", "state:1: version 2 is not supported", -EPROTO },
+		{ "version=1\nbanana\n", "state:2: not a 'key=value' line", -EINVAL },
+		{ "version=1\npid=-3\n", "state:2: pid: not a process id", -EINVAL },
+		{ "version=1\nfailures=1e3\n", "state:2: failures: not a counter", -EINVAL },
+		{ "version=1\nnode=0 panic oh no\n", "state:2: node: verdict is not", -EINVAL },
+		{ "version=1\nnode=-1 hold\n", "state:2: node: expected", -EINVAL },
+		{ "version=1\nbackoff=12\n", "state:2: backoff: expected", -EINVAL },
+		{ "version=1\nbackoff=12 13 14\n", "state:2: backoff: expected", -EINVAL },
+		{ "version=1\nmove=1 2 to-kernel ok 5\n", "state:2: move: expected", -EINVAL },
+		{ "version=1\nmove=1 2 sideways ok 5 -\n", "state:2: move: expected", -EINVAL },
+		{ "version=1\nmove=1 99999999999 to-kernel ok 5 -\n", "state:2: move: expected", -EINVAL },
+		{ "version=1\nobserve_only=yes\n", "state:2: observe_only: not 0 or 1", -EINVAL },
+	};
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(bad); i++) {
+		int r = mz_daemon_state_parse(&back, "state", bad[i].text, err, sizeof(err));
+
+		if (!ok(r == bad[i].r && strstr(err, bad[i].msg) && back.nnodes == 0 && back.nodes == NULL,
+			"corrupt state %zu refused: %s", i, bad[i].msg))
+			diag("got %d '%s'", r, err);
+	}
+	ok(mz_daemon_state_parse(&back, "state", "version=1\nnew_key=whatever\n\n  # note\nnode=3 hold\n", err,
+				 sizeof(err)) == 0 && back.nnodes == 1 && back.nodes[0].reason[0] == '\0',
+	   "unknown keys, blank and comment lines are fine; a verdict without reason too");
+	mz_daemon_state_free(&back);
+
+	/* liveness from the pid file */
+	ok(!mz_daemon_alive(&pid) && pid == 0, "no pid file: not alive");
+	snprintf(err, sizeof(err), "%ld\n", (long)getpid());
+	put("run/memzone/memzoned.pid", err);
+	ok(mz_daemon_alive(&pid) && pid == getpid(), "pid file naming a live process: alive");
+	put("run/memzone/memzoned.pid", "0\n");
+	ok(!mz_daemon_alive(&pid), "pid 0 (would signal our process group) is never alive");
+	put("run/memzone/memzoned.pid", "-1\n");
+	ok(!mz_daemon_alive(&pid), "negative pid is never alive");
+	put("run/memzone/memzoned.pid", "12ab\n");
+	ok(!mz_daemon_alive(&pid) && pid == 0, "garbage pid file: not alive");
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	snprintf(err, sizeof(err), "%ld\n", (long)child);
+	put("run/memzone/memzoned.pid", err);
+	ok(!mz_daemon_alive(&pid) && pid == child, "pid of a process that has exited: not alive");
+	unlink(strcat(strcpy(err, root), "/run/memzone/memzoned.pid"));
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -384,6 +509,7 @@ int main(void)
 	mz_iomem_free(&io);
 	mz_snapshot_free(&s);
 	test_errors();
+	test_daemon_state();
 	if (!getenv("KEEP_TREE"))
 		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	else

@@ -373,6 +373,47 @@ run "$T/d.out" --root "$T/d"
 [ $? -eq 1 ] && has "$T/d.out.err" "run/memzone/state"
 ok $? "binary garbage state file: exit 1, no crash"
 
+# ---------------------------------------------------------------- --blocks against util-linux's lsmem
+# util-linux's own captures come with lsmem's expected output: `lsmem --all -o RANGE,SIZE,STATE,
+# REMOVABLE,BLOCK,NODE,ZONES` lists every block. status needs a zoneinfo (any will do for --blocks).
+for cap in util-linux-lsmem-x86_64-16g util-linux-lsmem-aarch64-16k-16g util-linux-lsmem-s390-zvm-6g; do
+	rm -rf "$T/ul"
+	python3 "$top_srcdir/tests/fixtures/expand-tree.py" "$top_srcdir/tests/fixtures/real-world/$cap" "$T/ul"
+	mkdir -p "$T/ul/proc"
+	cp "$top_srcdir/tests/fixtures/real-world/pcp-meminfo-root-001/zoneinfo" "$T/ul/proc/zoneinfo"
+	run "$T/ul.out" --root "$T/ul" --blocks --split
+	python3 - "$top_srcdir/tests/fixtures/real-world/$cap/lsmem-expected-output.txt" "$T/ul.out" <<'PY'
+import sys
+def rows(lines, cols):
+    out = []
+    for l in lines:
+        f = l.split()
+        if f and f[0].startswith("0x"):
+            out.append(tuple(f[i] for i in cols))
+    return out
+text = open(sys.argv[1]).read()
+sect = text.split("$ lsmem --all --output RANGE,SIZE,STATE,REMOVABLE,BLOCK,NODE,ZONES\n")[1].split("\n---")[0]
+# lsmem: RANGE SIZE STATE REMOVABLE BLOCK NODE ZONES (REMOVABLE is empty for offline blocks)
+want = []
+for l in sect.splitlines():
+    f = l.split()
+    if f and f[0].startswith("0x"):
+        if f[2] == "offline" and len(f) == 6:
+            f.insert(3, "-")
+        want.append((f[0], f[1], f[2], f[4], f[5], f[6].lower()))
+# memzone: RANGE SIZE STATE BLOCK ZONES NODE SOURCE DEVICE
+got = [(a, b, c, d, f, e.lower()) for a, b, c, d, e, f in rows(open(sys.argv[2]), range(6))]
+if got != want or not want:
+    for w, g in zip(want, got):
+        if w != g:
+            print("#   lsmem %s\n#   ours  %s" % (w, g))
+            break
+    print("#   %d rows expected, %d got" % (len(want), len(got)))
+    sys.exit(1)
+PY
+	ok $? "$cap: every block's range, size, state, id, node and zones as util-linux's lsmem --all"
+done
+
 # ---------------------------------------------------------------- a capture without zoneinfo
 python3 "$top_srcdir/tests/fixtures/expand-tree.py" "$top_srcdir/tests/fixtures/real-world/pcp-sysfs-numa-001" "$T/nz"
 run "$T/nz.out" --root "$T/nz"
