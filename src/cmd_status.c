@@ -1,5 +1,7 @@
 /* cmd_status.c - `memzone status`: options only; src/status.c does the work */
 #include "commands.h"
+#include "config.h"
+#include "util.h"
 #include "status.h"
 
 #include <stdio.h>
@@ -27,6 +29,19 @@ static void usage(void)
 	       MZ_COMMON_HELP
 	       "\nExit status: 0 shown (warnings included), 1 a file was unreadable or malformed,\n"
 	       "2 bad command line.\n");
+}
+
+/* The policy's ratio cap is shown next to the ratios. A broken config is something to warn about
+ * here, not a reason to show nothing: the numbers are the kernel's. */
+static void load_policy(struct mz_status *st)
+{
+	struct mz_config c;
+	char err[1024];
+
+	if (mz_config_load(&c, mz_cli.config_path, mz_cli.allow_insecure_config && !mz_root_is_real(), err,
+			   sizeof(err)) < 0)
+		mz_status_warn(st, "config-error", "%s (the cap shown is memzone's built-in default)", err);
+	mz_status_set_policy(st, &c);
 }
 
 int cmd_status(int argc, char **argv)
@@ -92,6 +107,7 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "memzone status: error: %s\n", err);
 		return MZ_EXIT_FAILURE;
 	}
+	load_policy(&st);
 	if (json)
 		mz_status_print_json(&st, &o, blocks, stdout);
 	else if (prometheus)

@@ -29,6 +29,9 @@
  *   devices[]                hot-added devices: source ("dimm"|"virtio_mem"|"kmem"|"other"), device
  *                            (name or null), start, end, node, blocks, offline, kernel, movable,
  *                            unknown, hot_removable (bytes)
+ *   policy                   memzone's cap (null when not loaded): ratio_cap_percent, ratio_cap_key
+ *                            ("ratio" | "ratio_with_rebalancer" while memzoned runs), ratio_scope
+ *                            ("node" | "system" | "both"), ratio_basis ("current" | "boot")
  *   hotplug                  auto_online_blocks (null: unknown), online_policy, auto_movable_ratio,
  *                            memmap_on_memory (null when not visible), memzone_rule (path or null),
  *                            memzone_rule_masked, distro_rules[] (paths of rules that online memory)
@@ -38,7 +41,7 @@
  *                            moves[] {when, block, direction, result, duration_ms, error})
  *   warnings[]               {code, message}; codes: kernel-auto-online, no-memzone-rule,
  *                            memzone-rule-masked, distro-rule, iomem-zeroed, iomem-missing,
- *                            daemon-not-running
+ *                            daemon-not-running, ratio-above-cap, config-error
  *   blocks[]                 (--blocks only) ranges of equal attributes (one per block with --split):
  *                            start, end, size, first_block, last_block, state, zones[] (null when
  *                            unknown), node (null), source, device (null)
@@ -71,8 +74,7 @@ static const char *const rule_dirs[] = {
 /* Distribution rules known to online hot-added memory themselves. */
 static const char *const distro_rules[] = { "40-redhat.rules", "40-vm-hotadd.rules", "80-hotplug-cpu-mem.rules" };
 
-static void warn(struct mz_status *st, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void warn(struct mz_status *st, const char *code, const char *fmt, ...)
+void mz_status_warn(struct mz_status *st, const char *code, const char *fmt, ...)
 {
 	struct mz_status_warning *w;
 	va_list ap;
@@ -590,33 +592,33 @@ static void add_warnings(struct mz_status *st)
 	const char *ao = st->snap.auto_online;
 
 	if (ao[0] && strcmp(ao, "offline") != 0)
-		warn(st, "kernel-auto-online",
+		mz_status_warn(st, "kernel-auto-online",
 		     "the kernel onlines hot-added memory itself (auto_online_blocks=%s), before memzone's rule "
 		     "runs: set kernel_auto_online = disable in memzone.conf and run 'memzone init' "
 		     "(or boot with memhp_default_state=offline)", ao);
 	if (!st->memzone_rule[0])
-		warn(st, "no-memzone-rule",
+		mz_status_warn(st, "no-memzone-rule",
 		     "no memzone udev rule (" MEMZONE_RULE " in /etc/udev/rules.d, /run/udev/rules.d, "
 		     "/usr/lib/udev/rules.d or /lib/udev/rules.d): hot-added memory is not onlined per the policy");
 	else if (st->memzone_rule_masked)
-		warn(st, "memzone-rule-masked", "%s masks memzone's udev rule: hot-added memory is not onlined per the policy",
+		mz_status_warn(st, "memzone-rule-masked", "%s masks memzone's udev rule: hot-added memory is not onlined per the policy",
 		     st->memzone_rule);
 	for (size_t i = 0; i < st->ndistro_rules; i++)
-		warn(st, "distro-rule",
+		mz_status_warn(st, "distro-rule",
 		     "%s onlines hot-added memory too and races with memzone: mask it with "
 		     "'ln -s /dev/null /etc/udev/rules.d/%s'",
 		     st->distro_rules[i], strrchr(st->distro_rules[i], '/') + 1);
 	if (st->have_blocks && st->iomem == MZ_IOMEM_ZEROED)
-		warn(st, "iomem-zeroed",
+		mz_status_warn(st, "iomem-zeroed",
 		     "/proc/iomem shows every address as 0 (read without CAP_SYS_ADMIN): hot-added DIMMs are "
 		     "found by their ACPI firmware node and other offline blocks counted as 'other'; "
 		     "run as root to see virtio-mem and dax/kmem devices");
 	else if (st->have_blocks && st->iomem == MZ_IOMEM_MISSING)
-		warn(st, "iomem-missing",
+		mz_status_warn(st, "iomem-missing",
 		     "/proc/iomem is missing: hot-added DIMMs are found by their ACPI firmware node and other "
 		     "offline blocks counted as 'other'");
 	if (st->daemon && !st->daemon_alive)
-		warn(st, "daemon-not-running",
+		mz_status_warn(st, "daemon-not-running",
 		     "memzoned is not running: the rebalancer state shown was written by pid %ld", (long)st->daemon->pid);
 }
 
@@ -696,6 +698,61 @@ void mz_status_free(struct mz_status *st)
 	st->daemon = NULL;
 }
 
+/* ---------------------------------------------------------------- the policy's cap */
+
+/* MOVABLE:KERNEL in percent, floored like the kernel's auto_movable_ratio check; -1 when kernel is 0. */
+static int64_t ratio_of(uint64_t movable, uint64_t kernel)
+{
+	if (kernel == 0)
+		return -1;
+	return (int64_t)((unsigned __int128)movable * 100 / kernel);
+}
+
+static int64_t ratio_percent(const struct mz_node_snap *n)
+{
+	return ratio_of(n->movable_managed, n->kernel_managed);
+}
+
+static const char *scope_name(enum mz_ratio_scope s)
+{
+	return s == MZ_SCOPE_NODE ? "node" : s == MZ_SCOPE_SYSTEM ? "system" : "both";
+}
+
+void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
+{
+	const char *key;
+
+	st->policy_known = true;
+	st->ratio_cap_rebalancer = st->daemon_alive;
+	st->ratio_cap = st->daemon_alive ? c->ratio_with_rebalancer : c->ratio;
+	st->ratio_scope = c->ratio_scope;
+	st->ratio_basis = c->ratio_basis;
+	key = st->daemon_alive ? "ratio_with_rebalancer" : "ratio";
+	/* Over the cap means something else onlined movable memory (the kernel, a distribution rule),
+	 * or the policy was tightened since. Nodes without kernel memory (CPU-less memory-only nodes)
+	 * have no ratio to speak of; memory_only_nodes decides for them. */
+	for (size_t i = 0; i <= st->snap.nnodes; i++) {
+		const struct mz_node_snap *n = i < st->snap.nnodes ? &st->snap.nodes[i] : &st->snap.total;
+		uint64_t kernel = c->ratio_basis == MZ_BASIS_BOOT ? n->kernel_boot : n->kernel_managed;
+		int64_t r = ratio_of(n->movable_managed, kernel);
+
+		if (n->id >= 0 && (c->ratio_scope == MZ_SCOPE_SYSTEM || !n->has_cpu))
+			continue;
+		if (n->id < 0 && c->ratio_scope == MZ_SCOPE_NODE)
+			continue;
+		if (r < 0 || r <= (int64_t)st->ratio_cap)
+			continue;
+		if (n->id >= 0)
+			mz_status_warn(st, "ratio-above-cap",
+				       "node %d: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (%s): more "
+				       "movable memory than the policy allows", n->id, r, st->ratio_cap, key);
+		else
+			mz_status_warn(st, "ratio-above-cap",
+				       "system: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (%s): more "
+				       "movable memory than the policy allows", r, st->ratio_cap, key);
+	}
+}
+
 /* ---------------------------------------------------------------- formatting helpers */
 
 #define CELL 64
@@ -743,14 +800,6 @@ static const char *size_str(const struct mz_status_opts *o, uint64_t bytes, char
 		return buf;
 	}
 	return mz_format_size(bytes, buf, len);
-}
-
-/* MOVABLE:KERNEL in percent, floored like the kernel's auto_movable_ratio check; -1 when kernel is 0. */
-static int64_t ratio_percent(const struct mz_node_snap *n)
-{
-	if (n->kernel_managed == 0)
-		return -1;
-	return (int64_t)((unsigned __int128)n->movable_managed * 100 / n->kernel_managed);
 }
 
 static void zones_text(const struct mz_status_block *b, const char *sep, char *buf, size_t len)
@@ -935,6 +984,12 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 
 	fprintf(f, "Zones (managed memory; kernel = every zone but Movable and Device; free vs kernel watermarks):\n");
 	print_table(f, 10, zhdr, "llrrrrrrrr", s->nnodes + 1, zones_row, &t);
+	if (st->policy_known)
+		fprintf(f, "memzone's cap: MOVABLE:KERNEL at most %u%% (%s; %s; against %s kernel memory)\n",
+			st->ratio_cap, st->ratio_cap_rebalancer ? "ratio_with_rebalancer, memzoned runs" : "ratio",
+			st->ratio_scope == MZ_SCOPE_NODE ? "per node" : st->ratio_scope == MZ_SCOPE_SYSTEM ? "system-wide"
+			: "per node and system-wide",
+			st->ratio_basis == MZ_BASIS_BOOT ? "boot-time" : "current");
 
 	if (st->have_blocks) {
 		fprintf(f, "\nBlocks (hot-removable = hot-added devices whose every block is offline or Movable):\n");
@@ -1267,6 +1322,16 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 		mz_json_str(&j, NULL, st->distro_rules[i]);
 	mz_json_arr_end(&j);
 	mz_json_obj_end(&j);
+	if (st->policy_known) {
+		mz_json_obj_begin(&j, "policy");
+		mz_json_u64(&j, "ratio_cap_percent", st->ratio_cap);
+		mz_json_str(&j, "ratio_cap_key", st->ratio_cap_rebalancer ? "ratio_with_rebalancer" : "ratio");
+		mz_json_str(&j, "ratio_scope", scope_name(st->ratio_scope));
+		mz_json_str(&j, "ratio_basis", st->ratio_basis == MZ_BASIS_BOOT ? "boot" : "current");
+		mz_json_obj_end(&j);
+	} else {
+		mz_json_null(&j, "policy");
+	}
 	json_daemon(&j, st);
 	mz_json_arr_begin(&j, "warnings");
 	for (size_t i = 0; i < st->nwarnings; i++) {
@@ -1334,6 +1399,11 @@ void mz_status_print_prometheus(const struct mz_status *st, FILE *f)
 		else
 			fprintf(f, "memzone_movable_kernel_ratio_percent{node=\"%d\"} %s\n", s->nodes[i].id,
 				s->nodes[i].movable_managed ? "+Inf" : "0");
+	}
+	if (st->policy_known) {
+		prom_head(f, "memzone_movable_kernel_ratio_cap_percent", "gauge",
+			  "The largest MOVABLE:KERNEL ratio memzone's policy allows (ratio or ratio_with_rebalancer).");
+		fprintf(f, "memzone_movable_kernel_ratio_cap_percent %u\n", st->ratio_cap);
 	}
 	if (st->have_blocks) {
 		prom_head(f, "memzone_block_size_bytes", "gauge", "Size of one memory block.");

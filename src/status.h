@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "daemon_state.h"
 #include "iomem.h"
 #include "snapshot.h"
@@ -76,6 +77,12 @@ struct mz_status {
 	bool daemon_alive;
 	const struct mz_daemon_state *daemon; /* NULL: no state file */
 	struct mz_daemon_state daemon_file;
+	/* memzone's own policy, from mz_status_set_policy() (false: not loaded, e.g. in memzoned) */
+	bool policy_known;
+	unsigned ratio_cap;         /* percent: `ratio`, or `ratio_with_rebalancer` while memzoned runs */
+	bool ratio_cap_rebalancer;
+	enum mz_ratio_scope ratio_scope;
+	enum mz_ratio_basis ratio_basis;
 	struct mz_status_warning warnings[MZ_STATUS_MAX_WARNINGS];
 	size_t nwarnings;
 };
@@ -91,6 +98,9 @@ enum {
 /* Read everything. Returns 0, or -errno with err naming the file and what was wrong. */
 int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t errlen);
 void mz_status_free(struct mz_status *st);
+/* Compare the ratios with the policy's cap (a "ratio-above-cap" warning per node / system over it). */
+void mz_status_set_policy(struct mz_status *st, const struct mz_config *c);
+void mz_status_warn(struct mz_status *st, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct mz_status_opts {
 	bool bytes;                 /* exact bytes instead of 128M */
