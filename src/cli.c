@@ -64,7 +64,7 @@ void mz_cli_finish_opts(void)
 
 int mz_cli_load_config(struct mz_config *c)
 {
-	char err[512];
+	char err[1024];
 	int r;
 
 	if (mz_cli.allow_insecure_config && mz_root_is_real()) {
