@@ -152,6 +152,55 @@ page_codes=$(awk -F'\t' '$1 == "EXIT STATUS" { print $3 }' <<<"$tags8" | sort -u
 d=$(set_diff "$codes" "$page_codes")
 if [ -n "$codes" ] && [ -z "$d" ]; then pass "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes"; else fail "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes" "- only in commands.h, + only in the page:" "$d"; fi
 
+# --- memzone(8) JSON OUTPUT against the keys and warning codes of src/status.c ----------------------
+# bold_words: the words a roff text sets in bold (.B, the bold half of .BR/.RB/.BI/.IB, \fB...\fR).
+bold_words()
+{
+	awk '
+	# bold words of roff lines: .B args, alternate args of .BR/.RB/.BI/.IB, and \fB...\fR runs
+	function args(line, a,   n, s, c, i, cur, inq, started) {
+		n = 0; cur = ""; inq = 0; started = 0
+		for (i = 1; i <= length(line); i++) {
+			c = substr(line, i, 1)
+			if (c == "\"") { inq = !inq; started = 1; continue }
+			if (c == " " && !inq) { if (started) a[++n] = cur; cur = ""; started = 0; continue }
+			cur = cur c; started = 1
+		}
+		if (started) a[++n] = cur
+		return n
+	}
+	function emit(s) { gsub(/\\-/, "-", s); gsub(/\\f[BIRP]/, "", s); gsub(/\\&/, "", s); print s }
+	{
+		line = $0
+		if (line ~ /^\.(B|BR|RB|BI|IB) /) {
+			m = line; sub(/ .*/, "", m); rest = substr(line, length(m) + 2)
+			n = args(rest, a)
+			for (i = 1; i <= n; i++) {
+				if (m == ".B" || ((m == ".BR" || m == ".BI") && i % 2 == 1) || ((m == ".RB" || m == ".IB") && i % 2 == 0)) emit(a[i])
+			}
+			delete a
+		}
+		while (match(line, /\\fB[^\\]*\\f[RP]/)) { emit(substr(line, RSTART + 3, RLENGTH - 6)); line = substr(line, RSTART + RLENGTH) }
+	}
+	' | sort -u
+}
+json_sec=$(sed -n '/^\.SH JSON OUTPUT/,/^\.SH /p' "$man/memzone.8")
+json_bold=$(bold_words <<<"$json_sec")
+json_keys=$(grep -o 'json[a-z0-9_]*(&\{0,1\}j, "[a-z0-9_]*"' "$top_srcdir/src/status.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
+warn_codes=$(grep -o 'mz_status_warn([a-z]*, *"[a-z-]*"' "$top_srcdir"/src/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
+if [ -n "$json_keys" ]; then
+	d=$(comm -23 <(echo "$json_keys") <(echo "$json_bold"))
+	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT names every key status.c prints ($(wc -l <<<"$json_keys"))"; else fail "memzone.8 JSON OUTPUT names every key status.c prints" "not in the page:" "$d"; fi
+	tag_words=$(awk -F'\t' '$1 == "JSON OUTPUT" { print $3 }' <<<"$tags8" | grep -o '[a-z][a-z0-9_]*' | sort -u)
+	d=$(comm -23 <(echo "$tag_words") <(echo "$json_keys"))
+	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists no key status.c does not print"; else fail "memzone.8 JSON OUTPUT lists no key status.c does not print" "not in src/status.c:" "$d"; fi
+else
+	fail "src/status.c prints JSON keys" "no json...(j, \"key\") call found"
+fi
+page_codes=$(grep -- '-' <<<"$json_bold" | grep -v '^-')
+d=$(set_diff "$warn_codes" "$page_codes")
+if [ -n "$warn_codes" ] && [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()"; else fail "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()" "- only in the code, + only in the page:" "$d"; fi
+
 # --- memzoned(8) against "memzoned --help" --------------------------------------------------------
 if "$MEMZONED" --help >/dev/null 2>&1; then
 	pass "memzoned --help exits 0"
