@@ -1,6 +1,6 @@
 /* print-config-keys.c - print mz_config_known_keys[], one "section.key" a line, for test-docs.sh
  * (the man-page test compares them with memzone.conf(5)). */
-#include "../src/config.h" /* not the autoconf config.h that -I. finds first */
+#include "config.h"
 
 #include <stdio.h>
 
