@@ -59,6 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = mz_iomem_parse(text, &io, err, FUZZ_ERRLEN);
 	fuzz_check_result("mz_iomem_parse", r, err);
 	if (r == 0) {
+		FUZZ_CHECK(io.n <= fuzz_count_lines(text, NULL), "%zu resources from %zu lines", io.n,
+			   fuzz_count_lines(text, NULL));
 		check_tree(&io);
 		/* Every range's ends and neighbours: the lookups memzone does for each hot-added block. */
 		for (size_t i = 0; i < io.n; i++) {

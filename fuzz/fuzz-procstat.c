@@ -3,9 +3,11 @@
 #include "fuzz.h"
 #include "procstat.h"
 
-static void check_kvtab(const char *what, const struct mz_kvtab *t)
+static void check_kvtab(const char *what, const struct mz_kvtab *t, const char *text)
 {
 	FUZZ_CHECK(t->n == 0 || t->kv != NULL, "%s: %zu entries but no array", what, t->n);
+	FUZZ_CHECK(t->n <= fuzz_count_lines(text, NULL), "%s: %zu entries from %zu lines", what, t->n,
+		   fuzz_count_lines(text, NULL));
 	for (size_t i = 0; i < t->n; i++) {
 		uint64_t val;
 
@@ -30,7 +32,7 @@ static void run_kv(const char *what, kv_parser *parse, const char *text)
 	r = parse(text, &t, err, FUZZ_ERRLEN);
 	fuzz_check_result(what, r, err);
 	if (r == 0)
-		check_kvtab(what, &t);
+		check_kvtab(what, &t, text);
 	(void)mz_kvtab_get(&t, "", &val);
 	(void)mz_kvtab_get(&t, "MemTotal", &val);
 	mz_kvtab_free(&t);

@@ -37,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0) {
 		FUZZ_CHECK(zi.nzones > 0, "success with 0 zones (the header promises -ENODATA)");
 		FUZZ_CHECK(zi.zones != NULL, "%zu zones but no array", zi.nzones);
+		/* Each zone comes from its own "Node N, zone NAME" line. */
+		FUZZ_CHECK(zi.nzones <= fuzz_count_lines(text, "Node"), "%zu zones from %zu 'Node' lines", zi.nzones,
+			   fuzz_count_lines(text, "Node"));
 		for (size_t i = 0; i < zi.nzones; i++)
 			check_zone(&zi, i);
 	}

@@ -68,6 +68,30 @@ static inline bool fuzz_terminated(const char *s, size_t len)
 	return memchr(s, '\0', len) != NULL;
 }
 
+/* Lines of text containing needle (NULL: lines with anything but blanks): an upper bound for the
+ * entries a line-oriented parser can return. */
+static inline size_t fuzz_count_lines(const char *text, const char *needle)
+{
+	size_t count = 0;
+
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+		bool hit = false;
+
+		if (needle) {
+			for (size_t i = 0; !hit && i + strlen(needle) <= len; i++)
+				hit = memcmp(text + i, needle, strlen(needle)) == 0;
+		} else {
+			for (size_t i = 0; !hit && i < len; i++)
+				hit = !strchr(" \t\r\v\f", text[i]);
+		}
+		count += hit;
+		text += len + (nl != NULL);
+	}
+	return count;
+}
+
 /* Parsers may log (config warnings); the fuzzer's output is for sanitizer reports only. */
 static inline void fuzz_quiet(void)
 {
