@@ -18,17 +18,17 @@
 #   VM_TAP_DIR       shared TAP state (counter, failures) when run.sh aggregates scenarios
 #
 # API:  vm_boot [--mem 1G] [--append "..."] [--kernel 6.1|6.12] [--virtio-mem SIZE] [--smp N]
-#               [--conf FILE] [--memzone-init] [--no-boot-cmds] [--no-memzone] [--coldplug]
+#               [--conf FILE] [--memzone-init] [--no-boot-cmds] [--no-memzone] [--no-coldplug]
 #         --conf FILE: memzone.conf written before anything of memzone runs; --memzone-init: run
 #         `memzone init` at boot; --no-boot-cmds: skip the `memzone init` lines of installed units;
 #         --no-memzone: memzone's udev rules set aside before udevd starts, no boot commands;
-#         --coldplug: `udevadm trigger --action=add` for the boot memory blocks
+#         --no-coldplug: skip the boot-time `udevadm trigger --action=add` replay of memory blocks
 #       vm_shutdown;  CTL [--timeout S] 'script';  QMP [--timeout S] [--wait-event EV[:DEV]] json...
 #       dimm_add ID SIZE;  dimm_add_many SIZE ID...;  dimm_del ID [TIMEOUT_S];  vmem_resize SIZE [TIMEOUT_S]
 #       wait_blocks_online N [TIMEOUT_S]   (N hot-added blocks online, then udev settled)
 #       TAP: pass DESC; fail DESC [DIAG]; skip DESC REASON; todo DESC REASON; check DESC CMD...;
 #            gcheck DESC 'guest script'
-#            diag TEXT...; vm_finish (plan when standalone, exit status)
+#            diag TEXT...; vm_finish (plan when standalone, exit status); vm_bail [REASON]
 # Guest helpers available in every CTL script: tests/vm/guest/funcs.sh.
 
 VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,7 +58,11 @@ fail() {
     vm_context
 }
 # check DESC CMD...   (host-side command)
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d" "command failed: $*"; fi; }
+check() {
+    local d=$1 out; shift
+    if out=$("$@" 2>&1); then pass "$d"; else fail "$d" "command failed: $*
+$out"; fi
+}
 # gcheck DESC SCRIPT  (guest script; its output is shown on failure, or always with VM_VERBOSE=1)
 gcheck() {
     local out rc
@@ -84,6 +88,12 @@ echo "---- hot-added blocks"; showblocks $(hot_blocks); echo "zones: $(zs)"' 2>&
         diag "(qemu is not running)"
         diag "$(tail -n 5 "$VM_DIR/qemu.out" 2>/dev/null)"
     fi
+}
+# vm_bail [REASON]: stop the scenario after a failure that makes its remaining checks meaningless
+# (e.g. blocks never came online): finishes it (failures already counted) and exits
+vm_bail() {
+    diag "[$VM_MODE] $VM_SCENARIO: stopping here${1:+: $1}"
+    vm_finish; exit
 }
 vm_finish() {
     local el; el=$(_since "$VM_T0")
@@ -173,7 +183,7 @@ trap vm_cleanup EXIT
 trap 'exit 130' INT TERM
 
 vm_boot() {
-    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' coldplug='' mode_append='' kdir img cpu extra=()
+    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' nocoldplug='' mode_append='' kdir img cpu extra=()
     while [ $# -gt 0 ]; do
         case $1 in
             --mem) mem=$2; shift 2 ;;
@@ -185,7 +195,7 @@ vm_boot() {
             --memzone-init) init=1; shift ;;
             --no-boot-cmds) append="$append mzvm.noinit=1"; shift ;;
             --no-memzone) append="$append mzvm.nomemzone=1"; shift ;;
-            --coldplug) coldplug=1; shift ;;
+            --no-coldplug) nocoldplug=1; shift ;;
             *) echo "vm_boot: unknown option $1" >&2; return 2 ;;
         esac
     done
@@ -201,7 +211,7 @@ vm_boot() {
     img=$kdir/vmlinux; [ -s "$img" ] || img=$kdir/vmlinuz
     [ -n "$conf" ] && append="$append mzvm.conf=$(base64 -w0 < "$conf")"
     [ -n "$init" ] && append="$append mzvm.init=1"
-    [ -n "$coldplug" ] && append="$append mzvm.coldplug=1"
+    [ -n "$nocoldplug" ] && append="$append mzvm.nocoldplug=1"
     [ -n "$vmem" ] && extra+=(-object "memory-backend-ram,id=vmem0,size=$(to_bytes "$vmem")"
                              -device "virtio-mem-pci,id=vm0,memdev=vmem0,node=0,requested-size=0")
     cpu=(-cpu max); [ "${ACCEL:-tcg}" = kvm ] && cpu=(-cpu host)

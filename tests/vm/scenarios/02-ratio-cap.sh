@@ -19,7 +19,7 @@ for i in 1 2 3 4 5 6 7 8; do
     gcheck "DIMM $i/8 (1 GiB): all 8 blocks online, movable/kernel <= 3.01" "
 wait_new_online d$i 8 30000 || exit 1
 echo \"d$i: \$(for b in \$(new_since d$i); do bzone \$b; done | sort | uniq -c | tr '\n' ' ')\"
-ratio_ok 301"
+ratio_ok 301" || CTL "[ \$(online_count \$(new_since d$i)) = 8 ]" >/dev/null || vm_bail "DIMM $i did not come online"
 done
 diag "8 x 1 GiB DIMMs added and onlined in $(_since "$t0")s"
 gcheck "some hot-added memory went to ZONE_MOVABLE (the policy is not all-kernel)" '

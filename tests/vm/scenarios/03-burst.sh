@@ -27,7 +27,7 @@ mapfile -t cmds < <(for i in 1 2 3 4; do _dimm_cmds "b$i" $((512 << 20)); done
     echo "{\"execute\":\"qom-set\",\"arguments\":{\"path\":\"vm0\",\"property\":\"requested-size\",\"value\":$((2 << 30))}}")
 check "burst: 4 x 512M DIMM device_add + virtio-mem requested-size 2G in one QMP session" \
     QMP --timeout 60 "${cmds[@]}"
-gcheck "all 32 new blocks (16 DIMM + 16 virtio-mem) come online" 'wait_new_online burst 32 90000'
+gcheck "all 32 new blocks (16 DIMM + 16 virtio-mem) come online" 'wait_new_online burst 32 90000' || vm_bail "blocks did not come online"
 diag "burst of 4 GiB (32 blocks) -> all online: $(_since "$t0")s"
 CTL 'touch /tmp/stop-sampler; sleep 0.2' >/dev/null
 

@@ -17,10 +17,10 @@ whole_device = yes
 EOF
 snap a' >/dev/null
 check "hot-add DIMM dA 2G" dimm_add dA 2G
-gcheck "dA's 16 blocks online" 'wait_new_online a 16 40000'
+gcheck "dA's 16 blocks online" 'wait_new_online a 16 40000' || vm_bail "blocks did not come online"
 CTL 'snap b' >/dev/null
 check "hot-add DIMM dB 1G (straddles the ratio cap)" dimm_add dB 1G
-gcheck "dB's 8 blocks online" 'wait_new_online b 8 30000'
+gcheck "dB's 8 blocks online" 'wait_new_online b 8 30000' || vm_bail "blocks did not come online"
 
 # shellcheck disable=SC2016
 one_zone='z=$(for b in $L; do bzone $b; done | sort | uniq -c); echo "zones:" $z; [ "$(echo "$z" | wc -l)" = 1 ]'
