@@ -9,7 +9,8 @@
 #
 # The guest gets memzone from a `make install DESTDIR=tmp` of $MEMZONE_BUILDDIR (default: the top
 # srcdir when it is configured in-tree), or from $MEMZONE_VM_STAGE as is.
-# Environment: VM_MODES (default "6.1 6.12 6.12-offline"), MEMZONE_VM_LOGDIR (keep console logs),
+# Environment: VM_MODES (default "6.1 6.12 6.12-offline"), VM_SCENARIOS (names, instead of arguments;
+#   for `make check-vm VM_SCENARIOS=...`), MEMZONE_VM_LOGDIR (keep console logs),
 #   MEMZONE_VM_CACHE, ACCEL, VM_VERBOSE; see vmlib.sh.  Exit status: 0 when every test passed.
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -79,6 +80,9 @@ else
 fi
 
 # ---- scenarios x modes
+if [ $# -eq 0 ] && [ -n "${VM_SCENARIOS:-}" ]; then     # e.g. VM_SCENARIOS="00-harness 03-burst"
+    for s in $VM_SCENARIOS; do set -- "$@" "$HERE/scenarios/${s%.sh}.sh"; done
+fi
 if [ $# -gt 0 ]; then SCENARIOS=("$@"); else SCENARIOS=("$HERE"/scenarios/[0-9]*.sh); fi
 TIMES=()
 for s in "${SCENARIOS[@]}"; do
