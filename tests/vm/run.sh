@@ -1,5 +1,6 @@
 #!/bin/bash
-# run.sh [SCENARIO...] - run the memzone real-kernel VM tests as one TAP stream (plan at the end).
+# run.sh [--stage DIR] [SCENARIO...] - run the memzone real-kernel VM tests as one TAP stream (plan at
+# the end).
 #
 # Every tests/vm/scenarios/*.sh (or the ones named) runs in a fresh VM for each kernel mode:
 #   6.1           Debian 12's linux-image-amd64 (new memory blocks start offline)
@@ -8,12 +9,16 @@
 # A scenario may restrict itself with a line "# vm-modes: 6.1 6.12".
 #
 # The guest gets memzone from a `make install DESTDIR=tmp` of $MEMZONE_BUILDDIR (default: the top
-# srcdir when it is configured in-tree), or from $MEMZONE_VM_STAGE as is.
+# srcdir when it is configured in-tree), or from --stage DIR / $MEMZONE_VM_STAGE as is.
 # Environment: VM_MODES (default "6.1 6.12 6.12-offline"), VM_SCENARIOS (names, instead of arguments;
 #   for `make check-vm VM_SCENARIOS=...`), MEMZONE_VM_LOGDIR (keep console logs),
 #   MEMZONE_VM_CACHE, ACCEL, VM_VERBOSE; see vmlib.sh.  Exit status: 0 when every test passed.
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = --stage ]; then
+    [ -d "${2:-}" ] || { echo "run.sh: --stage needs a directory" >&2; exit 2; }
+    MEMZONE_VM_STAGE=$(cd "$2" && pwd); export MEMZONE_VM_STAGE; shift 2
+fi
 MODES=${VM_MODES:-6.1 6.12 6.12-offline}
 T_RUN0=$(date +%s.%N)
 
