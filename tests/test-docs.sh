@@ -201,6 +201,12 @@ page_codes=$(grep -- '-' <<<"$json_bold" | grep -v '^-')
 d=$(set_diff "$warn_codes" "$page_codes")
 if [ -n "$warn_codes" ] && [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()"; else fail "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()" "- only in the code, + only in the page:" "$d"; fi
 
+# --- memzone(8) DECISION REASONS against reason_names[] of src/policy.c ---------------------------
+reasons=$(sed -n '/reason_names\[[A-Z_]*\] = {/,/^};/p' "$top_srcdir/src/policy.c" | grep -o '= "[a-z_]*"' | sed 's/= "\(.*\)"/\1/' | sort -u)
+page_reasons=$(awk -F'\t' '$1 == "DECISION REASONS" { print $3 }' <<<"$tags8" | grep -o '[a-z][a-z_]*' | sort -u)
+d=$(set_diff "$reasons" "$page_reasons")
+if [ -n "$reasons" ] && [ -z "$d" ]; then pass "memzone.8 DECISION REASONS are the reason codes of policy.c ($(wc -l <<<"$reasons"))"; else fail "memzone.8 DECISION REASONS are the reason codes of policy.c" "- only in the code, + only in the page:" "$d"; fi
+
 # --- memzoned(8) against "memzoned --help" --------------------------------------------------------
 if "$MEMZONED" --help >/dev/null 2>&1; then
 	pass "memzoned --help exits 0"
