@@ -315,6 +315,14 @@ static int read_has_cpu(struct mz_snapshot *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A node's entry (not the total), for filling it in; NULL when unknown. */
+static struct mz_node_snap *node_of(struct mz_snapshot *s, int node)
+{
+	const struct mz_node_snap *n = node >= 0 ? mz_snapshot_node(s, node) : NULL;
+
+	return n ? &s->nodes[n - s->nodes] : NULL;
+}
+
 int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
 {
 	struct mz_zoneinfo zi = { 0 };
@@ -353,7 +361,7 @@ int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
 		s->nodes[i].id = ids[i];
 	free(ids);
 	for (size_t i = 0; i < zi.nzones; i++) {
-		struct mz_node_snap *n = (struct mz_node_snap *)mz_snapshot_node(s, zi.zones[i].node);
+		struct mz_node_snap *n = node_of(s, zi.zones[i].node);
 
 		if (n)
 			add_zone(n, &zi.zones[i], s->page_size);
@@ -612,8 +620,7 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 				continue;
 			if (mz_memblock_read(id, s->block_size, &b) < 0)
 				continue;
-			n = (struct mz_node_snap *)(b.node >= 0 ? mz_snapshot_node(s, b.node)
-						    : s->nnodes == 1 ? &s->nodes[0] : NULL);
+			n = b.node >= 0 ? node_of(s, b.node) : s->nnodes == 1 ? &s->nodes[0] : NULL;
 			if (n)
 				n->kernel_boot -= n->kernel_boot > s->block_size ? s->block_size : n->kernel_boot;
 		}

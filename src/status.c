@@ -637,7 +637,8 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 		return r;
 	st->counts = mz_xcalloc(st->snap.nnodes, sizeof(*st->counts));
 
-	r = mz_iomem_read(&io, ierr, sizeof(ierr));
+	/* iomem only says which blocks belong to which device: not needed without the blocks */
+	r = (flags & MZ_STATUS_NO_BLOCKS) ? -ENOENT : mz_iomem_read(&io, ierr, sizeof(ierr));
 	if (r == -ENOENT) {
 		st->iomem = MZ_IOMEM_MISSING;
 	} else if (r < 0) {
@@ -646,7 +647,8 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	} else {
 		st->iomem = io.zeroed ? MZ_IOMEM_ZEROED : MZ_IOMEM_OK;
 	}
-	mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
+	if (!(flags & MZ_STATUS_NO_BLOCKS))
+		mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
 
 	if (flags & MZ_STATUS_NO_BLOCKS) {
 		st->blocks_skipped = true;

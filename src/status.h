@@ -90,9 +90,9 @@ struct mz_status {
 enum {
 	MZ_STATUS_ALL_ZONES = 1 << 0,      /* read valid_zones of offline blocks too (--blocks) */
 	MZ_STATUS_NO_DAEMON_FILE = 1 << 1, /* the caller is memzoned: do not read /run/memzone/state */
-	MZ_STATUS_NO_BLOCKS = 1 << 2,      /* per-node aggregates only: no per-block reads (a daemon tick
-					    * must not cost more on a bigger machine); the block counts,
-					    * devices and hot-removable series are then left out */
+	MZ_STATUS_NO_BLOCKS = 1 << 2,      /* per-node aggregates only: no per-block reads and no iomem (a
+					    * daemon tick must not cost more on a bigger machine); block
+					    * counts, devices, hot-removable and kernel_boot are left out */
 };
 
 /* Read everything. Returns 0, or -errno with err naming the file and what was wrong. */

@@ -14,6 +14,7 @@
 #include "daemon_state.h"
 #include "iomem.h"
 #include "snapshot.h"
+#include "status.h"
 #include "tap.h"
 #include "util.h"
 
@@ -483,6 +484,38 @@ static void test_daemon_state(void)
 	unlink(strcat(strcpy(err, root), "/run/memzone/memzoned.pid"));
 }
 
+/* memzoned reuses the collector each tick: without blocks it must read none and still give the
+ * per-node figures and its own counters in Prometheus form. */
+static void test_status_for_daemon(void)
+{
+	struct mz_daemon_state ds;
+	struct mz_status st;
+	char err[512] = "", *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!ok(mz_status_collect(&st, MZ_STATUS_NO_BLOCKS | MZ_STATUS_NO_DAEMON_FILE, err, sizeof(err)) == 0,
+		"collect without blocks"))
+		diag("%s", err);
+	ok(!st.have_blocks && st.blocks_skipped && st.nblocks == 0 && st.ndevices == 0, "no block read, no device");
+	mz_daemon_state_init(&ds);
+	ds.moves_to_kernel = 7;
+	mz_daemon_state_set_node(&ds, 0, MZ_VERDICT_GROW_KERNEL, "test");
+	st.daemon = &ds;
+	f = open_memstream(&text, &len);
+	mz_status_print_prometheus(&st, f);
+	fclose(f);
+	ok(strstr(text, "memzone_zone_managed_bytes{node=\"1\",zone=\"kernel\"} 245760000\n") != NULL,
+	   "per-node managed bytes (60000 pages)");
+	ok(strstr(text, "memzone_moves_total{direction=\"to_kernel\"} 7\n") &&
+		   strstr(text, "memzone_pressure{node=\"0\",verdict=\"grow-kernel\"} 1\n"),
+	   "the daemon's own counters and verdicts");
+	ok(!strstr(text, "memzone_blocks{") && !strstr(text, "memzone_hot_removable_bytes"), "no block series");
+	free(text);
+	mz_daemon_state_free(&ds);
+	mz_status_free(&st);
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -510,6 +543,7 @@ int main(void)
 	mz_snapshot_free(&s);
 	test_errors();
 	test_daemon_state();
+	test_status_for_daemon();
 	if (!getenv("KEEP_TREE"))
 		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	else
