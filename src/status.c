@@ -343,18 +343,23 @@ static struct ram_range *build_ranges(const struct mz_iomem *io, int memfd, uint
 	return rr;
 }
 
+/* The device of a hot-added block: by name (virtioN, daxX.Y, PNP0C80:NN), else by the iomem range
+ * it lies in, else - an unknown agent, no iomem - the run of neighbouring blocks it belongs to. */
 static uint32_t device_for(struct mz_status *st, size_t *cap, const struct mz_status_block *prev,
 			   enum mz_source src, const char *name, uint64_t start, uint64_t end)
 {
 	struct mz_status_device *d;
+	bool ranged = start != 0 || end != 0;
 
 	if (name[0]) {
 		for (size_t i = st->ndevices; i-- > 0;)
 			if (st->devices[i].source == src && strcmp(st->devices[i].name, name) == 0)
 				return (uint32_t)i;
-	} else if (prev && prev->dev != MZ_STATUS_NO_DEV && st->devices[prev->dev].source == src &&
-		   !st->devices[prev->dev].name[0]) {
-		return prev->dev; /* a run of unnamed blocks of one agent */
+	} else if (prev && prev->dev != MZ_STATUS_NO_DEV) {
+		d = &st->devices[prev->dev];
+		if (d->source == src && !d->name[0] && d->range_from_iomem == ranged &&
+		    (!ranged || (d->start == start && d->end == end)))
+			return prev->dev;
 	}
 	if (st->ndevices == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
@@ -366,7 +371,7 @@ static uint32_t device_for(struct mz_status *st, size_t *cap, const struct mz_st
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->start = start;
 	d->end = end;
-	d->range_from_iomem = start != 0 || end != 0;
+	d->range_from_iomem = ranged;
 	d->node = -1;
 	return (uint32_t)st->ndevices++;
 }
@@ -384,6 +389,7 @@ static void classify_blocks(struct mz_status *st, int memfd, const struct mz_iom
 		struct mz_status_block *b = &st->blocks[i];
 		uint64_t start = (uint64_t)b->id * bs, end = start + bs - 1;
 		const struct ram_range *own = NULL;
+		const struct mz_status_block *run;
 		char fw[64] = "";
 		enum mz_source src;
 
@@ -393,11 +399,9 @@ static void classify_blocks(struct mz_status *st, int memfd, const struct mz_iom
 			r++;
 		if (r < nr && rr[r].start <= end)
 			own = &rr[r];
-		/* Without an owner the block's firmware node is the only clue for a DIMM. */
-		if (!own || own->source == MZ_SOURCE_BOOT) {
-			if (!own)
-				mz_firmware_node_at(memfd, b->id, fw, sizeof(fw));
-		}
+		/* without an owner the block's firmware node is the only clue for a DIMM */
+		if (!own)
+			mz_firmware_node_at(memfd, b->id, fw, sizeof(fw));
 		src = mz_block_source(own != NULL, own ? own->source : MZ_SOURCE_BOOT,
 				      own ? own->source == MZ_SOURCE_DIMM : mz_startswith(fw, "PNP0C80:"),
 				      (enum mz_block_state)b->state);
@@ -406,15 +410,23 @@ static void classify_blocks(struct mz_status *st, int memfd, const struct mz_iom
 			prev = NULL;
 			continue;
 		}
+		run = prev && prev->id + 1 == b->id ? prev : NULL;
 		if (own && own->source == src)
-			b->dev = device_for(st, &cap, NULL, src, own->device, own->dev_start, own->dev_end);
+			b->dev = device_for(st, &cap, run, src, own->device, own->dev_start, own->dev_end);
 		else if (src == MZ_SOURCE_DIMM)
-			b->dev = device_for(st, &cap, NULL, src, fw, 0, 0);
+			b->dev = device_for(st, &cap, run, src, fw, 0, 0);
 		else
-			b->dev = device_for(st, &cap, (prev && prev->id + 1 == b->id) ? prev : NULL, src, "", 0, 0);
+			b->dev = device_for(st, &cap, run, src, "", 0, 0);
 		prev = b;
 	}
 	free(rr);
+}
+
+/* A device iomem or firmware names is unpluggable as a whole; a run of blocks of an unknown agent
+ * (offline blocks without iomem) one block at a time. */
+static bool device_is_whole(const struct mz_status_device *d)
+{
+	return d->name[0] || d->range_from_iomem;
 }
 
 static struct mz_status_counts *counts_of(struct mz_status *st, int node)
@@ -488,11 +500,10 @@ static void count_blocks(struct mz_status *st)
 			}
 		}
 	}
-	/* Hot-removable: a named device only as a whole; an unnamed agent's blocks one by one. */
 	for (size_t i = 0; i < st->ndevices; i++) {
 		struct mz_status_device *d = &st->devices[i];
 
-		if (d->name[0] && d->n_kernel == 0 && d->n_unknown == 0)
+		if (device_is_whole(d) && d->n_kernel == 0 && d->n_unknown == 0)
 			d->hot_removable = (uint64_t)d->n_blocks * bs;
 	}
 	for (size_t i = 0; i < st->nblocks; i++) {
@@ -504,14 +515,14 @@ static void count_blocks(struct mz_status *st)
 		if (b->gone || b->dev == MZ_STATUS_NO_DEV)
 			continue;
 		d = &st->devices[b->dev];
-		if (d->name[0])
+		if (device_is_whole(d))
 			removable = d->hot_removable > 0;
 		else
 			removable = b->state == MZ_BLOCK_OFFLINE || (b->state == MZ_BLOCK_ONLINE && b->zones_known &&
 								       b->zone == MZ_ZONE_MOVABLE);
 		if (!removable)
 			continue;
-		if (!d->name[0])
+		if (!device_is_whole(d))
 			d->hot_removable += bs;
 		st->total.hot_removable += bs;
 		if ((c = counts_of(st, b->node)))

@@ -238,6 +238,21 @@ run "$T/m.json" --root "$T/z" --json
 json "$T/m.json" 'j["iomem"] == "missing" and "iomem-missing" in [w["code"] for w in j["warnings"]]'
 ok $? "missing iomem: warning, exit 0"
 
+# ---------------------------------------------------------------- RAM of another agent named in iomem
+make_tree "$T/o"
+printf '90000000-9fffffff : System RAM (hv_balloon)\n' >> "$T/o/proc/iomem"
+R="$T/o"
+block 18 online Movable
+block 19 offline "Normal Movable"
+run "$T/o.json" --root "$T/o" --json
+json "$T/o.json" '[(d["source"], d["device"], d["blocks"], d["start"], d["end"], d["hot_removable"]) for d in j["devices"] if d["source"] == "other"] == [("other", None, 2, 0x90000000, 0x9fffffff, 256 << 20)]'
+ok $? "an unnamed iomem range of another agent is one device, removable as a whole"
+put sys/devices/system/memory/memory19/state online
+put sys/devices/system/memory/memory19/valid_zones Normal
+run "$T/o.json" --root "$T/o" --json
+json "$T/o.json" '[(d["blocks"], d["kernel"], d["hot_removable"]) for d in j["devices"] if d["source"] == "other"] == [(2, 1, 0)]'
+ok $? "one kernel block makes that device not removable"
+
 # ---------------------------------------------------------------- blocks that vanish, bad input
 make_tree "$T/v"
 ln -s memory-gone "$T/v/sys/devices/system/memory/memory99"
