@@ -108,6 +108,8 @@ static int parse_line(const char *p, const char *end, size_t line, int prev_dept
 	if (indent % 2)
 		return fail(err, errlen, line, "indented by %zu spaces (expected 2 per level)", indent);
 	res->depth = (int)(indent / 2);
+	if (prev_depth < 0 && res->depth > 0)
+		return fail(err, errlen, line, "the first resource is indented (a top-level line is expected)");
 	if (res->depth > prev_depth + 1)
 		return fail(err, errlen, line, "nested %d levels below the line before (expected at most 1)",
 			    res->depth - prev_depth);
@@ -263,6 +265,8 @@ static bool is_dax_name(const char *s)
 	return dot && digits;
 }
 
+static bool is_device_name(const char *s) { return is_virtio_name(s) || is_dax_name(s); }
+
 /* The nearest ancestor of res i whose name matches, or -1. */
 static int find_ancestor(const struct mz_iomem *io, int i, bool (*match)(const char *))
 {
@@ -272,13 +276,31 @@ static int find_ancestor(const struct mz_iomem *io, int i, bool (*match)(const c
 	return -1;
 }
 
-static void set_owner(struct mz_iomem_owner *owner, enum mz_source src, const struct mz_iomem_res *dev,
-		      bool named)
+/* Source and device from the RAM resource's own name first ("System RAM (kmem)" belongs to its
+ * daxX.Y), else from the nearest virtioN / daxX.Y above it. */
+static void set_owner(struct mz_iomem_owner *owner, const struct mz_iomem *io, int ram)
 {
-	owner->source = src;
-	snprintf(owner->device, sizeof(owner->device), "%s", named ? dev->name : "");
-	owner->dev_start = dev->start;
-	owner->dev_end = dev->end;
+	const struct mz_iomem_res *r = &io->res[ram];
+	int dev = -1;
+
+	if (strcmp(r->name, "System RAM (virtio_mem)") == 0) {
+		owner->source = MZ_SOURCE_VIRTIO_MEM;
+		dev = find_ancestor(io, ram, is_virtio_name);
+	} else if (strcmp(r->name, "System RAM (kmem)") == 0) {
+		owner->source = MZ_SOURCE_KMEM;
+		dev = find_ancestor(io, ram, is_dax_name);
+	} else if ((dev = find_ancestor(io, ram, is_device_name)) >= 0) {
+		owner->source = is_virtio_name(io->res[dev].name) ? MZ_SOURCE_VIRTIO_MEM : MZ_SOURCE_KMEM;
+	} else if (strcmp(r->name, "System RAM") == 0 && r->depth == 0) {
+		owner->source = MZ_SOURCE_BOOT;
+	} else { /* "System RAM (something else)", or RAM nested under an unknown parent */
+		owner->source = MZ_SOURCE_OTHER;
+	}
+	if (dev >= 0)
+		r = &io->res[dev];
+	snprintf(owner->device, sizeof(owner->device), "%s", dev >= 0 ? r->name : "");
+	owner->dev_start = r->start;
+	owner->dev_end = r->end;
 }
 
 int mz_iomem_owner(const struct mz_iomem *io, uint64_t start, struct mz_iomem_owner *owner)
@@ -299,21 +321,6 @@ int mz_iomem_owner(const struct mz_iomem *io, uint64_t start, struct mz_iomem_ow
 	}
 	if (best < 0)
 		return -ENOENT;
-
-	const struct mz_iomem_res *ram = &io->res[best];
-	int dev;
-
-	if ((dev = find_ancestor(io, best, is_virtio_name)) >= 0)
-		set_owner(owner, MZ_SOURCE_VIRTIO_MEM, &io->res[dev], true);
-	else if ((dev = find_ancestor(io, best, is_dax_name)) >= 0)
-		set_owner(owner, MZ_SOURCE_KMEM, &io->res[dev], true);
-	else if (strcmp(ram->name, "System RAM (virtio_mem)") == 0)
-		set_owner(owner, MZ_SOURCE_VIRTIO_MEM, ram, false);
-	else if (strcmp(ram->name, "System RAM (kmem)") == 0)
-		set_owner(owner, MZ_SOURCE_KMEM, ram, false);
-	else if (strcmp(ram->name, "System RAM") == 0 && ram->depth == 0)
-		set_owner(owner, MZ_SOURCE_BOOT, ram, false);
-	else /* "System RAM (something else)" or RAM nested under an unknown parent */
-		set_owner(owner, MZ_SOURCE_OTHER, ram, false);
+	set_owner(owner, io, best);
 	return 0;
 }

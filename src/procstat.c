@@ -362,23 +362,26 @@ bool mz_kvtab_get(const struct mz_kvtab *t, const char *key, uint64_t *val)
 
 /* ---------------------------------------------------------------- PSI */
 
-/* "12.34" -> 12.34. Locale-independent (the daemon may run under any LC_NUMERIC). */
+/* "12.34" -> 12.34, locale-independent (the daemon may run under any LC_NUMERIC). The digits are
+ * gathered as an integer and divided once, so the result is the double nearest the text, as
+ * strtod would give. */
 static int span_decimal(struct span s, double *out)
 {
+	uint64_t mant = 0, scale = 1;
 	size_t i = 0;
-	double v = 0, scale = 1;
-	bool digits = false;
+	int digits = 0;
 
-	for (; i < s.n && is_digit(s.p[i]); i++, digits = true)
-		v = v * 10 + (s.p[i] - '0');
+	for (; i < s.n && is_digit(s.p[i]); i++, digits++)
+		mant = mant * 10 + (uint64_t)(s.p[i] - '0');
 	if (i < s.n && s.p[i] == '.')
-		for (i++; i < s.n && is_digit(s.p[i]); i++, digits = true) {
-			scale /= 10;
-			v += (s.p[i] - '0') * scale;
+		for (i++; i < s.n && is_digit(s.p[i]); i++, digits++) {
+			mant = mant * 10 + (uint64_t)(s.p[i] - '0');
+			scale *= 10;
 		}
-	if (!digits || i != s.n || v > 1e9)
+	/* the kernel prints "%lu.%02lu" of a percentage: a handful of digits */
+	if (digits == 0 || digits > 15 || i != s.n)
 		return -EINVAL;
-	*out = v;
+	*out = (double)mant / (double)scale;
 	return 0;
 }
 
