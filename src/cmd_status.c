@@ -23,7 +23,7 @@ static void usage(void)
 	       "  -b, --blocks         list the memory blocks (like lsmem -o +ZONES,NODE, with SOURCE and\n"
 	       "                       DEVICE); ranges of equal attributes are merged\n"
 	       "  -s, --split, --no-merge  with --blocks: one line per block\n"
-	       "  -j, --json           JSON with stable keys (documented in memzone(8))\n"
+	       "  -j, --json           JSON (the same data, sizes in bytes, keys stable across versions)\n"
 	       "      --prometheus     Prometheus text exposition format\n"
 	       "      --bytes          exact sizes in bytes instead of 128M, 1.5G\n"
 	       MZ_COMMON_HELP

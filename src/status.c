@@ -773,9 +773,10 @@ void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
 
 typedef void (*row_fn)(const void *ctx, size_t row, char cells[][CELL]);
 
-/* Columns two blanks apart, widths from the widest cell; align: 'l' or 'r' per column. */
-static void print_table(FILE *f, size_t ncols, const char *const *hdr, const char *align, size_t nrows,
-			row_fn fn, const void *ctx)
+/* Columns two blanks apart, widths from the widest cell; align: 'l' or 'r' per column; every line
+ * starts with indent. */
+static void print_table(FILE *f, const char *indent, size_t ncols, const char *const *hdr, const char *align,
+			size_t nrows, row_fn fn, const void *ctx)
 {
 	char cells[MAX_COLS][CELL];
 	size_t w[MAX_COLS] = { 0 };
@@ -791,6 +792,7 @@ static void print_table(FILE *f, size_t ncols, const char *const *hdr, const cha
 	for (size_t r = 0; r <= nrows; r++) {
 		if (r > 0)
 			fn(ctx, r - 1, cells);
+		fputs(indent, f);
 		for (size_t c = 0; c < ncols; c++) {
 			const char *s = r == 0 ? hdr[c] : cells[c];
 			bool last = c + 1 == ncols;
@@ -968,7 +970,7 @@ static void print_daemon(const struct mz_status *st, FILE *f)
 		struct text_ctx t = { st, NULL };
 
 		fprintf(f, "  last moves (newest first):\n");
-		print_table(f, 6, hdr, "lllrrl", ds->nmoves, move_row, &t);
+		print_table(f, "    ", 6, hdr, "lllrrl", ds->nmoves, move_row, &t);
 	}
 }
 
@@ -996,7 +998,7 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 	fprintf(f, "iomem %s\n\n", iomem_name(st->iomem));
 
 	fprintf(f, "Zones (managed memory; kernel = every zone but Movable and Device; free vs kernel watermarks):\n");
-	print_table(f, 10, zhdr, "llrrrrrrrr", s->nnodes + 1, zones_row, &t);
+	print_table(f, "", 10, zhdr, "llrrrrrrrr", s->nnodes + 1, zones_row, &t);
 	if (st->policy_known)
 		fprintf(f, "memzone's cap: MOVABLE:KERNEL at most %u%% (%s; %s; against %s kernel memory)\n",
 			st->ratio_cap, st->ratio_cap_rebalancer ? "ratio_with_rebalancer, memzoned runs" : "ratio",
@@ -1006,10 +1008,10 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 
 	if (st->have_blocks) {
 		fprintf(f, "\nBlocks (hot-removable = hot-added devices whose every block is offline or Movable):\n");
-		print_table(f, 7, bhdr, "lrrrrrr", s->nnodes + 1, blocks_row, &t);
+		print_table(f, "", 7, bhdr, "lrrrrrr", s->nnodes + 1, blocks_row, &t);
 		if (st->ndevices) {
 			fprintf(f, "\nHot-added devices:\n");
-			print_table(f, 9, dhdr, "lllrrrrrr", st->ndevices, device_row, &t);
+			print_table(f, "", 9, dhdr, "lllrrrrrr", st->ndevices, device_row, &t);
 		} else {
 			fprintf(f, "\nHot-added devices: none\n");
 		}
@@ -1123,7 +1125,7 @@ void mz_status_print_blocks(const struct mz_status *st, const struct mz_status_o
 	}
 	n = block_rows(st, o->split, &rows);
 	t.rows = rows;
-	print_table(f, 8, hdr, "lrrrrrll", n, range_row, &t);
+	print_table(f, "", 8, hdr, "lrrrrrll", n, range_row, &t);
 	free(rows);
 	for (size_t i = 0; i < st->nblocks; i++) {
 		if (st->blocks[i].gone)

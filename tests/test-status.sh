@@ -379,7 +379,7 @@ run "$T/d.txt" --root "$T/d"
 has "$T/d.txt" "running, pid $$" && has "$T/d.txt" "node 0: grow-kernel - kernel free 120M" &&
 	has "$T/d.txt" "moves: 3 to kernel, 1 to movable; 2 failed, 1 rolled back" &&
 	has "$T/d.txt" "backoff: memory13 until 2025-11-25 22:55:00" &&
-	grep -Eq '^2025-11-25 22:49:50 +memory13 +to-movable +rolled-back +10003ms +EBUSY$' "$T/d.txt"
+	grep -Eq '^ +2025-11-25 22:49:50 +memory13 +to-movable +rolled-back +10003ms +EBUSY$' "$T/d.txt"
 ok $? "text: daemon pid, verdict, counters, backoff, last moves newest first"
 run "$T/d.prom" --root "$T/d" --prometheus
 has "$T/d.prom" 'memzone_moves_total{direction="to_kernel"} 3' && has "$T/d.prom" 'memzone_move_failures_total 2' &&
