@@ -5,9 +5,11 @@
  * against the capture. A block that vanishes mid-read is simulated by an openat() wrapper that
  * removes the block directory just before a chosen attribute is opened.
  */
+#include "iomem.h"
 #include "memblock.h"
 #include "tap.h"
 #include "util.h"
+#include "zoneinfo.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -217,6 +219,14 @@ static void test_captures(void)
 		   "6.18: memory0 valid_zones none -> mask 0, zone none");
 		ok(mz_auto_online_read(buf, sizeof(buf)) == 0 && strcmp(buf, "offline") == 0,
 		   "6.18: auto_online_blocks offline");
+		{
+			struct mz_zoneinfo zi = { 0 };
+			char err[512];
+
+			ok(mz_zoneinfo_read(&zi, err, sizeof(err)) == 0 && zi.nzones == 5,
+			   "6.18: expand-tree.py put proc/zoneinfo in the root");
+			mz_zoneinfo_free(&zi);
+		}
 	}
 
 	if (check_capture("util-linux-lsmem-s390-zvm-6g", 0, l)) {
@@ -268,6 +278,44 @@ static void test_captures(void)
 
 /* ------------------------------------------------------------ mktree: devices, writes, races */
 
+/* mktree's zoneinfo and iomem agree with its blocks (the tree other areas' tests are built on). */
+static void test_mktree_consistent(void)
+{
+	struct mz_zoneinfo zi = { 0 };
+	struct mz_iomem io = { 0 };
+	struct mz_iomem_owner own;
+	const struct mz_zone_info *z;
+	char err[512];
+
+	if (!ok(mz_zoneinfo_read(&zi, err, sizeof(err)) == 0, "mktree: zoneinfo parses"))
+		diag("%s", err);
+	/* node 1: 4 virtio-mem blocks online movable = 4 * 32768 pages, contiguous from block 36 */
+	z = mz_zoneinfo_find(&zi, 1, MZ_ZONE_MOVABLE);
+	ok(z && z->present == 4 * 32768 && z->managed == 4 * 32768 && z->spanned == 4 * 32768,
+	   "mktree: node 1 Movable = the 4 online virtio-mem blocks");
+	/* node 0: blocks 0-15, minus the first 16 MiB (DMA): 16 * 32768 - 4096 = 520192 pages,
+	 * managed = 520192 - 520192 / 64 = 512064 */
+	z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_DMA32);
+	ok(z && z->present == 520192 && z->managed == 512064, "mktree: node 0 DMA32 520192 present, 512064 managed");
+	/* node 1: blocks 16-31 = 524288 pages, all below 4 GiB */
+	z = mz_zoneinfo_find(&zi, 1, MZ_ZONE_DMA32);
+	ok(z && z->present == 524288 && z->spanned == 524288, "mktree: node 1 DMA32 = blocks 16-31");
+	ok(mz_zoneinfo_find(&zi, 1, MZ_ZONE_NORMAL) && mz_zoneinfo_find(&zi, 1, MZ_ZONE_NORMAL)->present == 0,
+	   "mktree: the offline DIMM adds nothing");
+	mz_zoneinfo_free(&zi);
+
+	if (!ok(mz_iomem_read(&io, err, sizeof(err)) == 0, "mktree: iomem parses"))
+		diag("%s", err);
+	/* the DIMM: its own top-level System RAM from 4 GiB (block 32), 4 blocks = 512 MiB */
+	ok(mz_iomem_owner(&io, 32ull << 27, &own) == 0 && own.source == MZ_SOURCE_BOOT &&
+		   own.dev_start == 0x100000000ull && own.dev_end == 0x11fffffffull,
+	   "mktree: DIMM range 100000000-11fffffff, top-level System RAM");
+	ok(mz_iomem_owner(&io, 38ull << 27, &own) == 0 && own.source == MZ_SOURCE_VIRTIO_MEM &&
+		   strcmp(own.device, "virtio0") == 0 && own.dev_start == 0x120000000ull && own.dev_end == 0x13fffffffull,
+	   "mktree: block 38 belongs to virtio0 (120000000-13fffffff)");
+	mz_iomem_free(&io);
+}
+
 static void test_mktree(void)
 {
 	char root[2048], path[MZ_PATH_MAX], buf[64];
@@ -293,6 +341,7 @@ static void test_mktree(void)
 	   "virtio-mem block: no firmware_node, online Movable");
 	ok(mz_memblock_read(5, bs, &b) == 0 && b.node == 0 && b.zone == MZ_ZONE_DMA32 && b.start == 5ull << 27,
 	   "boot block 5: node 0, DMA32");
+	test_mktree_consistent();
 
 	/* states the kernel prints while a block goes away, and nonsense */
 	write_text(root, "sys/devices/system/memory/memory5/state", "going-offline\n");
