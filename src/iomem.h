@@ -28,6 +28,8 @@ struct mz_iomem {
 	bool zeroed; /* every address printed as 0: read without CAP_SYS_ADMIN, ranges are unknown */
 };
 
+/* Pure. 0, or -EINVAL with err = "line N: ..." (bad range, odd indent, nesting jumps or > 32 levels),
+ * -ENODATA for an empty file. Names longer than 63 characters are cut (labels only). */
 int mz_iomem_parse(const char *text, struct mz_iomem *io, char *err, size_t errlen);
 int mz_iomem_read(struct mz_iomem *io, char *err, size_t errlen);
 void mz_iomem_free(struct mz_iomem *io);
@@ -36,7 +38,10 @@ void mz_iomem_free(struct mz_iomem *io);
  *  - "System RAM (virtio_mem)" under "virtioN": source virtio_mem, device "virtioN", range = the virtioN resource;
  *  - "System RAM (kmem)" under "daxX.Y" (at any depth): source kmem, device "daxX.Y", range = the dax resource;
  *  - top-level "System RAM": boot memory (source boot, device "", range = that resource) — the caller
- *    upgrades it to dimm when the block has an ACPI PNP0C80 firmware_node (memblock.h).
+ *    upgrades it to dimm when the block has an ACPI PNP0C80 firmware_node (memblock.h);
+ *  - plain "System RAM" nested under virtioN / daxX.Y: that device; "System RAM (virtio_mem)" or
+ *    "(kmem)" without such a parent: that source, device "", range = the RAM resource;
+ *  - any other "System RAM..." (other driver names, RAM under an unknown parent): source other.
  * Returns 0, or -ENOENT when no System RAM covers start, -ENODATA when io->zeroed. */
 struct mz_iomem_owner {
 	enum mz_source source;

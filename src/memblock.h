@@ -29,7 +29,8 @@ struct mz_block {
 /* <root>/sys/devices/system/memory/block_size_bytes (hex without 0x). -ENOENT without hotplug support. */
 int mz_memblock_size(uint64_t *bytes);
 /* Read one block. -ENOENT when the block does not exist (or vanished while read). Fields that
- * cannot be read are left at their "unknown" value; only a missing state file is an error. */
+ * cannot be read are left at their "unknown" value; only a missing state file is an error (-ENOENT,
+ * like a vanished block). An unknown state word gives MZ_BLOCK_UNKNOWN, not an error. */
 int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b);
 /* All block ids, ascending (gaps allowed, need not start at 0). Caller frees *ids. */
 int mz_memblock_list(unsigned long **ids, size_t *n);

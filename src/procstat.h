@@ -16,6 +16,8 @@ struct mz_kvtab {
 	size_t n;
 };
 
+/* Pure. 0, or -EINVAL with err = "line N: ..." (bad number, unknown unit, a name twice, a name
+ * longer than 47 characters), -ENODATA when there is no value at all. */
 int mz_meminfo_parse(const char *text, struct mz_kvtab *t, char *err, size_t errlen);
 int mz_vmstat_parse(const char *text, struct mz_kvtab *t, char *err, size_t errlen);
 /* node < 0: /proc/meminfo and /proc/vmstat; else /sys/devices/system/node/nodeN/{meminfo,vmstat} */

@@ -29,8 +29,11 @@ struct mz_zoneinfo {
 };
 
 /* Parse text (NUL-terminated). Returns 0, or -EINVAL with err = "line N: what was wrong".
- * Unknown stat lines are skipped (new kernels add them); a zone without "pages free" is an error.
- * Empty input yields 0 zones and -ENODATA. */
+ * Unknown stat lines are skipped (new kernels add them); a zone without "pages free", min, low,
+ * high, spanned or present is an error (every kernel since 2.6.16 prints them), as are a bad or
+ * repeated value and a node listing one zone twice. A stat TAB-joined to its header
+ * (`grep | paste - -`) is read as its own line. Empty input yields 0 zones and -ENODATA.
+ * Pure: no I/O, no global state. */
 int mz_zoneinfo_parse(const char *text, struct mz_zoneinfo *zi, char *err, size_t errlen);
 /* Read <root>/proc/zoneinfo and parse it; err names the file. */
 int mz_zoneinfo_read(struct mz_zoneinfo *zi, char *err, size_t errlen);
