@@ -14,6 +14,7 @@
 #   MEMZONE_VM_LOGDIR keep each VM's console log here
 #   ACCEL            tcg (default) | kvm (only on hosts with working KVM; adds -cpu host)
 #   VM_WATCHDOG      seconds after which a VM is killed no matter what (default 300)
+#   VM_BOOT_TRIES    boot attempts when the guest dies or hangs before its control shell (default 3)
 #   VM_VERBOSE=1     print guest output of passing checks too (as TAP diagnostics)
 #   VM_TAP_DIR       shared TAP state (counter, failures) when run.sh aggregates scenarios
 #
@@ -183,7 +184,7 @@ trap vm_cleanup EXIT
 trap 'exit 130' INT TERM
 
 vm_boot() {
-    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' nocoldplug='' mode_append='' kdir img cpu extra=()
+    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' nocoldplug='' mode_append='' kdir img extra=()
     while [ $# -gt 0 ]; do
         case $1 in
             --mem) mem=$2; shift 2 ;;
@@ -214,29 +215,46 @@ vm_boot() {
     [ -n "$nocoldplug" ] && append="$append mzvm.nocoldplug=1"
     [ -n "$vmem" ] && extra+=(-object "memory-backend-ram,id=vmem0,size=$(to_bytes "$vmem")"
                              -device "virtio-mem-pci,id=vm0,memdev=vmem0,node=0,requested-size=0")
-    cpu=(-cpu max); [ "${ACCEL:-tcg}" = kvm ] && cpu=(-cpu host)
     [ -n "$VM_DIR" ] && vm_shutdown
+    # A TCG guest with 2 vCPUs occasionally dies during boot (e.g. "Oops: int3" while the kernel
+    # patches its own code, cross-modifying code under multi-threaded TCG): boot again, bounded.
+    local try tries=${VM_BOOT_TRIES:-3} why
+    for try in $(seq "$tries"); do
+        if _vm_launch "$img" "$smp" "$mem" "$mode_append $append" "${extra[@]}"; then
+            [ "$try" -gt 1 ] && diag "[$VM_MODE] $VM_SCENARIO: booted at attempt $try"
+            grep -a '@@WARN' "$VM_DIR/console.log" | sed 's/^/# /'
+            return 0
+        fi
+        why=$(grep -a -m1 -E 'Oops|BUG:|Kernel panic|invalid opcode|general protection' "$VM_DIR/console.log" | tr -d '\r')
+        diag "[$VM_MODE] $VM_SCENARIO: boot attempt $try/$tries failed: ${why:-no control shell in time}"
+        if [ "$try" -lt "$tries" ]; then VM_LOG_SUFFIX=-boot$try-failed vm_shutdown; fi
+    done
+    return 1
+}
+# _vm_launch IMG SMP MEM APPEND [QEMU ARGS...]: start qemu + watchdog, wait for the control shell
+_vm_launch() {
+    local img=$1 smp=$2 mem=$3 append=$4 cpu t0 i; shift 4
+    cpu=(-cpu max); [ "${ACCEL:-tcg}" = kvm ] && cpu=(-cpu host)
     VM_DIR=$(mktemp -d /tmp/mzvm.XXXXXX)     # short: unix socket paths are limited to 107 bytes
     VM_CONTEXT_SHOWN=0
-    local t0; t0=$(date +%s.%N)
+    t0=$(date +%s.%N)
     # -m ...,slots,maxmem: ACPI pc-dimm hotplug.  The device-memory region starts above RAM (4 GiB with
     # -m 1G); a virtio-mem device gets the first part of it, DIMMs follow.
     qemu-system-x86_64 -machine pc -accel "${ACCEL:-tcg}" "${cpu[@]}" -smp "$smp" -m "$mem,slots=16,maxmem=64G" \
         -nodefaults -nic none -display none -no-reboot \
         -kernel "$img" -initrd "$VM_INITRD" \
-        -append "console=ttyS0 quiet panic=-1 $mode_append $append" \
+        -append "console=ttyS0 quiet panic=-1 $append" \
         -serial "file:$VM_DIR/console.log" \
         -chardev "socket,id=ctl,path=$VM_DIR/ctl.sock,server=on,wait=off" -serial chardev:ctl \
         -qmp "unix:$VM_DIR/qmp.sock,server=on,wait=off" \
-        "${extra[@]}" > "$VM_DIR/qemu.out" 2>&1 &
+        "$@" > "$VM_DIR/qemu.out" 2>&1 &
     VM_QEMU_PID=$!
     # watchdog: the VM dies after VM_WATCHDOG seconds whatever happens to this script
     local wd=${VM_WATCHDOG:-300} qpid=$VM_QEMU_PID
     ( trap 'kill $sp 2>/dev/null; exit 0' TERM; sleep "$wd" & sp=$!; wait $sp
       echo "vmlib: WATCHDOG: killing qemu $qpid after ${wd}s" >&2; kill -KILL "$qpid" ) 2>/dev/null &
     VM_WATCHDOG_PID=$!
-    local i
-    for i in $(seq 1800); do
+    for i in $(seq 1800); do          # 90 s
         grep -q '@@CTL-READY' "$VM_DIR/console.log" 2>/dev/null && break
         kill -0 "$VM_QEMU_PID" 2>/dev/null || break
         sleep 0.05
@@ -248,8 +266,6 @@ vm_boot() {
         return 1
     fi
     VM_BOOT_SECS=$(_since "$t0")
-    grep -a '@@WARN' "$VM_DIR/console.log" | sed 's/^/# /'
-    return 0
 }
 
 vm_shutdown() {
@@ -266,7 +282,7 @@ vm_shutdown() {
     if [ -n "$VM_WATCHDOG_PID" ]; then kill "$VM_WATCHDOG_PID" 2>/dev/null; wait "$VM_WATCHDOG_PID" 2>/dev/null; fi
     if [ -n "${MEMZONE_VM_LOGDIR:-}" ]; then
         mkdir -p "$MEMZONE_VM_LOGDIR"
-        cp "$VM_DIR/console.log" "$MEMZONE_VM_LOGDIR/$VM_MODE-$VM_SCENARIO.console.log" 2>/dev/null
+        cp "$VM_DIR/console.log" "$MEMZONE_VM_LOGDIR/$VM_MODE-$VM_SCENARIO${VM_LOG_SUFFIX:-}.console.log" 2>/dev/null
     fi
     if [ "${VM_KEEP:-0}" = 1 ]; then echo "vmlib: kept $VM_DIR" >&2; else rm -rf "$VM_DIR"; fi
     VM_DIR='' VM_QEMU_PID='' VM_WATCHDOG_PID=''
