@@ -218,6 +218,18 @@ else
 	fail "memzoned --help exits 0" "$("$MEMZONED" --help 2>&1 | head -3)"
 fi
 
+# memzoned(8): verdicts (daemon_state.c) and pressure reasons (pressure.c), both ways.
+tags_d=$(roff_tags "$man/memzoned.8")
+names_of() { sed -n "/$2\\[[A-Z_]*\\] = {/,/^};/p" "$1" 2>/dev/null | grep -o '= "[a-z-]*"' | sed 's/= "\(.*\)"/\1/' | sort -u; }
+verdicts=$(names_of "$top_srcdir/src/daemon_state.c" verdict_names)
+page_verdicts=$(awk -F'\t' '$1 == "HOW IT DECIDES" { print $3 }' <<<"$tags_d" | sort -u)
+d=$(set_diff "$verdicts" "$page_verdicts")
+if [ -n "$verdicts" ] && [ -z "$d" ]; then pass "memzoned.8 HOW IT DECIDES has the verdicts of daemon_state.c"; else fail "memzoned.8 HOW IT DECIDES has the verdicts of daemon_state.c" "- only in the code, + only in the page:" "$d"; fi
+preasons=$(names_of "$top_srcdir/src/pressure.c" reason_names)
+page_preasons=$(awk -F'\t' '$1 == "PRESSURE REASONS" { print $3 }' <<<"$tags_d" | sort -u)
+d=$(set_diff "$preasons" "$page_preasons")
+if [ -n "$preasons" ] && [ -z "$d" ]; then pass "memzoned.8 PRESSURE REASONS are the reasons of pressure.c ($(wc -l <<<"$preasons"))"; else fail "memzoned.8 PRESSURE REASONS are the reasons of pressure.c" "- only in the code, + only in the page:" "$d"; fi
+
 # --- packaging metadata ---------------------------------------------------------------------------
 version=$(package_version)
 spec_version=$(sed -n 's/^Version:[[:space:]]*//p' "$top_srcdir/memzone.spec")
