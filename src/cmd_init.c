@@ -1,12 +1,112 @@
-/* cmd_init.c - placeholder until the subcommand lands (owned by the engineer implementing it) */
+/* cmd_init.c - `memzone init`: boot-time settings, and memory hot-added before udev ran
+ *
+ * Run once at boot by memzone-init.service, before udev's coldplug: with kernel_auto_online =
+ * disable it sets auto_online_blocks to "offline" (logging the old value) so that the kernel
+ * leaves the zone of new memory to memzone, then onlines the blocks that are offline already
+ * (hot-added before userspace was up), exactly as `memzone online` would. */
 #include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "memblock.h"
+#include "online.h"
+#include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+	printf("Usage: memzone init [OPTIONS]\n\n"
+	       "Apply the boot-time settings of the policy: with kernel_auto_online = disable, set\n"
+	       "/sys/devices/system/memory/auto_online_blocks to 'offline' (the old value is logged;\n"
+	       "with 'keep' it is left alone), then online every offline block per the policy, as\n"
+	       "'memzone online' would. Run by memzone-init.service before udev's coldplug.\n\n"
+	       "Options:\n" MZ_COMMON_HELP
+	       "\nExit status: as 'memzone online' (0 ok, 1 failed, 3 configuration broken but\n"
+	       "blocks onlined with the built-in defaults, 4 some blocks failed).\n");
+}
+
+/* Offline block ids: one small read per block (this runs once per boot, not per event). */
+static int offline_blocks(unsigned long **out, size_t *nout)
+{
+	unsigned long *ids;
+	size_t n, k = 0;
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	r = mz_memblock_list(&ids, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char path[MZ_PATH_MAX], state[32];
+
+		if (mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu/state", ids[i]) < 0 ||
+		    mz_read_line(path, state, sizeof(state)) < 0)
+			continue;
+		if (strcmp(state, "offline") == 0)
+			ids[k++] = ids[i];
+	}
+	*out = ids;
+	*nout = k;
+	return 0;
+}
 
 int cmd_init(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memzone: this command is not built yet\n");
-	return MZ_EXIT_FAILURE;
+	static const struct option longopts[] = { MZ_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct mz_online_stats st;
+	struct mz_config cfg;
+	unsigned long *ids = NULL;
+	size_t n = 0;
+	bool builtin;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, MZ_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		r = mz_cli_common_opt(opt, optarg, usage);
+		if (r == 2)
+			return MZ_EXIT_OK;
+		if (r <= 0)
+			return MZ_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memzone init: unexpected argument '%s'\n", argv[optind]);
+		return MZ_EXIT_USAGE;
+	}
+	mz_cli_finish_opts();
+	builtin = mz_cli_load_config(&cfg) < 0;
+	if (builtin) {
+		mz_config_defaults(&cfg);
+		mz_err("the configuration is broken (see above): applying the built-in defaults");
+	}
+	if (cfg.kernel_auto_online == MZ_KAO_KEEP) {
+		char cur[32];
+
+		if (mz_auto_online_read(cur, sizeof(cur)) == 0)
+			mz_info("kernel_auto_online = keep: auto_online_blocks stays '%s'", cur);
+	}
+
+	r = offline_blocks(&ids, &n);
+	if (r == -ENOENT) {
+		mz_info("no /sys/devices/system/memory: kernel without memory hotplug, nothing to do");
+		return builtin ? MZ_EXIT_CONFIG : MZ_EXIT_OK;
+	}
+	if (r < 0) {
+		mz_err("cannot list memory blocks: %s", strerror(-r));
+		return MZ_EXIT_FAILURE;
+	}
+	/* also applies kernel_auto_online = disable, under the lock */
+	mz_online_blocks(&cfg, builtin, ids, n, &st);
+	free(ids);
+	if (n)
+		mz_info("init: %zu offline block%s: %u onlined, %u left, %u gone, %u failed", n, n == 1 ? "" : "s",
+			st.onlined, st.left, st.vanished, st.failed);
+
+	if (st.failed && st.failed == n)
+		return MZ_EXIT_FAILURE;
+	if (st.failed)
+		return MZ_EXIT_PARTIAL;
+	return builtin ? MZ_EXIT_CONFIG : MZ_EXIT_OK;
 }

@@ -1,12 +1,76 @@
-/* cmd_online.c - placeholder until the subcommand lands (owned by the engineer implementing it) */
+/* cmd_online.c - `memzone online BLOCK...`: what the udev rule runs for every new memory block */
 #include "commands.h"
+#include "config.h"
+#include "log.h"
+#include "online.h"
+#include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+static void usage(void)
+{
+	printf("Usage: memzone online [OPTIONS] BLOCK...\n\n"
+	       "Online hot-added memory blocks (memoryN) in the zone the policy picks, under\n"
+	       "/run/memzone/lock: movable (hot-removable) while the MOVABLE:KERNEL caps allow it,\n"
+	       "kernel memory otherwise. Run by the udev rule for every new block; usable by hand.\n"
+	       "A hot-added block that is already online is moved to the policy's zone when\n"
+	       "already_online = fix. 'memory plan' shows the same decisions without writing.\n\n"
+	       "Options:\n" MZ_COMMON_HELP
+	       "\nExit status:\n"
+	       "  0  every block was onlined, rezoned or left as the policy says\n"
+	       "  1  a write was refused or a block unreadable (for every block given)\n"
+	       "  2  bad command line, e.g. a name that is not memoryN (nothing was touched)\n"
+	       "  3  the configuration is broken: the blocks were onlined with built-in defaults\n"
+	       "  4  some blocks done, some failed\n");
+}
 
 int cmd_online(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "memzone: this command is not built yet\n");
-	return MZ_EXIT_FAILURE;
+	static const struct option longopts[] = { MZ_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct mz_online_stats st;
+	struct mz_config cfg;
+	unsigned long *ids;
+	size_t n = 0;
+	bool builtin;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, MZ_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		r = mz_cli_common_opt(opt, optarg, usage);
+		if (r == 2)
+			return MZ_EXIT_OK;
+		if (r <= 0)
+			return MZ_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "memzone online: no block given (e.g. 'memzone online memory42')\n");
+		return MZ_EXIT_USAGE;
+	}
+	/* Every name is checked before anything is opened: the udev rule passes $kernel, but a name
+	 * like "../../etc/passwd" must never become a path. */
+	ids = mz_xcalloc((size_t)(argc - optind), sizeof(*ids));
+	for (int i = optind; i < argc; i++) {
+		if (!mz_block_name_valid(argv[i], &ids[n])) {
+			fprintf(stderr, "memzone online: '%s' is not a memory block name (memoryN)\n", argv[i]);
+			free(ids);
+			return MZ_EXIT_USAGE;
+		}
+		n++;
+	}
+	mz_cli_finish_opts();
+
+	/* A broken config must not leave new memory offline: online with the defaults, say so loudly. */
+	builtin = mz_cli_load_config(&cfg) < 0;
+	if (builtin) {
+		mz_config_defaults(&cfg);
+		mz_err("the configuration is broken (see above): onlining with the built-in defaults");
+	}
+	mz_online_blocks(&cfg, builtin, ids, n, &st);
+	free(ids);
+
+	if (st.failed && st.failed == n)
+		return MZ_EXIT_FAILURE;
+	if (st.failed)
+		return MZ_EXIT_PARTIAL;
+	return builtin ? MZ_EXIT_CONFIG : MZ_EXIT_OK;
 }

@@ -1,0 +1,522 @@
+/* online.c - the `memzone online` action: lock, fresh snapshot, decide, write, confirm, fall back
+ *
+ * Everything here is about carrying out one decision safely; the decision itself is policy.c's.
+ * Two promises: new memory is never left offline (a refused zone falls back to the other, a lock
+ * that cannot be had is skipped), and a block that was online is never left offline (a rezone
+ * whose offline fails or times out leaves it where it was; one whose online is refused goes back). */
+#include "online.h"
+#include "iomem.h"
+#include "lock.h"
+#include "log.h"
+#include "memblock.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "units.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Devices decided movable as a whole whose other blocks are still arriving (/run/memzone/reserve,
+ * one first-block id per line). Their remaining blocks were counted against the cap when the
+ * device was decided, so every other device's decision counts them too: otherwise a device
+ * arriving in between (virtio-mem next to a DIMM) takes the room and the DIMM ends half movable. */
+struct reservations {
+	unsigned long *first; /* first block of each device */
+	size_t n;
+	bool dirty;
+};
+
+struct job {
+	const struct mz_config *c;
+	bool builtin_defaults;
+	const struct mz_iomem *io; /* NULL: /proc/iomem unreadable */
+	struct mz_online_stats *st;
+	struct reservations res;
+};
+
+/* What one log line says about the block (journal fields). */
+struct fields {
+	char block[48], node[32], zone[48], source[48], device[96], reason[64], action[48];
+	const char *kv[8];
+};
+
+static void fields_fill(struct fields *f, const struct mz_block *b, const struct mz_device_snap *dev,
+			const struct mz_decision *d, enum mz_zone zone)
+{
+	snprintf(f->block, sizeof(f->block), "MEMZONE_BLOCK=memory%lu", b->id);
+	snprintf(f->node, sizeof(f->node), "MEMZONE_NODE=%d", b->node);
+	snprintf(f->zone, sizeof(f->zone), "MEMZONE_ZONE=%s", mz_zone_name(zone));
+	snprintf(f->source, sizeof(f->source), "MEMZONE_SOURCE=%s", mz_source_name(dev->source));
+	snprintf(f->device, sizeof(f->device), "MEMZONE_DEVICE=%s", dev->name);
+	snprintf(f->reason, sizeof(f->reason), "MEMZONE_REASON=%s", mz_reason_name(d->reason));
+	snprintf(f->action, sizeof(f->action), "MEMZONE_ACTION=%s", mz_action_name(d->action));
+	f->kv[0] = f->block;
+	f->kv[1] = f->node;
+	f->kv[2] = f->zone;
+	f->kv[3] = f->source;
+	f->kv[4] = f->device;
+	f->kv[5] = f->reason;
+	f->kv[6] = f->action;
+	f->kv[7] = NULL;
+}
+
+static const char *online_word(bool movable)
+{
+	return movable ? "online_movable" : "online_kernel";
+}
+
+static const char *zone_class(bool movable)
+{
+	return movable ? "Movable" : "a kernel zone";
+}
+
+/* An online write the kernel interrupted is retried a few times; anything else is final. */
+static int write_online(unsigned long id, const char *word)
+{
+	int r = 0;
+
+	for (int i = 0; i <= MZ_ONLINE_EINTR_RETRIES; i++) {
+		r = mz_memblock_write_state(id, word);
+		if (r != -EINTR)
+			break;
+	}
+	return r;
+}
+
+/* The kernel retries page migration until a signal arrives: the timer is that signal. On EINTR the
+ * kernel has undone the isolation and the block is still online. */
+static int write_offline_bounded(unsigned long id, uint64_t timeout_ms)
+{
+	struct mz_deadline dl;
+	int r;
+
+	r = mz_deadline_arm(&dl, timeout_ms);
+	if (r < 0)
+		return r; /* an unbounded offline is not an option */
+	r = mz_memblock_write_state(id, "offline");
+	mz_deadline_disarm(&dl);
+	return r;
+}
+
+/* Read the block again after a write. 0 with *now filled, or -errno. */
+static int reread(unsigned long id, uint64_t block_size, struct mz_block *now)
+{
+	memset(now, 0, sizeof(*now));
+	return mz_memblock_read(id, block_size, now);
+}
+
+/* After a successful write: does valid_zones show the zone we wrote? */
+static void confirm(const struct mz_snapshot *s, unsigned long id, bool movable, const struct fields *f)
+{
+	struct mz_block now;
+	int r = reread(id, s->block_size, &now);
+
+	if (r < 0) {
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: cannot read it back to confirm the zone: %s", id, strerror(-r));
+		return;
+	}
+	if (now.state != MZ_BLOCK_ONLINE)
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: %s after the write: another agent changed it", id,
+			  mz_block_state_name(now.state));
+	else if ((now.zone == MZ_ZONE_MOVABLE) != movable)
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: online in %s, not %s: another agent raced memzone", id,
+			  mz_zone_name(now.zone), zone_class(movable));
+}
+
+/* Returns 1 when onlined movable, 0 when onlined in a kernel zone, -1 when not onlined by us. */
+static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz_block *b,
+		     const struct mz_decision *d, const struct fields *f)
+{
+	bool movable = d->action == MZ_ACTION_ONLINE_MOVABLE;
+	int r = write_online(b->id, online_word(movable));
+
+	if (r == -EINVAL) {
+		struct mz_block now;
+
+		/* The kernel says EINVAL for "already online" too: someone (the kernel's own auto-online,
+		 * another tool) got there first. */
+		if (reread(b->id, s->block_size, &now) == 0 && now.state == MZ_BLOCK_ONLINE) {
+			mz_log_kv(LOG_WARNING, f->kv, "memory%lu: already online in %s: another agent onlined it first",
+				  b->id, mz_zone_name(now.zone));
+			j->st->left++;
+			return -1;
+		}
+		if (d->has_fallback) {
+			int r2 = write_online(b->id, online_word(!movable));
+
+			mz_log_kv(r2 < 0 ? LOG_ERR : LOG_WARNING, f->kv,
+				  "memory%lu: the kernel refused %s (%s); %s %s instead%s%s", b->id,
+				  online_word(movable), strerror(-r), r2 < 0 ? "could not online it in" : "onlined it in",
+				  zone_class(!movable), r2 < 0 ? ": " : "", r2 < 0 ? strerror(-r2) : "");
+			if (r2 == 0) {
+				confirm(s, b->id, !movable, f);
+				j->st->onlined++;
+				return !movable;
+			}
+			r = r2;
+		}
+	}
+	if (r == -ENOENT) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be onlined; skipped", b->id);
+		j->st->vanished++;
+		return -1;
+	}
+	if (r < 0) {
+		mz_log_kv(LOG_ERR, f->kv, "memory%lu: writing %s failed: %s; the block stays offline", b->id,
+			  online_word(movable), strerror(-r));
+		j->st->failed++;
+		return -1;
+	}
+	confirm(s, b->id, movable, f);
+	j->st->onlined++;
+	return movable;
+}
+
+static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct mz_block *b,
+		      const struct mz_decision *d, const struct fields *f)
+{
+	bool to_movable = d->action == MZ_ACTION_REZONE_MOVABLE;
+	const char *back = online_word(!to_movable);
+	uint64_t timeout = j->c->rebalance.offline_timeout_ms;
+	char tbuf[16];
+	int r, r2;
+
+	r = write_offline_bounded(b->id, timeout);
+	if (r < 0) {
+		struct mz_block now;
+
+		if (r == -ENOENT) {
+			mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
+			j->st->vanished++;
+			return;
+		}
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: offline %s", b->id,
+			  mz_zone_name(b->zone),
+			  r == -EINTR ? "did not finish within rebalance.offline_timeout" : strerror(-r));
+		if (r == -EINTR)
+			mz_debug("memory%lu: offline_timeout %s", b->id, mz_format_duration(timeout, tbuf, sizeof(tbuf)));
+		/* the kernel rolls an interrupted offline back; make sure nothing else left it offline */
+		if (reread(b->id, s->block_size, &now) == 0 && now.state == MZ_BLOCK_OFFLINE &&
+		    write_online(b->id, back) < 0)
+			mz_log_kv(LOG_ERR, f->kv, "memory%lu: offline after a failed offline and %s refused", b->id, back);
+		j->st->failed++;
+		return;
+	}
+	r = write_online(b->id, online_word(to_movable));
+	if (r == 0) {
+		confirm(s, b->id, to_movable, f);
+		j->st->rezoned++;
+		return;
+	}
+	r2 = write_online(b->id, back);
+	if (r2 < 0)
+		r2 = write_online(b->id, "online"); /* any zone rather than offline */
+	if (r2 < 0) {
+		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT OFFLINE: %s refused (%s) and onlining it back refused (%s)",
+			  b->id, online_word(to_movable), strerror(-r), strerror(-r2));
+	} else {
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: the kernel refused %s (%s); back online in %s", b->id,
+			  online_word(to_movable), strerror(-r), mz_zone_name(b->zone));
+	}
+	j->st->failed++;
+}
+
+/* A kernel too old to have valid_zones says nothing about the zones: let it decide (a refusal is
+ * handled like any other). A present file reading "none" is the kernel saying no. */
+static void unknown_valid_zones(struct mz_block *b)
+{
+	char path[MZ_PATH_MAX];
+
+	if (b->state != MZ_BLOCK_OFFLINE || b->zones)
+		return;
+	if (mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu/valid_zones", b->id) < 0)
+		return;
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		b->zones = MZ_ZONE_BIT(MZ_ZONE_NORMAL) | MZ_ZONE_BIT(MZ_ZONE_MOVABLE);
+}
+
+static void reserve_load(struct reservations *r)
+{
+	char path[MZ_PATH_MAX], *text, *line, *save = NULL;
+
+	memset(r, 0, sizeof(*r));
+	if (mz_path(path, sizeof(path), "/run/memzone/reserve") < 0 || mz_read_file(path, &text, NULL) < 0)
+		return;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t id;
+
+		if (mz_parse_u64(line, 10, &id) < 0 || id > UINT32_MAX) {
+			r->dirty = true; /* not ours: rewrite without it */
+			continue;
+		}
+		r->first = mz_xrealloc(r->first, (r->n + 1) * sizeof(*r->first));
+		r->first[r->n++] = (unsigned long)id;
+	}
+	free(text);
+}
+
+static void reserve_save(struct reservations *r)
+{
+	char path[MZ_PATH_MAX], *text;
+	size_t len = 0;
+	int err;
+
+	if (!r->dirty || mz_path(path, sizeof(path), "/run/memzone/reserve") < 0)
+		return;
+	if (r->n == 0) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			mz_warn("cannot remove %s: %s", path, strerror(errno));
+		return;
+	}
+	text = mz_xmalloc(r->n * 12 + 1);
+	for (size_t i = 0; i < r->n; i++)
+		len += (size_t)sprintf(text + len, "%lu\n", r->first[i]);
+	err = mz_write_file_atomic(path, text, len, 0644);
+	if (err < 0)
+		mz_warn("cannot write %s: %s", path, strerror(-err));
+	free(text);
+}
+
+static void reserve_drop(struct reservations *r, size_t i)
+{
+	r->first[i] = r->first[--r->n];
+	r->dirty = true;
+}
+
+/* Count the devices still arriving (except the block's own) as movable memory in s. Devices that
+ * are complete, gone or no longer all movable are dropped. Returns the bytes added. */
+static uint64_t reserve_apply(struct reservations *r, struct mz_snapshot *s, const struct mz_iomem *io,
+			      const struct mz_device_snap *own)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < r->n;) {
+		struct mz_device_snap dev;
+		struct mz_block b;
+		const struct mz_node_snap *node;
+		uint64_t bytes;
+
+		memset(&dev, 0, sizeof(dev));
+		if (mz_snapshot_block(s, io, r->first[i], &b, &dev) < 0 || dev.n_kernel || !dev.n_movable ||
+		    !dev.n_offline) {
+			reserve_drop(r, i);
+			continue;
+		}
+		i++;
+		if (dev.first_block == own->first_block && dev.n_blocks && own->n_blocks)
+			continue; /* the device's own rest is what its next block checks against the cap */
+		bytes = (uint64_t)dev.n_offline * s->block_size;
+		node = mz_policy_node(s, b.node);
+		if (node) {
+			s->nodes[node - s->nodes].movable_present += bytes;
+			s->nodes[node - s->nodes].movable_managed += bytes;
+		}
+		s->total.movable_present += bytes;
+		s->total.movable_managed += bytes;
+		total += bytes;
+	}
+	return total;
+}
+
+/* After a block of dev went online (movable or not): keep the reservation while the device is all
+ * movable and has blocks to come. */
+static void reserve_update(struct reservations *r, const struct mz_config *c, const struct mz_device_snap *dev,
+			   int onlined)
+{
+	bool want = onlined == 1 && c->source[dev->source].whole_device && dev->n_blocks > 1 && dev->n_kernel == 0 &&
+		    dev->n_offline > 1; /* counts from before this block went online */
+	size_t i;
+
+	if (onlined < 0 || dev->n_blocks == 0)
+		return;
+	for (i = 0; i < r->n && r->first[i] != dev->first_block; i++)
+		;
+	if (want && i == r->n) {
+		r->first = mz_xrealloc(r->first, (r->n + 1) * sizeof(*r->first));
+		r->first[r->n++] = dev->first_block;
+		r->dirty = true;
+	} else if (!want && i < r->n) {
+		reserve_drop(r, i);
+	}
+}
+
+/* Without zone totals the caps cannot be checked: the policy sees no memory at all, which keeps
+ * "auto" in kernel zones (safe for the kernel), while fixed rules still apply. */
+static void snapshot_fallback(struct mz_snapshot *s)
+{
+	uint64_t bs = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	s->total.id = -1;
+	s->total.has_cpu = true;
+	if (mz_memblock_size(&bs) == 0)
+		s->block_size = bs;
+}
+
+/* Put prefix in front of the decision's sentence (truncating its end if need be). */
+static void why_prefix(struct mz_decision *d, const char *prefix)
+{
+	size_t pl = strlen(prefix), wl = strlen(d->why);
+
+	if (pl >= sizeof(d->why))
+		pl = sizeof(d->why) - 1;
+	if (wl > sizeof(d->why) - 1 - pl)
+		wl = sizeof(d->why) - 1 - pl;
+	memmove(d->why + pl, d->why, wl);
+	memcpy(d->why, prefix, pl);
+	d->why[pl + wl] = '\0';
+}
+
+static void do_block(struct job *j, unsigned long id)
+{
+	struct mz_snapshot s;
+	struct mz_block b;
+	struct mz_device_snap dev;
+	struct mz_decision d;
+	struct fields f;
+	bool have_snapshot;
+	uint64_t reserved;
+	char err[512], sz[16];
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = mz_snapshot_read(&s, err, sizeof(err));
+	have_snapshot = r >= 0;
+	if (!have_snapshot) {
+		mz_err("memory%lu: %s; deciding without zone totals", id, err);
+		snapshot_fallback(&s);
+	} else if (j->c->ratio_basis == MZ_BASIS_BOOT) {
+		r = mz_snapshot_boot_baseline(&s, j->io);
+		if (r < 0)
+			mz_warn("memory%lu: boot-time kernel memory unknown (%s): using the present kernel memory", id,
+				strerror(-r));
+	}
+
+	memset(&b, 0, sizeof(b));
+	memset(&dev, 0, sizeof(dev));
+	r = mz_snapshot_block(&s, j->io, id, &b, &dev);
+	if (r == -ENOENT) {
+		mz_info("memory%lu: no such block (removed already?); skipped", id);
+		j->st->vanished++;
+		goto out;
+	}
+	if (r < 0) {
+		mz_err("memory%lu: cannot read the block: %s", id, strerror(-r));
+		j->st->failed++;
+		goto out;
+	}
+	unknown_valid_zones(&b);
+
+	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
+	mz_policy_decide(j->c, &s, &b, &dev, &d);
+	if (reserved && d.action != MZ_ACTION_LEAVE) {
+		size_t len = strlen(d.why);
+
+		snprintf(d.why + len, sizeof(d.why) - len, " (movable includes %s of devices still being added)",
+			 mz_format_size(reserved, sz, sizeof(sz)));
+	}
+	if (!have_snapshot || j->builtin_defaults) {
+		why_prefix(&d, j->builtin_defaults ? "config unusable, built-in defaults: " : "zone totals unreadable: ");
+		if (j->builtin_defaults)
+			d.reason = MZ_REASON_BUILTIN_DEFAULTS;
+	}
+	fields_fill(&f, &b, &dev, &d,
+		    d.action != MZ_ACTION_LEAVE ? d.zone : b.state == MZ_BLOCK_ONLINE ? b.zone : MZ_ZONE_NONE);
+	mz_log_kv(d.action == MZ_ACTION_LEAVE && d.reason == MZ_REASON_NO_ZONE_ALLOWED ? LOG_WARNING : LOG_INFO, f.kv,
+		  "memory%lu: %s (node %d, %s%s%s, %s): %s", id, mz_action_name(d.action), b.node,
+		  mz_source_name(dev.source), dev.name[0] ? " " : "", dev.name,
+		  mz_format_size(s.block_size, sz, sizeof(sz)), d.why);
+
+	switch (d.action) {
+	case MZ_ACTION_ONLINE_MOVABLE:
+	case MZ_ACTION_ONLINE_KERNEL:
+		reserve_update(&j->res, j->c, &dev, do_online(j, &s, &b, &d, &f));
+		break;
+	case MZ_ACTION_REZONE_MOVABLE:
+	case MZ_ACTION_REZONE_KERNEL:
+		do_rezone(j, &s, &b, &d, &f);
+		break;
+	case MZ_ACTION_LEAVE:
+		/* an offline block the kernel cannot online in any zone is new memory left offline */
+		if (b.state == MZ_BLOCK_OFFLINE && d.reason == MZ_REASON_NO_ZONE_ALLOWED)
+			j->st->failed++;
+		else
+			j->st->left++;
+		break;
+	}
+out:
+	if (have_snapshot)
+		mz_snapshot_free(&s);
+}
+
+int mz_online_disable_kernel_auto_online(void)
+{
+	char cur[32], field[64];
+	const char *kv[2] = { field, NULL };
+	int r;
+
+	r = mz_auto_online_read(cur, sizeof(cur));
+	if (r == -ENOENT)
+		return 0; /* kernel without memory hotplug auto-online */
+	if (r < 0) {
+		mz_warn("cannot read auto_online_blocks: %s", strerror(-r));
+		return r;
+	}
+	if (strcmp(cur, "offline") == 0)
+		return 0;
+	r = mz_auto_online_write("offline");
+	snprintf(field, sizeof(field), "MEMZONE_AUTO_ONLINE_OLD=%s", cur);
+	if (r < 0) {
+		mz_log_kv(LOG_ERR, kv, "cannot set auto_online_blocks from '%s' to 'offline': %s", cur, strerror(-r));
+		return r;
+	}
+	mz_log_kv(LOG_NOTICE, kv,
+		  "auto_online_blocks was '%s', now 'offline' (kernel_auto_online = disable): memzone picks the zone "
+		  "of new memory", cur);
+	return 0;
+}
+
+void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
+		      struct mz_online_stats *st)
+{
+	struct mz_lock lock = MZ_LOCK_INIT;
+	struct mz_iomem io;
+	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st };
+	char err[512], tbuf[16];
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	r = mz_lock_take(&lock, c->lock_timeout_ms);
+	if (r == -ETIMEDOUT)
+		mz_warn("another memzone held /run/memzone/lock for more than %s (lock_timeout); going ahead without "
+			"it: new memory is never left offline",
+			mz_format_duration(c->lock_timeout_ms, tbuf, sizeof(tbuf)));
+	else if (r < 0)
+		mz_warn("cannot take /run/memzone/lock: %s; going ahead without it", strerror(-r));
+
+	if (c->kernel_auto_online == MZ_KAO_DISABLE)
+		mz_online_disable_kernel_auto_online();
+
+	memset(&io, 0, sizeof(io));
+	if (mz_iomem_read(&io, err, sizeof(err)) == 0)
+		j.io = &io;
+	else
+		mz_debug("%s: devices of blocks unknown", err);
+
+	reserve_load(&j.res);
+	for (size_t i = 0; i < n; i++)
+		do_block(&j, ids[i]);
+	reserve_save(&j.res);
+	free(j.res.first);
+
+	if (j.io)
+		mz_iomem_free(&io);
+	mz_lock_release(&lock);
+}

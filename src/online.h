@@ -1,0 +1,32 @@
+/* online.h - the `memzone online` action: lock, fresh snapshot, decide, write, confirm, fall back */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* Retries of an online write the kernel interrupted (EINTR) before giving up. */
+#define MZ_ONLINE_EINTR_RETRIES 3
+
+struct mz_online_stats {
+	unsigned onlined;   /* offline -> online (any zone) */
+	unsigned rezoned;   /* moved to the zone the policy wants */
+	unsigned left;      /* nothing to do, or left on purpose (ignored source, already right...) */
+	unsigned vanished;  /* removed before we got to it (ENOENT) */
+	unsigned failed;    /* a write was refused, or a block could not be read */
+};
+
+/* For each block id, in order and under /run/memzone/lock: read a fresh snapshot, decide with the
+ * policy, write the zone (falling back to the other zone when the kernel refuses and the decision
+ * allows it), confirm through valid_zones, and log one line. REZONE decisions offline the block
+ * (bounded by rebalance.offline_timeout) and online it in the new zone, or back in the old one.
+ * builtin_defaults: c holds the built-in defaults because the config was broken (logged, and the
+ * decisions carry reason builtin_defaults). With kernel_auto_online = disable, auto_online_blocks
+ * is set to "offline" first. When the lock cannot be had within lock_timeout the blocks are still
+ * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline. */
+void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
+		      struct mz_online_stats *st);
+
+/* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
+ * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */
+int mz_online_disable_kernel_auto_online(void);

@@ -1,0 +1,203 @@
+#!/bin/bash
+# test-online.sh - `memzone online` through the real binary against fixture trees and the kernel model:
+# name validation, every policy path, fallbacks, rezoning, config errors, the lock, auto-online.
+. "$top_srcdir/tests/test-online-lib.sh"
+need flock
+
+# ---- names are validated before anything is opened
+tree names --blocks 20 --nodes 1 --hotplug dimm:2
+F=$(dev first_block 0)
+mz online ../../etc/passwd
+check "the refusal names the argument" in_err "'../../etc/passwd' is not a memory block name"
+for bad in ../../etc/passwd memory memory-1 Memory1 "memory1/../../x" memory12345678901 memory4294967296 \
+	"memory1 " " memory1" memory0x1 /sys/devices/system/memory/memory1 ""; do
+	mz online "$bad"
+	is "$rc" 2 "name '$bad' refused with exit 2"
+done
+mz online "memory$F" ../../etc/passwd
+is "$rc" 2 "a bad name among good ones: exit 2"
+is "$(state "$F")" offline "... and the good block was not touched"
+mz online
+is "$rc" 2 "no block: exit 2"
+mz online --help
+is "$rc" 0 "--help: exit 0"
+check "--help documents the exit codes" grep -q "Exit status" "$TMP/out"
+if strace -f -o "$TMP/trace" -e trace=%file true 2>/dev/null; then
+	strace -f -o "$TMP/trace" -e trace=%file "$MEMZONE" online --root "$T" "memory$F" ../../etc/passwd \
+		>/dev/null 2>&1
+	# the loader opens libraries; nothing under the tree, nothing named passwd
+	check "refused before any file access (strace)" bash -c "! grep -v execve '$TMP/trace' | grep -E '$T|passwd'"
+else
+	ok 0 "# SKIP strace cannot trace here"
+fi
+
+# ---- a DIMM on node 1 that fits the cap: movable, with every journal field
+tree basic --blocks 40 --nodes 2 --hotplug dimm:4@1
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+mz online -v "memory$F"
+is "$rc" 0 "first DIMM block: exit 0"
+is "$(state "$F")" online "first DIMM block online"
+is "$(zones "$F")" Movable "first DIMM block in Movable"
+for f in MEMZONE_BLOCK=memory$F MEMZONE_NODE=1 MEMZONE_ZONE=Movable MEMZONE_SOURCE=dimm MEMZONE_DEVICE=PNP0C80:00 \
+	MEMZONE_REASON=auto_within_ratio MEMZONE_ACTION=online_movable; do
+	check "log field $f" in_err "$f"
+done
+check "the log line says why, with numbers" grep -qE "memory$F: online_movable \(node 1, dimm PNP0C80:00, 128M\): whole device PNP0C80:00 \(4 blocks\): node 1: movable 0B \+ 512M stays within 301% of kernel" "$TMP/err"
+mz online -v $(blocks $((F + 1)) "$L")
+is "$rc" 0 "rest of the DIMM in one call: exit 0"
+is "$(zone_of "$F" "$L")" Movable "whole DIMM in Movable"
+check "the rest follows the device" in_err "MEMZONE_REASON=whole_device"
+is "$(kmodel_count online "$F")" 1 "the model saw one online write for the first block"
+mz online "memory$F"
+is "$rc" 0 "again on an online block: exit 0"
+is "$(kmodel_count . "$F")" 1 "... and nothing written"
+check "... logged as already right" in_err "leave"
+
+# ---- a DIMM bigger than the cap: the first block decides for the whole device
+tree cap --blocks 80 --nodes 1 --hotplug dimm:64
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+for b in $(seq "$F" "$L"); do mz online "memory$b"; done
+is "$(zone_of "$F" "$L")" Normal "64-block DIMM over the cap: all kernel, never half movable"
+check "cap never crossed (whole device)" kmodel_check 301
+tree cap2 --blocks 80 --nodes 1 --hotplug dimm:64
+printf '[source dimm]\nwhole_device = no\n' | conf
+for b in $(seq "$F" "$L"); do mz online -v "memory$b"; done
+is "$(zone_of "$F" "$L")" "Movable Normal" "whole_device = no: movable up to the cap, kernel after"
+check "cap never crossed (per block)" kmodel_check 301
+check "the cap is named in the log" in_err "MEMZONE_REASON=ratio_cap_node"
+
+# ---- source rules
+tree src --blocks 40 --nodes 1 --hotplug dimm:2 --hotplug virtio_mem:2 --hotplug kmem:2 --hotplug other:2
+D=$(dev first_block 0) V=$(dev first_block 1) K=$(dev first_block 2) O=$(dev first_block 3)
+printf '[source dimm]\nzone = kernel\n[source virtio_mem]\nzone = ignore\n' | conf
+mz online -v "memory$D" "memory$V" "memory$K" "memory$O"
+is "$rc" 0 "source rules: exit 0"
+is "$(zones "$D")" Normal "[source dimm] zone = kernel"
+check "... reason source_rule" in_err "MEMZONE_REASON=source_rule"
+is "$(state "$V")" offline "[source virtio_mem] zone = ignore: left offline"
+check "... reason source_ignored" in_err "MEMZONE_REASON=source_ignored"
+is "$(state "$K")" offline "kmem is daxctl's by default: left offline"
+is "$(zones "$O")" Movable "plain System RAM without ACPI node: [source other], movable"
+check "... source other" in_err "MEMZONE_SOURCE=other"
+
+# ---- memory-only (CPU-less) node
+tree cxl --blocks 40 --nodes 2 --cpuless 1 --hotplug kmem:4@1
+K=$(dev first_block 0)
+printf '[source kmem]\nzone = policy\n' | conf
+mz online -v "memory$K"
+is "$(zones "$K")" Movable "CPU-less node: movable"
+check "... reason memory_only_node" in_err "MEMZONE_REASON=memory_only_node"
+printf '[online]\nmemory_only_nodes = kernel\n[source kmem]\nzone = policy\nwhole_device = no\n' | conf
+mz online "memory$((K + 1))"
+is "$(zones "$((K + 1))")" Normal "memory_only_nodes = kernel"
+
+# ---- valid_zones
+tree vz --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1 --hotplug dimm:1
+A=$(dev first_block 0) B=$(dev first_block 1) C=$(dev first_block 2)
+echo Normal >"$T/$MEM/memory$A/valid_zones"
+echo none >"$T/$MEM/memory$B/valid_zones"
+mz online -v "memory$A"
+is "$(zones "$A")" Normal "valid_zones Normal only: kernel"
+check "... reason only_zone_allowed" in_err "MEMZONE_REASON=only_zone_allowed"
+mz online "memory$B"
+is "$rc" 1 "valid_zones none: exit 1"
+is "$(state "$B")" offline "... the block stays offline"
+check "... and a warning says why" in_err "valid_zones is 'none'"
+KMODEL_REFUSE=online_movable mz online "memory$C"
+is "$rc" 0 "kernel refuses Movable: still exit 0"
+is "$(zones "$C")" Normal "... onlined in the other zone"
+check "... and the fallback is logged" in_err "refused online_movable"
+
+# ---- a broken config never leaves new memory offline
+tree broken --blocks 40 --nodes 1 --hotplug dimm:2
+F=$(dev first_block 0)
+printf '[online]\nratio = banana\n' | conf
+mz online -v "memory$F"
+is "$rc" 3 "broken config: exit 3"
+is "$(state "$F")" online "... the block was onlined anyway"
+check "... with the built-in defaults, logged" in_err "built-in defaults"
+check "... reason builtin_defaults" in_err "MEMZONE_REASON=builtin_defaults"
+check "... the error names the file and line" grep -q "memzone.conf:2" "$TMP/err"
+
+# ---- kernel auto-online
+tree kao --blocks 40 --nodes 1 --hotplug dimm:2 --auto-online online
+F=$(dev first_block 0)
+mz online "memory$F"
+is "$(cat "$T/$MEM/auto_online_blocks")" offline "kernel_auto_online = disable: auto_online_blocks set to offline"
+check "... the old value is logged" in_err "auto_online_blocks was 'online'"
+mz online "memory$((F + 1))"
+check "... once" bash -c "! grep -q auto_online_blocks '$TMP/err'"
+tree kao2 --blocks 40 --nodes 1 --hotplug dimm:2 --auto-online online_movable
+printf '[online]\nkernel_auto_online = keep\n' | conf
+mz online "memory$(dev first_block 0)"
+is "$(cat "$T/$MEM/auto_online_blocks")" online_movable "kernel_auto_online = keep: left alone"
+
+# ---- hot-added blocks the kernel already onlined (in the wrong zone)
+tree fix --blocks 40 --nodes 1 --hotplug dimm:4=kernel
+F=$(dev first_block 0)
+mz online -v "memory$F"
+is "$rc" 0 "already_online = fix: exit 0"
+is "$(zones "$F")" Movable "... rezoned to Movable"
+is "$(kmodel_count '^offline$' "$F")" 1 "... through one offline"
+check "... logged as rezone_movable" in_err "MEMZONE_ACTION=rezone_movable"
+KMODEL_OFFLINE=busy mz online "memory$((F + 1))"
+is "$rc" 1 "offline refused (EBUSY): exit 1"
+is "$(state "$((F + 1))")/$(zones "$((F + 1))")" online/Normal "... the block stays online where it was"
+check "... logged" in_err "not rezoned"
+printf '[rebalance]\noffline_timeout = 200ms\n' | conf
+KMODEL_OFFLINE=hang mz online "memory$((F + 1))"
+is "$rc" 1 "offline hangs: interrupted at offline_timeout, exit 1"
+is "$(state "$((F + 1))")/$(zones "$((F + 1))")" online/Normal "... the block stays online where it was"
+check "... logged" in_err "did not finish within"
+KMODEL_REFUSE=online_movable mz online "memory$((F + 2))"
+is "$rc" 1 "new zone refused after the offline: exit 1"
+is "$(state "$((F + 2))")/$(zones "$((F + 2))")" online/Normal "... back online in the old zone"
+check "... logged" in_err "back online in Normal"
+printf '[online]\nalready_online = leave\n' | conf
+mz online "memory$((F + 3))"
+is "$rc/$(zones "$((F + 3))")" 0/Normal "already_online = leave: left in Normal"
+mz online memory5
+is "$rc/$(kmodel_count . 5)" 0/0 "online boot memory: left alone"
+
+# ---- blocks that do not exist (removed again before the helper ran)
+mz online memory99999
+is "$rc" 0 "a vanished block: exit 0"
+check "... logged" in_err "no such block"
+
+# ---- plain state files, no model: what was written
+tree plain --blocks 40 --nodes 1 --hotplug dimm:2
+F=$(dev first_block 0)
+mz_plain online "memory$F"
+check "plain file: online_movable written" grep -q '^online_movable' "$T/$MEM/memory$F/state"
+printf '[online]\ndefault_zone = kernel\n' | conf
+mz_plain online "memory$((F + 1))"
+check "plain file: online_kernel written" grep -q '^online_kernel' "$T/$MEM/memory$((F + 1))/state"
+
+# ---- the lock: held by someone else for longer than lock_timeout, the block is onlined anyway
+tree lock --blocks 40 --nodes 1 --hotplug dimm:2
+F=$(dev first_block 0)
+printf '[online]\nlock_timeout = 100ms\n' | conf
+mkdir -p "$T/run/memzone"
+exec 5>"$T/run/memzone/lock" # held by this shell (another memzone) until closed
+flock -x 5
+mz online "memory$F"
+exec 5>&-
+is "$rc/$(state "$F")" 0/online "lock held elsewhere: onlined anyway"
+check "... with a warning" in_err "going ahead without it"
+
+# ---- init: boot-time settings and blocks hot-added before udev
+tree init --blocks 40 --nodes 1 --hotplug dimm:4 --hotplug virtio_mem:2 --auto-online online
+D=$(dev first_block 0) V=$(dev first_block 1)
+mz init
+is "$rc" 0 "init: exit 0"
+is "$(cat "$T/$MEM/auto_online_blocks")" offline "init: auto_online_blocks offline"
+is "$(zone_of "$D" "$((D + 3))")" Movable "init: the DIMM onlined"
+is "$(zone_of "$V" "$((V + 1))")" Movable "init: virtio-mem onlined"
+tree init2 --blocks 40 --nodes 1 --hotplug dimm:1 --auto-online online
+printf '[online]\nkernel_auto_online = keep\n' | conf
+mz init
+is "$(cat "$T/$MEM/auto_online_blocks")/$(state "$(dev first_block 0)")" online/online "init with keep"
+
+done_testing
