@@ -24,7 +24,7 @@ T_RUN0=$(date +%s.%N)
 
 # ---- prerequisites: without them, skip the whole suite (TAP "1..0 # SKIP")
 missing=()
-for b in qemu-system-x86_64 python3 udevadm dpkg-deb apt-get gzip "${CC:-gcc}"; do
+for b in qemu-system-x86_64 python3 udevadm dpkg-deb apt-get gzip xz "${CC:-gcc}"; do
     command -v "$b" >/dev/null || missing+=("$b")
 done
 command -v busybox >/dev/null || [ -x /bin/busybox ] || missing+=(busybox)
