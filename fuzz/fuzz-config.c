@@ -1,7 +1,6 @@
 /* fuzz-config.c - mz_config_parse_string on arbitrary text: no crash, no leak, values in range,
  * and the effective-policy dump is itself a config that reproduces the same dump */
-/* By path: a bare "config.h" is autoconf's header in the build dir (-I. comes first). */
-#include "../src/config.h"
+#include "config.h"
 #include "fuzz.h"
 #include "util.h"
 

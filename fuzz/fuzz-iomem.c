@@ -20,6 +20,13 @@ static void check_owner(const struct mz_iomem *io, uint64_t addr)
 	FUZZ_CHECK((unsigned)owner.source < MZ_SOURCE__COUNT, "owner source %d out of range", (int)owner.source);
 	FUZZ_CHECK(mz_source_name(owner.source) != NULL, "source %d has no name", (int)owner.source);
 	FUZZ_CHECK(fuzz_terminated(owner.device, sizeof(owner.device)), "owner device not NUL-terminated");
+	/* iomem.h: the device is a virtioN for virtio_mem, a daxX.Y for kmem, none for boot memory. */
+	if (owner.source == MZ_SOURCE_VIRTIO_MEM && owner.device[0])
+		FUZZ_CHECK(strncmp(owner.device, "virtio", 6) == 0, "virtio_mem owned by '%s'", owner.device);
+	if (owner.source == MZ_SOURCE_KMEM && owner.device[0])
+		FUZZ_CHECK(strncmp(owner.device, "dax", 3) == 0, "kmem owned by '%s'", owner.device);
+	if (owner.source == MZ_SOURCE_BOOT)
+		FUZZ_CHECK(owner.device[0] == '\0', "boot memory owned by '%s'", owner.device);
 }
 
 static void check_tree(const struct mz_iomem *io)
@@ -48,6 +55,27 @@ static void check_tree(const struct mz_iomem *io)
 		FUZZ_CHECK(all_zero, "zeroed set but some address is not 0");
 }
 
+/* The parser is pure: a second parse of the same text gives the same tree. */
+static void check_pure(const char *text, int r, const struct mz_iomem *io)
+{
+	struct mz_iomem again = { 0 };
+	char *err = fuzz_errbuf();
+	int r2 = mz_iomem_parse(text, &again, err, FUZZ_ERRLEN);
+
+	FUZZ_CHECK(r2 == r, "second parse returned %d, first %d", r2, r);
+	FUZZ_CHECK(again.n == io->n && again.zeroed == io->zeroed, "second parse: %zu resources, first %zu", again.n,
+		   io->n);
+	for (size_t i = 0; i < io->n; i++) {
+		const struct mz_iomem_res *a = &io->res[i], *b = &again.res[i];
+
+		FUZZ_CHECK(a->start == b->start && a->end == b->end && a->depth == b->depth && a->parent == b->parent &&
+				   strcmp(a->name, b->name) == 0,
+			   "second parse differs in resource %zu", i);
+	}
+	mz_iomem_free(&again);
+	free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mz_iomem io = { 0 };
@@ -72,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_owner(&io, 0);
 		check_owner(&io, UINT64_MAX);
 	}
+	check_pure(text, r, &io);
 	mz_iomem_free(&io);
 	free(err);
 	free(text);

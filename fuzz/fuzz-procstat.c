@@ -17,6 +17,9 @@ static void check_kvtab(const char *what, const struct mz_kvtab *t, const char *
 		FUZZ_CHECK(t->kv[i].key[0] != '\0', "%s: entry %zu has an empty key", what, i);
 		FUZZ_CHECK(mz_kvtab_get(t, t->kv[i].key, &val), "%s: key '%s' stored but not found", what,
 			   t->kv[i].key);
+		/* A name twice is an error, so the lookup finds this very entry. */
+		FUZZ_CHECK(val == t->kv[i].val, "%s: key '%s' stored as %llu, found as %llu", what, t->kv[i].key,
+			   (unsigned long long)t->kv[i].val, (unsigned long long)val);
 	}
 }
 

@@ -24,6 +24,35 @@ static void check_zone(const struct mz_zoneinfo *zi, size_t i)
 	FUZZ_CHECK(found->node == z->node && found->type == z->type, "zone %zu: find returned another zone", i);
 }
 
+static bool same_zone(const struct mz_zone_info *a, const struct mz_zone_info *b)
+{
+	if (a->node != b->node || strcmp(a->name, b->name) != 0 || a->type != b->type || a->free != b->free ||
+	    a->min != b->min || a->low != b->low || a->high != b->high || a->spanned != b->spanned ||
+	    a->present != b->present || a->managed != b->managed || a->cma != b->cma ||
+	    a->has_managed != b->has_managed || a->has_cma != b->has_cma || a->nprotection != b->nprotection)
+		return false;
+	for (int i = 0; i < a->nprotection; i++)
+		if (a->protection[i] != b->protection[i])
+			return false;
+	return true;
+}
+
+/* "Pure: no I/O, no global state": a second parse of the same text gives the same zones. Also
+ * catches values that come from uninitialised memory, which rarely repeat. */
+static void check_pure(const char *text, int r, const struct mz_zoneinfo *zi)
+{
+	struct mz_zoneinfo again = { 0 };
+	char *err = fuzz_errbuf();
+	int r2 = mz_zoneinfo_parse(text, &again, err, FUZZ_ERRLEN);
+
+	FUZZ_CHECK(r2 == r, "second parse returned %d, first %d", r2, r);
+	FUZZ_CHECK(again.nzones == zi->nzones, "second parse: %zu zones, first %zu", again.nzones, zi->nzones);
+	for (size_t i = 0; i < zi->nzones; i++)
+		FUZZ_CHECK(same_zone(&zi->zones[i], &again.zones[i]), "second parse differs in zone %zu", i);
+	mz_zoneinfo_free(&again);
+	free(err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mz_zoneinfo zi = { 0 };
@@ -43,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < zi.nzones; i++)
 			check_zone(&zi, i);
 	}
+	check_pure(text, r, &zi);
 	/* Lookups of absent zones must be harmless too. */
 	(void)mz_zoneinfo_find(&zi, -1, MZ_ZONE_NORMAL);
 	mz_zoneinfo_free(&zi);

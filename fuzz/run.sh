@@ -5,7 +5,7 @@
 #               [--cflags FLAGS... [--libs FLAGS...]]
 #
 # `make fuzz` calls it with the configure results (--cflags/--libs); CI can call it directly from a
-# configured build dir (config.h is taken from --builddir, default the current directory, and the
+# configured build dir (build-config.h is taken from --builddir, default the current directory, and the
 # libraries from pkg-config). TARGETs default to every fuzz/fuzz-*.c. FUZZ_SECONDS (default 30) is
 # the run time per target, FUZZ_CC (default clang) the compiler.
 #
@@ -47,7 +47,8 @@ while [ $# -gt 0 ]; do
 done
 case $seconds in ''|*[!0-9]*) die "--seconds / FUZZ_SECONDS: '$seconds' is not a number of seconds" ;; esac
 [ -n "$out" ] || out=$builddir/fuzz/out
-[ -f "$builddir/config.h" ] || die "$builddir/config.h: not found (run from a configured build dir or pass --builddir)"
+[ -f "$builddir/build-config.h" ] ||
+	die "$builddir/build-config.h: not found (run from a configured build dir or pass --builddir)"
 command -v "$cc" >/dev/null || die "$cc: not found (FUZZ_CC; libFuzzer needs clang and libclang-rt-dev)"
 if [ ${#targets[@]} -eq 0 ]; then
 	for f in "$srcdir"/fuzz/fuzz-*.c; do
@@ -56,7 +57,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 	done
 fi
 if [ "$have_flags" = 0 ]; then
-	cflags=(-I"$srcdir/src" -include "$builddir/config.h" -DMZ_SYSCONFDIR='"/etc"' -DMZ_SBINDIR='"/usr/sbin"'
+	cflags=(-I"$srcdir/src" -include "$builddir/build-config.h" -DMZ_SYSCONFDIR='"/etc"' -DMZ_SBINDIR='"/usr/sbin"'
 		$(pkg-config --cflags libudev libsystemd inih))
 	libs=($(pkg-config --libs libudev libsystemd inih) -lm -lpthread -lrt)
 fi
