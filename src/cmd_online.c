@@ -15,7 +15,7 @@ static void usage(void)
 	       "/run/memzone/lock: movable (hot-removable) while the MOVABLE:KERNEL caps allow it,\n"
 	       "kernel memory otherwise. Run by the udev rule for every new block; usable by hand.\n"
 	       "A hot-added block that is already online is moved to the policy's zone when\n"
-	       "already_online = fix. 'memory plan' shows the same decisions without writing.\n\n"
+	       "already_online = fix. 'memzone plan' shows the same decisions without writing.\n\n"
 	       "Options:\n" MZ_COMMON_HELP
 	       "\nExit status:\n"
 	       "  0  every block was onlined, rezoned or left as the policy says\n"

@@ -105,10 +105,28 @@ mz online "memory$B"
 is "$rc" 1 "valid_zones none: exit 1"
 is "$(state "$B")" offline "... the block stays offline"
 check "... and a warning says why" in_err "valid_zones is 'none'"
+tree novz --blocks 40 --nodes 1 --hotplug dimm:1
+rm "$T/$MEM/memory$(dev first_block 0)/valid_zones"
+mz online "memory$(dev first_block 0)"
+is "$rc/$(state "$(dev first_block 0)")" 0/online "no valid_zones file (kernels before 3.18): the kernel decides, onlined"
+tree vz2 --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1 --hotplug dimm:1
+C=$(dev first_block 2)
 KMODEL_REFUSE=online_movable mz online "memory$C"
 is "$rc" 0 "kernel refuses Movable: still exit 0"
 is "$(zones "$C")" Normal "... onlined in the other zone"
 check "... and the fallback is logged" in_err "refused online_movable"
+
+tree race --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1 --hotplug dimm:1
+A=$(dev first_block 0) B=$(dev first_block 1) C=$(dev first_block 2)
+KMODEL_EINTR=2 mz online "memory$A"
+is "$rc/$(zones "$A")" 0/Movable "online write interrupted twice: retried, onlined"
+KMODEL_EINTR=100 mz online "memory$B"
+is "$rc/$(state "$B")" 1/offline "online write interrupted every time: bounded retries, exit 1"
+check "... logged" in_err "Interrupted system call"
+KMODEL_RACE=online_kernel mz online "memory$C"
+is "$rc/$(zones "$C")" 0/Normal "another agent onlined it first: left as it is"
+check "... and said so" in_err "another agent onlined it first"
+is "$(kmodel_count '^online' "$C")" 1 "... one online in the model's log (the other agent's)"
 
 # ---- a broken config never leaves new memory offline
 tree broken --blocks 40 --nodes 1 --hotplug dimm:2
@@ -186,6 +204,47 @@ mz online "memory$F"
 exec 5>&-
 is "$rc/$(state "$F")" 0/online "lock held elsewhere: onlined anyway"
 check "... with a warning" in_err "going ahead without it"
+tree lockdir --blocks 20 --nodes 1 --hotplug dimm:1
+mz online "memory$(dev first_block 0)"
+is "$(stat -c %a "$T/run/memzone")" 755 "/run/memzone created 0755 for the lock"
+
+# ---- plan: the same decisions, simulated in order, nothing written
+# 16 boot blocks (~2G of kernel): an auto-onlined DIMM first in address order, then 64 new
+# virtio-mem blocks, more than 301% allows
+tree plan --blocks 84 --nodes 1 --hotplug dimm:4=kernel --hotplug virtio_mem:64
+D=$(dev first_block 0) V=$(dev first_block 1) VL=$(dev last_block 1)
+mz plan --json
+is "$rc" 0 "plan --json: exit 0"
+check "plan wrote nothing" test ! -e "$T/proc/.kmodel.log"
+is "$(zone_of "$V" "$VL")" offline "plan left every block offline"
+python3 - "$TMP/out" >"$TMP/plan.txt" <<'PY' || echo "python failed" >"$TMP/plan.txt"
+import json, sys
+p = json.load(open(sys.argv[1]))
+for b in p["blocks"]:
+    print(b["block"], b["action"], b["target_zone"] or "-", b["reason"])
+print("summary", p["summary"]["online_movable"], p["summary"]["online_kernel"], p["summary"]["rezone_movable"])
+PY
+is "$(grep -c '^memory' "$TMP/plan.txt")" 68 "plan: 4 auto-onlined DIMM blocks to rezone + 64 offline virtio-mem blocks"
+check "plan: the cap is reached in the middle of the device" bash -c "
+	grep -q 'online_movable Movable auto_within_ratio' '$TMP/plan.txt' && grep -q 'online_kernel Normal ratio_cap_node' '$TMP/plan.txt'"
+check "plan: the DIMM onlined in Normal is to be rezoned" grep -q "^memory$D rezone_movable Movable" "$TMP/plan.txt"
+# carry it out, one helper per block in the same order: the outcome matches the plan block by block
+for b in $(seq "$D" "$((D + 3))") $(seq "$V" "$VL"); do mz online "memory$b"; done
+for b in $(seq "$D" "$((D + 3))") $(seq "$V" "$VL"); do echo "memory$b $(zones "$b")"; done >"$TMP/actual"
+awk '/^memory/ { print $1, $3 }' "$TMP/plan.txt" >"$TMP/planned"
+if diff "$TMP/planned" "$TMP/actual" >"$TMP/diff"; then ok 0 "plan matches what online then did, block by block"
+else ok 1 "plan matches what online then did, block by block"; sed 's/^/#   /' "$TMP/diff"; fi
+check "cap never crossed while carrying out the plan" kmodel_check 301
+mz plan "memory$V"
+is "$rc" 0 "plan of a named (now online) block: exit 0"
+check "plan text names the block and says leave" grep -qE "^memory$V +[0-9]+ +online .* leave " "$TMP/out"
+mz plan
+check "plan with nothing to do says so" grep -q "Nothing to do" "$TMP/out"
+mz plan memory1/../x
+is "$rc" 2 "plan: a bad name is refused"
+printf '[online]\nratio = banana\n' | conf
+mz plan
+is "$rc" 3 "plan with a broken config: exit 3 (built-in defaults)"
 
 # ---- init: boot-time settings and blocks hot-added before udev
 tree init --blocks 40 --nodes 1 --hotplug dimm:4 --hotplug virtio_mem:2 --auto-online online

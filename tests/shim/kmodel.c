@@ -17,7 +17,9 @@
  * Faults (environment): KMODEL_REFUSE=word[,word] -> EINVAL for those words (a kernel refusing a
  * zone valid_zones offered); KMODEL_OFFLINE=busy -> EBUSY for offline; KMODEL_OFFLINE=hang ->
  * offline blocks until a signal and fails with EINTR, leaving the block online (like
- * offline_pages()).
+ * offline_pages()); KMODEL_EINTR=N -> the first N online writes of the process fail with EINTR;
+ * KMODEL_RACE=word -> just before the process's first online write, "another agent" writes word
+ * to the same block (so that write meets an already-online block).
  *
  * Safety: a write-open of the real /sys/devices/system/memory fails with EACCES, so a test that
  * forgot --root cannot hotplug the machine. Everything else is passed on to the next definition
@@ -462,7 +464,7 @@ static int hang_until_signal(void)
 
 static int apply_state(const char *root, unsigned long id, const char *word)
 {
-	char path[PATH_MAX], zone[32], saved[PATH_MAX], *state, *valid, *bsz;
+	char path[PATH_MAX], zone[32], saved[PATH_MAX], vzpath[PATH_MAX], *state, *valid, *bsz;
 	uint64_t pages;
 	struct totals t;
 	const char *mode = getenv("KMODEL_OFFLINE");
@@ -488,8 +490,10 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 	if (strcmp(word, "offline") == 0 && mode && strcmp(mode, "hang") == 0)
 		return hang_until_signal();
 
-	snprintf(path, sizeof(path), "%s" MEMDIR "memory%lu/valid_zones", root, id);
-	valid = slurp(path);
+	snprintf(vzpath, sizeof(vzpath), "%s" MEMDIR "memory%lu/valid_zones", root, id);
+	valid = slurp(vzpath);
+	if (!valid && errno == ENOENT)
+		valid = strdup("Normal Movable\n"); /* kernels before valid_zones took either */
 	snprintf(path, sizeof(path), "%s" MEMDIR "block_size_bytes", root);
 	bsz = slurp(path);
 	if (!valid || !bsz) {
@@ -515,7 +519,8 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 			return EIO;
 		}
 		snprintf(path, sizeof(path), "%s\n", zone);
-		set_attr(root, id, "valid_zones", path);
+		if (access(vzpath, F_OK) == 0)
+			set_attr(root, id, "valid_zones", path);
 		set_attr(root, id, "online", "1\n");
 		set_attr(root, id, "state", "online\n");
 	} else {
@@ -527,7 +532,8 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 			free(valid);
 			return EIO;
 		}
-		set_attr(root, id, "valid_zones", old ? old : "Normal Movable\n");
+		if (access(vzpath, F_OK) == 0)
+			set_attr(root, id, "valid_zones", old ? old : "Normal Movable\n");
 		set_attr(root, id, "online", "0\n");
 		set_attr(root, id, "state", "offline\n");
 		free(old);
@@ -553,9 +559,32 @@ static int with_model_lock(const char *root, unsigned long id, const char *word)
 			return EIO;
 		}
 	}
+	if (strncmp(word, "online", 6) == 0 && getenv("KMODEL_RACE")) {
+		static bool raced;
+
+		if (!raced) {
+			raced = true;
+			apply_state(root, id, getenv("KMODEL_RACE"));
+		}
+	}
 	err = apply_state(root, id, word);
 	real_close(fd);
 	return err;
+}
+
+/* KMODEL_EINTR=N: N interrupted online writes, counted per process */
+static bool interrupt_online(const char *word)
+{
+	static long left = -1;
+
+	if (strncmp(word, "online", 6) != 0)
+		return false;
+	if (left < 0)
+		left = getenv("KMODEL_EINTR") ? strtol(getenv("KMODEL_EINTR"), NULL, 10) : 0;
+	if (left <= 0)
+		return false;
+	left--;
+	return true;
 }
 
 static ssize_t model_write(int fd, const void *buf, size_t count)
@@ -581,7 +610,7 @@ static ssize_t model_write(int fd, const void *buf, size_t count)
 			return -1;
 		return (ssize_t)count;
 	}
-	err = with_model_lock(root, tr->id, word);
+	err = interrupt_online(word) ? EINTR : with_model_lock(root, tr->id, word);
 	if (err) {
 		errno = err;
 		return -1;
