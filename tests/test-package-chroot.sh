@@ -26,7 +26,7 @@ cache=${MEMZONE_CHROOT_CACHE:-/var/cache/memzone-chroot}
 tarball=$cache/$suite.tar
 # Installed into the cached chroot once: what memzone's files are checked against (udev and systemd
 # directories, man) and its dependencies, so that reruns need no network.
-extras="systemd udev man-db libinih1"
+extras="systemd udev man-db libinih1 procps"
 
 work=$(mktemp -d /tmp/memzone-chroot-test.XXXXXX)
 cleanup_dir "$work"
@@ -106,7 +106,7 @@ mkdir -p "$cache"
 	tar -C "$tmp/root" --numeric-owner -cf "$tarball.new" . && mv -f "$tarball.new" "$tarball"
 	echo "$extras" >"$tarball.extras"
 	rm -rf "$tmp"
-	echo "debootstrap --variant=minbase $suite from $mirror: $((SECONDS - t0))s" >"$tarball.made"
+	echo "debootstrap --variant=minbase $suite from $mirror: $((SECONDS - t0))s" >"$work/made"
 ) 9>"$cache/lock" 2>"$work/debootstrap.err"
 rc=$?
 if [ $rc -eq 77 ]; then
@@ -119,7 +119,7 @@ elif [ $rc -ne 0 ]; then
 	done_testing
 	exit
 fi
-pass "Debian $suite chroot ($(cat "$tarball.made" 2>/dev/null || echo cached))"
+pass "Debian $suite chroot ($(cat "$work/made" 2>/dev/null || echo "cached in $tarball"))"
 
 mkdir "$root"
 tar -C "$root" --numeric-owner -xpf "$tarball" || bail_out "cannot unpack $tarball"
