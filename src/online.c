@@ -274,9 +274,9 @@ static void reserve_save(struct reservations *r)
 			mz_warn("cannot remove %s: %s", path, strerror(errno));
 		return;
 	}
-	text = mz_xmalloc(r->n * 12 + 1);
+	text = mz_xmalloc(r->n * 24 + 1);
 	for (size_t i = 0; i < r->n; i++)
-		len += (size_t)sprintf(text + len, "%lu\n", r->first[i]);
+		len += (size_t)snprintf(text + len, 24, "%lu\n", r->first[i]);
 	err = mz_write_file_atomic(path, text, len, 0644);
 	if (err < 0)
 		mz_warn("cannot write %s: %s", path, strerror(-err));
