@@ -207,6 +207,12 @@ page_reasons=$(awk -F'\t' '$1 == "DECISION REASONS" { print $3 }' <<<"$tags8" | 
 d=$(set_diff "$reasons" "$page_reasons")
 if [ -n "$reasons" ] && [ -z "$d" ]; then pass "memzone.8 DECISION REASONS are the reason codes of policy.c ($(wc -l <<<"$reasons"))"; else fail "memzone.8 DECISION REASONS are the reason codes of policy.c" "- only in the code, + only in the page:" "$d"; fi
 
+# --- memzone(8) JOURNAL FIELDS against the MEMZONE_*= fields the code logs ------------------------
+fields=$(grep -oh 'MEMZONE_[A-Z_]*=' "$top_srcdir"/src/*.c | tr -d = | sort -u)
+page_fields=$(awk -F'\t' '$1 == "JOURNAL FIELDS" { print $3 }' <<<"$tags8" | grep -o 'MEMZONE_[A-Z_]*' | sort -u)
+d=$(set_diff "$fields" "$page_fields")
+if [ -n "$fields" ] && [ -z "$d" ]; then pass "memzone.8 JOURNAL FIELDS are the MEMZONE_* fields of src/ ($(wc -l <<<"$fields"))"; else fail "memzone.8 JOURNAL FIELDS are the MEMZONE_* fields of src/" "- only in the code, + only in the page:" "$d"; fi
+
 # --- memzoned(8) against "memzoned --help" --------------------------------------------------------
 if "$MEMZONED" --help >/dev/null 2>&1; then
 	pass "memzoned --help exits 0"
