@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""helper-cost.py - what one udev event costs: the whole `memzone online` process against fixture
+trees of 1024, 16384 and 131072 blocks with 1 and 8 NUMA nodes (issue 8, item 1).
+
+  bench/helper-cost.py --memzone BUILD/memzone --out helper-cost.json
+                       [--sizes 1024,16384,131072] [--nodes 1,8] [--runs 31] [--callgrind-runs 5]
+                       [--workdir /dev/shm]
+
+Trees come from tests/fixtures/mktree.py: boot blocks spread over the nodes plus one 64-block DIMM
+(8 GiB, offline) on the last node. Every run onlines the DIMM's first block, the decision that
+weighs the whole device against the caps, and the block is put back to "offline" afterwards (the
+trees hold plain files, no kernel model: what is measured is memzone alone).
+  * wall and CPU time (user + system from wait4) of the whole process, RUNS rounds interleaved over
+    the sizes of one node count, so load from elsewhere on a shared machine hits every size alike
+    (round 0 only warms the caches); median, min, max;
+  * instructions of the whole process (dynamic loader included) from valgrind --tool=callgrind,
+    CALLGRIND_RUNS runs each: the figure that does not depend on the machine's load, used for the
+    t(131072)/t(1024) ratio; perf stat instructions:u as well where the CPU exposes counters.
+Trees for one node count exist at a time (a 131072-block tree is ~1.2M files, ~3 GiB of tmpfs).
+Never touches a live /sys: everything stays under WORKDIR.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(HERE, "lib"))
+import benchlib  # noqa: E402
+
+
+def mktree(dest, blocks, nodes):
+    subprocess.run([sys.executable, os.path.join(TOP, "tests/fixtures/mktree.py"), dest, "--blocks", str(blocks),
+                    "--nodes", str(nodes), "--hotplug", "dimm:64"], check=True, stdout=subprocess.DEVNULL)
+    os.makedirs(os.path.join(dest, "etc"), exist_ok=True)
+    open(os.path.join(dest, "etc/memzone.conf"), "w").close()  # built-in defaults, as shipped
+    with open(os.path.join(dest, "mktree.json")) as f:
+        return json.load(f)["devices"][0]["first_block"]
+
+
+class Tree:
+    def __init__(self, path, blocks, nodes, block):
+        self.path, self.blocks, self.nodes, self.block = path, blocks, nodes, block
+        self.state = os.path.join(path, "sys/devices/system/memory/memory%d/state" % block)
+        self.wall, self.cpu, self.instr, self.perf = [], [], [], []
+        self.outcomes = {}
+
+    def argv(self, memzone):
+        return [memzone, "online", "memory%d" % self.block, "--root", self.path,
+                "--config", os.path.join(self.path, "etc/memzone.conf"), "--allow-insecure-config",
+                "--log", "stderr"]
+
+    def reset(self):
+        """Record what the helper wrote and put the block back offline for the next run."""
+        with open(self.state) as f:
+            written = f.read().strip()
+        self.outcomes[written] = self.outcomes.get(written, 0) + 1
+        with open(self.state, "w") as f:
+            f.write("offline\n")
+
+
+def timed_run(tree, memzone):
+    """Exit code, wall and CPU microseconds of one helper process. posix_spawn (vfork + exec, as
+    udevd starts RUN programs) keeps the python parent's size out of the figures."""
+    argv = tree.argv(memzone)
+    devnull = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=devnull)
+    _, status, ru = os.wait4(pid, 0)
+    wall = (time.perf_counter() - t0) * 1e6
+    rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    return rc, wall, (ru.ru_utime + ru.ru_stime) * 1e6
+
+
+def callgrind_instructions(tree, memzone):
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + tree.argv(memzone),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True).stderr
+    m = re.search(r"Collected\s*:\s*(\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def perf_supported():
+    if not shutil.which("perf"):
+        return False
+    out = subprocess.run(["perf", "stat", "-x,", "-e", "instructions:u", "true"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, universal_newlines=True).stderr
+    return bool(re.match(r"^\d+,", out.strip().splitlines()[-1] if out.strip() else ""))
+
+
+def perf_instructions(tree, memzone):
+    out = subprocess.run(["perf", "stat", "-x,", "-e", "instructions:u"] + tree.argv(memzone),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True).stderr
+    for line in out.splitlines():
+        m = re.match(r"^(\d+),", line)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def measure(trees, memzone, runs, cg_runs, use_perf, log):
+    failures = 0
+    for i in range(runs + 1):
+        # rotate the order every round: no size always runs right after tree generation or first
+        order = trees[i % len(trees):] + trees[:i % len(trees)]
+        for t in order:
+            rc, wall, cpu = timed_run(t, memzone)
+            t.reset()
+            if rc != 0:
+                failures += 1
+            if i:  # round 0 warms the page and dentry caches
+                t.wall.append(wall)
+                t.cpu.append(cpu)
+    for t in trees:
+        for _ in range(cg_runs):
+            t.instr.append(callgrind_instructions(t, memzone))
+            t.reset()
+            if use_perf:
+                t.perf.append(perf_instructions(t, memzone))
+                t.reset()
+        log("  %6d blocks, %d node(s): wall median %.0f us, cpu median %.0f us, %s instructions" % (
+            t.blocks, t.nodes, benchlib.summary(t.wall)["median"] if t.wall else -1,
+            benchlib.summary(t.cpu)["median"] if t.cpu else -1,
+            benchlib.summary(t.instr)["median"] if benchlib.summary(t.instr) else "?"))
+    return failures
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--memzone", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--sizes", default="1024,16384,131072")
+    ap.add_argument("--nodes", default="1,8")
+    ap.add_argument("--runs", type=int, default=31)
+    ap.add_argument("--callgrind-runs", type=int, default=5)
+    ap.add_argument("--workdir", default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir())
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    node_counts = [int(n) for n in args.nodes.split(",")]
+    memzone = os.path.abspath(args.memzone)
+    if not os.access(memzone, os.X_OK):
+        sys.exit("helper-cost: no executable %s (build first)" % memzone)
+    cg_runs = args.callgrind_runs if shutil.which("valgrind") else 0
+    use_perf = perf_supported()
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    log("helper-cost: sizes %s, nodes %s, %d timed rounds, %d callgrind runs%s" % (
+        sizes, node_counts, args.runs, cg_runs, ", perf stat" if use_perf else " (perf: no instruction counter here)"))
+    work = tempfile.mkdtemp(prefix="memzone-helper-cost.", dir=args.workdir)
+    rows, failures = [], 0
+    try:
+        for k in node_counts:
+            trees = []
+            for n in sizes:
+                path = os.path.join(work, "k%d-n%d" % (k, n))
+                t0 = time.time()
+                trees.append(Tree(path, n, k, mktree(path, n, k)))
+                log("  tree %d blocks, %d node(s): %.1fs" % (n, k, time.time() - t0))
+            subprocess.run(["sync"])  # a fresh big tree is many dirty inodes (on a disk-backed workdir)
+            failures += measure(trees, memzone, args.runs, cg_runs, use_perf, log)
+            for t in trees:
+                rows.append({"blocks": t.blocks, "nodes": t.nodes, "block": t.block,
+                             "wall_us": benchlib.summary(t.wall), "cpu_us": benchlib.summary(t.cpu),
+                             "instructions": benchlib.summary(t.instr),
+                             "perf_instructions": benchlib.summary(t.perf), "written": t.outcomes})
+                shutil.rmtree(t.path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratios = []
+    for k in node_counts:
+        mine = [r for r in rows if r["nodes"] == k]
+        lo, hi = min(mine, key=lambda r: r["blocks"]), max(mine, key=lambda r: r["blocks"])
+        med = lambda r, key: r[key]["median"] if r[key] else None  # noqa: E731
+        ratios.append({"nodes": k, "small": lo["blocks"], "large": hi["blocks"],
+                       "instructions": benchlib.ratio(med(hi, "instructions"), med(lo, "instructions")),
+                       "wall": benchlib.ratio(med(hi, "wall_us"), med(lo, "wall_us")),
+                       "cpu": benchlib.ratio(med(hi, "cpu_us"), med(lo, "cpu_us"))})
+    benchlib.write_result(args.out, {
+        "bench": "helper-cost", "runs": args.runs, "callgrind_runs": cg_runs, "perf": use_perf,
+        "valgrind": benchlib.tool_version(["valgrind", "--version"]) if cg_runs else None,
+        "failures": failures, "rows": rows, "ratios": ratios})
+    for r in ratios:
+        log("  nodes=%d: t(%d)/t(%d) instructions %s, wall %s" % (
+            r["nodes"], r["large"], r["small"],
+            "%.3f" % r["instructions"] if r["instructions"] else "?", "%.2f" % r["wall"] if r["wall"] else "?"))
+    if failures:
+        log("helper-cost: %d helper runs exited non-zero" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
