@@ -1,0 +1,62 @@
+# shellcheck shell=sh disable=SC2034
+# /usr/share/memzone-bench/funcs.sh in the benchmark guest: sourced by the bench scripts' CTL
+# scripts after the harness's /etc/memfuncs.sh (busybox sh, POSIX). Not part of memzone.
+M=/sys/devices/system/memory
+BENCH_PLAIN_RULE=/etc/udev/rules.d/40-bench-plain-online.rules
+BENCH_MZ_MASK=/etc/udev/rules.d/60-memzone.rules
+
+# bench_quiet: no per-uevent logger (it forks a shell per memory event, which would slow the
+# udev-based onlining methods more than the kernel's); the probe listens to uevents itself
+bench_quiet() { rm -f /etc/udev/rules.d/99-memzone-vm-events.rules; udevadm control --reload; }
+
+# bench_method kernel|plain|memzone|none: who onlines the next hot-added blocks
+#   kernel   auto_online_blocks=online_movable (as memhp_default_state=online_movable), no udev rule
+#   plain    a distribution-style rule: ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"
+#   memzone  memzone's installed rule (60-memzone.rules -> memzone online), auto_online_blocks=offline
+#   none     nobody (blocks stay offline)
+bench_method() {
+    rm -f "$BENCH_PLAIN_RULE" "$BENCH_MZ_MASK"
+    case $1 in
+        kernel) ln -s /dev/null "$BENCH_MZ_MASK"; echo online_movable > $M/auto_online_blocks ;;
+        plain) ln -s /dev/null "$BENCH_MZ_MASK"; echo offline > $M/auto_online_blocks
+               echo 'SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"' > "$BENCH_PLAIN_RULE" ;;
+        memzone) echo offline > $M/auto_online_blocks ;;
+        none) ln -s /dev/null "$BENCH_MZ_MASK"; echo offline > $M/auto_online_blocks ;;
+        *) echo "bench_method: unknown method $1" >&2; return 2 ;;
+    esac
+    udevadm control --reload && udevadm settle --timeout=30
+}
+
+# zone counts of the hot-added blocks: "Movable=N Normal=M offline=K"
+hot_zones() { for b in $(hot_blocks); do bzone "$b"; done | sort | uniq -c | awk '{printf "%s=%d ", $2, $1}'; echo; }
+
+# pages of a zone summed over nodes: zone_field ZONE managed|free
+zone_field() { awk -v z="$1" -v f="$2" '/^Node/{zn=$4} zn==z && (($1=="pages" && $2==f) || $1==f) {s+=$NF} END{print s+0}' /proc/zoneinfo; }
+
+# wait_loadgen LOG [MS]: until loadgen reports it is holding (its ramp is done)
+wait_loadgen() { t=$(ns); until grep -q 'holding' "$1" 2>/dev/null; do
+    [ "$(ms_since "$t")" -gt "${2:-120000}" ] && { echo "loadgen did not reach its hold: $(tail -n 2 "$1")"; return 1; }
+    sleep 0.1; done; }
+
+# move_once BLOCK FILL_MIB: online BLOCK movable (the only Movable block), fill it with FILL_MIB of
+# anonymous memory (user pages go to the Movable zone first), then time "offline" and
+# "online_kernel" on it. One line: MOVE fill_mib=.. used_pct=.. online_movable_us=.. offline_us=.. online_kernel_us=..
+move_once() {
+    b=$1 fill=$2 st=$M/memory$1/state
+    om=$(mzprobe timewrite "$st" online_movable) || { echo "MOVE error=online_movable $om"; return 1; }
+    lg=
+    if [ "$fill" -gt 0 ]; then
+        loadgen anon --target "${fill}M" --hold -1 > /tmp/move-lg.log 2>&1 < /dev/null &
+        lg=$!
+        wait_loadgen /tmp/move-lg.log 60000 || { kill $lg; return 1; }
+    fi
+    sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null     # page cache out of the block: what is in use is ours
+    man=$(zone_field Movable managed) free=$(zone_field Movable free)
+    used=$(awk -v m="$man" -v f="$free" 'BEGIN{printf "%.1f", m ? (m - f) * 100 / m : -1}')
+    off=$(mzprobe timewrite "$st" offline)
+    on=$(mzprobe timewrite "$st" online_kernel)
+    [ -n "$lg" ] && { kill $lg; wait $lg 2>/dev/null; }
+    echo "MOVE fill_mib=$fill used_pct=$used online_movable_us=$(echo "$om" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p')" \
+         "offline_us=$(echo "$off" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p')" \
+         "online_kernel_us=$(echo "$on" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p') offline_rc=$(echo "$off" | sed 's/.*rc=//')"
+}
