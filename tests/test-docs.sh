@@ -118,6 +118,22 @@ else
 	fail "memzone check-config prints the effective policy of an empty root" "exit $rc" "$(cat "$work/check-config.err")"
 fi
 
+# Every example policy of memzone.conf(5) is accepted by check-config.
+n=0
+while IFS= read -r -d $'\f' example; do
+	n=$((n + 1))
+	printf '%s\n' "$example" | sed 's/\\-/-/g; s/\\e/\\/g' >"$work/example$n.conf"
+	title=$(head -n 1 "$work/example$n.conf")
+	sed -i 1d "$work/example$n.conf"
+	if out=$("$MEMZONE" check-config --root "$work/root" --allow-insecure-config --config "$work/example$n.conf" 2>&1 >/dev/null); then
+		pass "memzone.conf.5 example '$title' passes check-config"
+	else
+		fail "memzone.conf.5 example '$title' passes check-config" "$out"
+	fi
+done < <(awk '/^\.SH EXAMPLES/ { on = 1 } on && /^\.SS/ { t = $0; sub(/^\.SS */, "", t); gsub(/"/, "", t) }
+	on && /^\.EX/ { ex = 1; printf "%s\n", t; next } on && /^\.EE/ { ex = 0; printf "\f"; next } ex' "$man/memzone.conf.5")
+if [ "$n" -ge 3 ]; then pass "memzone.conf.5 has $n example policies"; else fail "memzone.conf.5 has at least 3 example policies" "found $n"; fi
+
 # --- memzone(8) against "memzone --help" and "memzone CMD --help" ---------------------------------
 tags8=$(roff_tags "$man/memzone.8")
 commands=$("$MEMZONE" --help 2>/dev/null | sed -n '/^Commands:/,/^$/{/^  [a-z]/{s/^  \([a-z-]*\).*/\1/p}}')
