@@ -69,7 +69,8 @@ _packaging_cleanup()
 {
 	local c
 	for c in "${cleanup_cmds[@]}"; do eval "$c" || true; done
-	[ ${#cleanup_dirs[@]} -eq 0 ] || rm -rf "${cleanup_dirs[@]}"
+	# --one-file-system: never into a /proc a failed umount left mounted
+	[ ${#cleanup_dirs[@]} -eq 0 ] || rm -rf --one-file-system "${cleanup_dirs[@]}"
 }
 trap _packaging_cleanup EXIT
 cleanup_dir() { cleanup_dirs+=("$1"); }

@@ -26,7 +26,7 @@ cache=${MEMZONE_CHROOT_CACHE:-/var/cache/memzone-chroot}
 tarball=$cache/$suite.tar
 # Installed into the cached chroot once: what memzone's files are checked against (udev and systemd
 # directories, man) and its dependencies, so that reruns need no network.
-extras="systemd udev man-db libinih1 procps"
+extras="libinih1 man-db procps systemd udev"
 
 work=$(mktemp -d /tmp/memzone-chroot-test.XXXXXX)
 cleanup_dir "$work"
@@ -96,17 +96,28 @@ mkdir -p "$cache"
 	mirror=$(debian_mirror)
 	mirror_reachable "$mirror" || exit 77
 	t0=$SECONDS
-	tmp=$(mktemp -d "$cache/build.XXXXXX")
-	if ! debootstrap --variant=minbase --include="${extras// /,}" "$suite" "$tmp/root" "$mirror" >"$tmp/log" 2>&1; then
+	tmp=$(mktemp -d "$cache/build.XXXXXX") || exit 1
+	trap 'umount -l "$tmp/root/proc" 2>/dev/null; rm -rf --one-file-system "$tmp"' EXIT
+	# minbase starts no service; the extras (systemd, udev, procps) have init scripts and postinsts
+	# that would act on the host's kernel through the /proc that debootstrap mounts. So they are
+	# installed afterwards, with a policy-rc.d that forbids starting anything.
+	if ! debootstrap --variant=minbase --include=libinih1 "$suite" "$tmp/root" "$mirror" >"$tmp/log" 2>&1; then
 		tail -20 "$tmp/log" >&2
-		rm -rf "$tmp"
 		exit 1
 	fi
-	rm -f "$tmp"/root/var/cache/apt/archives/*.deb
-	tar -C "$tmp/root" --numeric-owner -cf "$tarball.new" . && mv -f "$tarball.new" "$tarball"
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/root/usr/sbin/policy-rc.d"
+	chmod 755 "$tmp/root/usr/sbin/policy-rc.d"
+	mount -t proc proc "$tmp/root/proc" || exit 1
+	if ! chroot "$tmp/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $extras >"$tmp/log" 2>&1; then
+		tail -20 "$tmp/log" >&2
+		exit 1
+	fi
+	umount "$tmp/root/proc"
+	rm -f "$tmp"/root/var/cache/apt/archives/*.deb "$tmp/root/usr/sbin/policy-rc.d"
+	tar -C "$tmp/root" --numeric-owner -cf "$tarball.new" . && mv -f "$tarball.new" "$tarball" || exit 1
 	echo "$extras" >"$tarball.extras"
-	rm -rf "$tmp"
-	echo "debootstrap --variant=minbase $suite from $mirror: $((SECONDS - t0))s" >"$work/made"
+	echo "debootstrap --variant=minbase $suite from $mirror, then $extras: $((SECONDS - t0))s" >"$work/made"
 ) 9>"$cache/lock" 2>"$work/debootstrap.err"
 rc=$?
 if [ $rc -eq 77 ]; then
