@@ -156,7 +156,16 @@ SYNTH=$tmp/synth
 if python3 "$top_srcdir/tests/fixtures/mktree.py" "$SYNTH" --blocks 48 --nodes 2 \
 	--hotplug virtio_mem:8@1=movable --hotplug dimm:4@1=offline >"$tmp/mktree.log" 2>&1; then
 	mkdir -p "$SYNTH/etc" "$SYNTH/run/memzone"
-	cp "$TREE/etc/memzone.conf" "$SYNTH/etc/memzone.conf"
+	cat >"$SYNTH/etc/memzone.conf" <<EOF
+# test-valgrind.sh: short tick, short warm-up and no waiting, so moves happen within $TICKS ticks
+[rebalance]
+interval = ${INTERVAL_MS}ms
+trend_window = 300ms
+release_delay = 0
+cooldown = 0
+offline_timeout = 2s
+EOF
+	chmod 0644 "$SYNTH/etc/memzone.conf"
 	ROOT=$SYNTH
 	run_memzone "memzone online memory48 (hot-added DIMM, first block)" online memory48
 	run_memzone "memzone online memory49 memory50 memory51 (rest of the DIMM)" online memory49 memory50 memory51
