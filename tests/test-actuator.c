@@ -1,0 +1,490 @@
+/* test-actuator.c - moves, rollback, timeouts, backoff, intent records and block picking
+ *
+ * Pure parts (intent text, backoff, page tallies, rankings) run as is. Moves run on trees made by
+ * tests/fixtures/mktree.py with tests/shim/faults.so over tests/shim/kmodel.so preloaded: the
+ * program re-executes itself with LD_PRELOAD set, and each case writes the fault rules it needs.
+ */
+#include "actuator.h"
+#include "config.h"
+#include "intent.h"
+#include "iomem.h"
+#include "memblock.h"
+#include "tap.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MIB (1ull << 20)
+#define BS (128 * MIB)
+
+static char tree[MZ_PATH_MAX], faults[MZ_PATH_MAX], flog[MZ_PATH_MAX];
+
+/* ------------------------------------------------------------------ helpers */
+
+static int run(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+		return -1;
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void rules(const char *text)
+{
+	FILE *f = fopen(faults, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* A fresh tree: 8 boot blocks (0-7), then the devices given to mktree.py. */
+static bool make_tree(const char *const *hotplug)
+{
+	char *argv[32];
+	char rm[MZ_PATH_MAX + 16];
+	const char *top = getenv("top_srcdir");
+	char script[MZ_PATH_MAX], blocks[16];
+	int n = 0, total = 8;
+
+	snprintf(rm, sizeof(rm), "%s", tree);
+	{
+		char *rmv[] = { "rm", "-rf", rm, NULL };
+
+		run(rmv);
+	}
+	snprintf(script, sizeof(script), "%s/tests/fixtures/mktree.py", top ? top : ".");
+	argv[n++] = "python3";
+	argv[n++] = script;
+	argv[n++] = tree;
+	argv[n++] = "--blocks";
+	argv[n++] = blocks;
+	argv[n++] = "--nodes";
+	argv[n++] = "1";
+	for (size_t i = 0; hotplug[i]; i++) {
+		argv[n++] = "--hotplug";
+		argv[n++] = (char *)hotplug[i];
+		total += atoi(strchr(hotplug[i], ':') + 1);
+	}
+	argv[n] = NULL;
+	snprintf(blocks, sizeof(blocks), "%d", total);
+	if (run(argv) != 0)
+		return false;
+	rules("");
+	unlink(flog);
+	mz_root_set(tree);
+	return true;
+}
+
+static struct mz_block block(unsigned long id)
+{
+	struct mz_block b;
+
+	if (mz_memblock_read(id, BS, &b) < 0)
+		b.state = MZ_BLOCK_UNKNOWN;
+	return b;
+}
+
+static bool intent_exists(void)
+{
+	char path[MZ_PATH_MAX];
+
+	return mz_path(path, sizeof(path), MZ_INTENT_PATH) == 0 && access(path, F_OK) == 0;
+}
+
+/* ------------------------------------------------------------------ pure parts */
+
+static void test_intent_text(void)
+{
+	struct mz_intent in = { .block = 37, .from = MZ_ZONE_MOVABLE, .to = MZ_ZONE_NORMAL, .started = 1764111000, .pid = 42 },
+			 out;
+	char buf[512], err[256];
+	int r;
+
+	ok(mz_intent_format(&in, buf, sizeof(buf)) > 0, "intent: formats");
+	r = mz_intent_parse(buf, "intent", &out, err, sizeof(err));
+	ok(r == 0 && out.block == 37 && out.from == MZ_ZONE_MOVABLE && out.to == MZ_ZONE_NORMAL &&
+		   out.started == 1764111000 && out.pid == 42,
+	   "intent: round trip");
+	r = mz_intent_parse("version=1\nblock=3\nfrom=Movable\nto=Bogus\n", "f", &out, err, sizeof(err));
+	ok(r == -EINVAL && strstr(err, "f:4:") && strstr(err, "Bogus"), "intent: a bad zone names file:line (%s)", err);
+	r = mz_intent_parse("version=1\nblock=3\nfrom=Movable\n", "f", &out, err, sizeof(err));
+	ok(r == -EINVAL && strstr(err, "incomplete"), "intent: a record without 'to' is refused (%s)", err);
+	r = mz_intent_parse("version=2\nblock=3\nfrom=Movable\nto=Normal\n", "f", &out, err, sizeof(err));
+	ok(r == -EPROTO && strstr(err, "f:1:"), "intent: another version is refused (%s)", err);
+	r = mz_intent_parse("version=1\nblock 3\n", "f", &out, err, sizeof(err));
+	ok(r == -EINVAL && strstr(err, "f:2:"), "intent: garbage line (%s)", err);
+	r = mz_intent_parse("version=1\nblock=99999999999\nfrom=Movable\nto=Normal\n", "f", &out, err, sizeof(err));
+	ok(r == -EINVAL, "intent: block id out of range");
+	r = mz_intent_parse("version=1\nblock=3\nfrom=Movable\nto=Normal\nfuture=1\n", "f", &out, err, sizeof(err));
+	ok(r == 0, "intent: unknown keys are ignored (a newer memzoned)");
+}
+
+static void test_backoff(void)
+{
+	struct mz_backoffs b = { 0 };
+	uint64_t d1, d2, d3, d;
+
+	d1 = mz_backoff_fail(&b, 5, 1000, 30000, 1800000);
+	d2 = mz_backoff_fail(&b, 5, 2000, 30000, 1800000);
+	d3 = mz_backoff_fail(&b, 5, 3000, 30000, 1800000);
+	ok(d1 == 30000 && d2 == 60000 && d3 == 120000, "backoff doubles: %llu %llu %llu ms", (unsigned long long)d1,
+	   (unsigned long long)d2, (unsigned long long)d3);
+	for (int i = 0; i < 20; i++)
+		d = mz_backoff_fail(&b, 5, 4000, 30000, 1800000);
+	ok(d == 1800000, "backoff stops at backoff_max");
+	ok(mz_backoff_active(&b, 5, 4000 + 1799999) && !mz_backoff_active(&b, 5, 4000 + 1800000),
+	   "active until the delay is over");
+	ok(!mz_backoff_active(&b, 6, 0), "other blocks are not affected");
+	mz_backoff_clear(&b, 5);
+	ok(!mz_backoff_active(&b, 5, 4000) && mz_backoff_fail(&b, 5, 5000, 30000, 1800000) == 30000,
+	   "a success clears it: the next failure starts over");
+	mz_backoff_prune(&b, 5000 + 30000 + 3600000, 3600000);
+	ok(b.n == 0, "expired entries are forgotten");
+	mz_backoffs_free(&b);
+}
+
+static void test_tally(void)
+{
+	/* free, buddy head, LRU anon, slab, page table, on no LRU (kernel), logically offline */
+	uint64_t counts[] = { 0, 0, 1, 1, 1, 1, 1 };
+	uint64_t flags[] = { 0, 1ull << 10, (1ull << 5) | (1ull << 12), 1ull << 7, 1ull << 26, 0, 1ull << 23 };
+	struct mz_page_tally t = { 0 };
+
+	mz_page_tally_add(&t, counts, flags, 7);
+	ok(t.pages == 7 && t.used == 4 && t.unmovable == 3, "page tally: %llu pages, %llu used, %llu unmovable",
+	   (unsigned long long)t.pages, (unsigned long long)t.used, (unsigned long long)t.unmovable);
+}
+
+static struct mz_candidate cand(unsigned long id, unsigned dev_kernel, bool tallied, uint64_t used, uint64_t unmov)
+{
+	struct mz_candidate c = { .block = id, .dev_kernel = dev_kernel, .tallied = tallied };
+
+	c.pages.used = used;
+	c.pages.unmovable = unmov;
+	return c;
+}
+
+static void test_ranking(void)
+{
+	struct mz_candidate k[] = { cand(10, 0, true, 5, 0), cand(11, 2, true, 900, 0), cand(12, 2, true, 100, 0),
+				    cand(13, 0, false, 0, 0) };
+	struct mz_candidate m[] = { cand(20, 1, true, 10, 3), cand(21, 4, true, 10, 0), cand(22, 1, true, 50, 0),
+				    cand(23, 1, true, 20, 0) };
+
+	qsort(k, 4, sizeof(k[0]), mz_candidate_cmp_to_kernel);
+	ok(k[0].block == 12 && k[1].block == 11 && k[2].block == 10 && k[3].block == 13,
+	   "to-kernel: partly-kernel device first, then fewest used pages, unknown last (%lu %lu %lu %lu)", k[0].block,
+	   k[1].block, k[2].block, k[3].block);
+	qsort(m, 4, sizeof(m[0]), mz_candidate_cmp_to_movable);
+	ok(m[0].block == 23 && m[1].block == 22 && m[2].block == 21 && m[3].block == 20,
+	   "to-movable: no unmovable pages first, then the device closest to wholly movable, then fewest used (%lu %lu %lu %lu)",
+	   m[0].block, m[1].block, m[2].block, m[3].block);
+}
+
+/* ------------------------------------------------------------------ moves on a tree */
+
+static void test_moves(void)
+{
+	static const char *const two_dimms[] = { "dimm:4=movable", "dimm:4=movable", NULL };
+	struct mz_move_outcome out;
+	struct mz_block b;
+	struct mz_intent in;
+	char err[256];
+	int r;
+
+	if (!make_tree(two_dimms)) {
+		ok(false, "mktree.py builds the tree");
+		return;
+	}
+
+	r = mz_actuator_move(15, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(15);
+	ok(r == 0 && out.result == MZ_MOVE_OK && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_NORMAL && !intent_exists(),
+	   "move to kernel: memory15 online in Normal, intent cleared (%s)", out.why);
+
+	r = mz_actuator_move(15, MZ_ZONE_NORMAL, MZ_MOVE_TO_MOVABLE, BS, 5000, &out);
+	b = block(15);
+	ok(r == 0 && out.result == MZ_MOVE_OK && b.zone == MZ_ZONE_MOVABLE, "move back to Movable (%s)", out.why);
+
+	rules("memory14 offline EBUSY\n");
+	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(14);
+	ok(r == -EBUSY && out.result == MZ_MOVE_FAILED && out.err == EBUSY && b.state == MZ_BLOCK_ONLINE &&
+		   b.zone == MZ_ZONE_MOVABLE && !intent_exists(),
+	   "offline EBUSY: failed, still online in Movable, intent cleared (%s)", out.why);
+
+	for (const char *const *e = (const char *const[]){ "EAGAIN", "ENOMEM", "EINVAL", "EINTR", NULL }; *e; e++) {
+		char rl[64];
+
+		snprintf(rl, sizeof(rl), "memory14 offline %s\n", *e);
+		rules(rl);
+		r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+		b = block(14);
+		ok(r < 0 && out.result == MZ_MOVE_FAILED && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE,
+		   "offline %s: failed, still online in Movable (%s)", *e, out.why);
+	}
+
+	rules("memory14 offline short\n");
+	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(14);
+	ok(r == -EIO && out.result == MZ_MOVE_FAILED && b.state == MZ_BLOCK_ONLINE, "offline short write: EIO, still online");
+
+	rules("memory14 offline hang\n");
+	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 300, &out);
+	b = block(14);
+	ok(r == -EINTR && out.result == MZ_MOVE_TIMEOUT && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE &&
+		   !intent_exists(),
+	   "offline that never finishes: interrupted by offline_timeout, still online (%s)", out.why);
+
+	/* a signal blocked for a signalfd (SIGTERM in memzoned) must not end the offline; the timeout does */
+	{
+		sigset_t set, old, pend;
+		timer_t t;
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGTERM };
+		struct itimerspec its = { .it_value = { 0, 50 * 1000000L } };
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, &old);
+		timer_create(CLOCK_MONOTONIC, &sev, &t);
+		timer_settime(t, 0, &its, NULL); /* SIGTERM arrives 50 ms into the hanging offline */
+		r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 400, &out);
+		sigpending(&pend);
+		ok(out.result == MZ_MOVE_TIMEOUT && sigismember(&pend, SIGTERM),
+		   "a blocked SIGTERM stays pending and does not end the offline; the timeout does");
+		/* consume it before deleting the timer (newer kernels drop a deleted timer's signal on
+		 * dequeue, and sigwait would then wait forever) */
+		if (sigismember(&pend, SIGTERM))
+			sigwait(&set, &sig);
+		timer_delete(t);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
+
+	rules("memory14 online_kernel EINVAL\n");
+	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(14);
+	ok(r == -EINVAL && out.result == MZ_MOVE_ROLLED_BACK && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE &&
+		   !intent_exists(),
+	   "kernel zone refused: rolled back to Movable (%s)", out.why);
+
+	rules("memory14 online_kernel EINTR 1\n");
+	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(14);
+	ok(r == 0 && out.result == MZ_MOVE_OK && b.zone == MZ_ZONE_NORMAL, "an interrupted online is retried (%s)", out.why);
+	rules("");
+	mz_actuator_move(14, MZ_ZONE_NORMAL, MZ_MOVE_TO_MOVABLE, BS, 5000, &out);
+
+	rules("memory13 online_kernel ENOMEM\nmemory13 online_movable EBUSY\n");
+	r = mz_actuator_move(13, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(13);
+	ok(r < 0 && out.result == MZ_MOVE_ROLLED_BACK && b.state == MZ_BLOCK_ONLINE,
+	   "both zones refused: onlined where the kernel puts it (%s, %s)", mz_zone_name(b.zone), out.why);
+
+	rules("memory12 online_kernel EINVAL\nmemory12 online_movable EINVAL\nmemory12 online EINVAL\n");
+	r = mz_actuator_move(12, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+	b = block(12);
+	ok(r < 0 && out.stranded && b.state == MZ_BLOCK_OFFLINE && intent_exists(),
+	   "every online refused: stranded, the intent record stays (%s)", out.why);
+	rules("");
+	r = mz_intent_read(&in, err, sizeof(err));
+	ok(r == 0 && in.block == 12 && in.from == MZ_ZONE_MOVABLE, "the record names memory12, from Movable");
+	r = mz_actuator_recover(&in, BS, &out);
+	b = block(12);
+	ok(r == 0 && b.state == MZ_BLOCK_ONLINE && mz_zone_is_kernel(b.zone) && !intent_exists() && out.result == MZ_MOVE_OK,
+	   "recovery completes the move: online in %s, record removed (%s)", mz_zone_name(b.zone), out.why);
+
+	/* recovery of a record whose block is online (the move finished or was rolled back) */
+	in = (struct mz_intent){ .block = 11, .from = MZ_ZONE_MOVABLE, .to = MZ_ZONE_NORMAL };
+	mz_intent_write(&in, err, sizeof(err));
+	r = mz_actuator_recover(&in, BS, &out);
+	b = block(11);
+	ok(r == 0 && b.zone == MZ_ZONE_MOVABLE && !intent_exists(), "recovery of an online block only clears the record");
+
+	/* ... of a block that went away */
+	in = (struct mz_intent){ .block = 999, .from = MZ_ZONE_MOVABLE, .to = MZ_ZONE_NORMAL };
+	mz_intent_write(&in, err, sizeof(err));
+	r = mz_actuator_recover(&in, BS, &out);
+	ok(r == 0 && !intent_exists(), "recovery of a vanished block clears the record");
+
+	/* ... of an offline block whose wanted zone is refused: back to where it was */
+	rules("memory10 online_kernel EINVAL 1\n");
+	mz_memblock_write_state(10, "offline");
+	in = (struct mz_intent){ .block = 10, .from = MZ_ZONE_MOVABLE, .to = MZ_ZONE_NORMAL };
+	mz_intent_write(&in, err, sizeof(err));
+	r = mz_actuator_recover(&in, BS, &out);
+	b = block(10);
+	ok(r == 0 && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE && out.result == MZ_MOVE_ROLLED_BACK,
+	   "recovery rolls back when the wanted zone is refused (%s)", out.why);
+	rules("");
+
+	/* the block vanishes before the move */
+	{
+		char path[MZ_PATH_MAX], *rmv[] = { "rm", "-rf", path, NULL };
+
+		mz_path(path, sizeof(path), "/sys/devices/system/memory/memory9");
+		run(rmv);
+		r = mz_actuator_move(9, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
+		ok(r < 0 && out.result == MZ_MOVE_FAILED && !intent_exists(), "a block that vanished: failed, no record left (%s)",
+		   out.why);
+	}
+}
+
+/* ------------------------------------------------------------------ picking */
+
+static void kpage_files(uint64_t pfn_first, uint64_t npages, unsigned long busy_block, uint64_t busy_pages)
+{
+	char pc[MZ_PATH_MAX], pf[MZ_PATH_MAX];
+	int fc, ff;
+	uint64_t one = 1, lru = 1ull << 5;
+
+	mz_path(pc, sizeof(pc), "/proc/kpagecount");
+	mz_path(pf, sizeof(pf), "/proc/kpageflags");
+	fc = open(pc, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ff = open(pf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	/* every page of the range free (sparse zeros), except busy_pages pages of busy_block */
+	if (ftruncate(fc, (off_t)((pfn_first + npages) * 8)) < 0 || ftruncate(ff, (off_t)((pfn_first + npages) * 8)) < 0)
+		diag("ftruncate failed");
+	for (uint64_t i = 0; i < busy_pages; i++) {
+		off_t off = (off_t)((busy_block * (BS / 4096) + i) * 8);
+
+		if (pwrite(fc, &one, 8, off) != 8 || pwrite(ff, &lru, 8, off) != 8)
+			diag("pwrite failed");
+	}
+	close(fc);
+	close(ff);
+}
+
+static void test_pick(void)
+{
+	/* 0-7 boot; 8-11 dimm movable; 12-15 dimm movable; 16-19 virtio_mem kernel; 20-23 kmem movable */
+	static const char *const devs[] = { "dimm:4=movable", "dimm:4=movable", "virtio_mem:4=kernel", "kmem:4=movable",
+					    NULL };
+	struct mz_config c;
+	struct mz_candidate *v;
+	struct mz_pick_stats st;
+	struct mz_backoffs bo = { 0 };
+	struct mz_iomem iomem, *io = &iomem;
+	char err[256];
+	size_t n;
+	int r;
+
+	mz_config_defaults(&c);
+	if (!make_tree(devs) || mz_iomem_read(&iomem, err, sizeof(err)) < 0) {
+		ok(false, "mktree.py builds the tree");
+		return;
+	}
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 8 && v[0].block == 15 && st.source_rule == 4,
+	   "to-kernel: 8 DIMM blocks, kmem left to daxctl; highest id first (memory%lu)", n ? v[0].block : 0);
+	free(v);
+	r = mz_actuator_candidates(&c, NULL, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 8 && st.boot == 4,
+	   "without iomem: DIMMs are known by their ACPI firmware_node, the kmem blocks count as boot memory");
+	free(v);
+
+	/* make memory12 kernel: its DIMM is now partly kernel and is preferred */
+	mz_memblock_write_state(12, "offline");
+	mz_memblock_write_state(12, "online_kernel");
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 7 && v[0].block >= 13 && v[0].block <= 15,
+	   "a DIMM already partly kernel is harvested first (memory%lu), the other stays wholly removable",
+	   n ? v[0].block : 0);
+	free(v);
+
+	/* page use decides within the device */
+	kpage_files(0, 24 * (BS / 4096), 15, 5000);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 7 && v[0].block == 14 && v[0].tallied && st.tallied > 0,
+	   "the least-used block wins when kpageflags is readable (memory%lu, %llu pages used)", n ? v[0].block : 0,
+	   n ? (unsigned long long)v[0].pages.used : 0ull);
+	free(v);
+
+	mz_backoff_fail(&bo, 14, 0, 30000, 1800000);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 1000, 8, &v, &n, &st);
+	ok(r == 0 && n == 6 && st.backoff == 1 && v[0].block != 14, "a block backing off is skipped");
+	free(v);
+	mz_backoffs_free(&bo);
+
+	/* a device with an offline block is being unplugged: hands off */
+	mz_memblock_write_state(8, "offline");
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && st.unplugging == 3, "a device with blocks going offline is left alone (%u blocks)", st.unplugging);
+	free(v);
+
+	/* to-movable: hot-added kernel blocks only (virtio_mem 16-19 and memory12), never boot memory */
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && st.boot >= 7, "to-movable: boot memory is never a candidate (%u boot blocks skipped)", st.boot);
+	{
+		bool only_hot = true;
+
+		for (size_t i = 0; i < n; i++)
+			only_hot &= v[i].source != MZ_SOURCE_BOOT;
+		ok(only_hot && n >= 1, "to-movable: %zu hot-added candidates", n);
+	}
+	free(v);
+	c.rebalance.boot_memory = true;
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && st.boot == 0 && n >= 8, "boot_memory = yes: boot kernel blocks become candidates (%zu)", n);
+	free(v);
+	c.rebalance.boot_memory = false;
+
+	/* a source pinned to one side stays there */
+	c.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_KERNEL;
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && st.source_rule == 4, "[source virtio_mem] zone = kernel: its blocks are not given back");
+	free(v);
+
+	/* a node with no blocks */
+	r = mz_actuator_candidates(&c, io, BS, 4096, 3, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 0 && st.considered == 0, "no candidates on a node without blocks");
+	free(v);
+	mz_iomem_free(&iomem);
+}
+
+int main(int argc, char **argv)
+{
+	const char *b = getenv("top_builddir");
+	char pre[2 * MZ_PATH_MAX + 8];
+
+	(void)argc;
+	if (!getenv("MZ_TEST_PRELOADED")) {
+		/* run again with the shims preloaded; the pure tests need no shim but run there too */
+		snprintf(pre, sizeof(pre), "%s/tests/shim/faults.so %s/tests/shim/kmodel.so", b ? b : ".", b ? b : ".");
+		setenv("LD_PRELOAD", pre, 1);
+		setenv("MZ_TEST_PRELOADED", "1", 1);
+		execv("/proc/self/exe", argv);
+		printf("Bail out! cannot re-execute with LD_PRELOAD: %s\n", strerror(errno));
+		return 1;
+	}
+	unsetenv("LD_PRELOAD"); /* not for the children (python3, rm) */
+	snprintf(tree, sizeof(tree), "%s/test-actuator.tree", b ? b : ".");
+	snprintf(faults, sizeof(faults), "%s/test-actuator.faults", b ? b : ".");
+	snprintf(flog, sizeof(flog), "%s/test-actuator.flog", b ? b : ".");
+	setenv("KMODEL_ROOT", tree, 1);
+	setenv("MZ_FAULTS", faults, 1);
+	setenv("MZ_FAULTS_LOG", flog, 1);
+
+	test_intent_text();
+	test_backoff();
+	test_tally();
+	test_ranking();
+	test_moves();
+	test_pick();
+	return tap_done();
+}
