@@ -1,8 +1,367 @@
-/* memzoned.c - placeholder until the rebalancer daemon lands */
-#include <stdio.h>
+/* memzoned.c - the rebalancer daemon: a timer and a udev monitor on sd-event drive rebalance.c
+ *
+ * Each timer tick (and, coalesced, each memory-block uevent) runs one decision cycle. SIGTERM/SIGINT
+ * stop, SIGHUP reloads the config (a bad one is refused and the old one kept). systemd hears READY,
+ * STATUS, RELOADING, STOPPING and the watchdog. A move blocks the loop for at most offline_timeout
+ * (the unit's WatchdogSec is larger); the signals sd-event blocks for its signalfd never interrupt
+ * an offline write, the actuator's own timer signal does.
+ */
+#include "commands.h"
+#include "config.h"
+#include "daemon_state.h"
+#include "log.h"
+#include "rebalance.h"
+#include "units.h"
+#include "util.h"
 
-int main(void)
+#include <errno.h>
+#include <getopt.h>
+#include <libudev.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+/* uevents come in bursts (a DIMM: one add and one online per block): one cycle this long after the first */
+#define EVENT_COALESCE_US (200 * 1000ull)
+
+struct daemon {
+	sd_event *ev;
+	sd_event_source *timer;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	struct mz_rebalancer rb;
+	char status[256];
+	bool pid_written;
+};
+
+enum { OPT_ROOT = 0x1000, OPT_CONFIG, OPT_LOG, OPT_INSECURE, OPT_NO_UDEV, OPT_FOREGROUND };
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "memzoned: not built yet\n");
-	return 1;
+	fprintf(f, "Usage: memzoned [OPTIONS]\n\n"
+		   "Move memory blocks between ZONE_MOVABLE and the kernel zones as kernel-memory pressure\n"
+		   "changes: harvest a Movable block before the kernel runs short, give it back when the\n"
+		   "pressure is gone. Runs in the foreground (systemd: Type=notify); SIGHUP reloads the\n"
+		   "configuration, SIGTERM stops.\n\n"
+		   "  --root DIR           read and write everything under DIR (a fixture tree) instead of /\n"
+		   "  --config FILE        policy file (default " MZ_SYSCONFDIR "/memzone.conf and memzone.conf.d/)\n"
+		   "  --log TARGET         auto, stderr, journal or kmsg (default auto)\n"
+		   "  --allow-insecure-config  accept config files not owned by root (only with --root)\n"
+		   "  --no-udev            no uevent monitor: react on the timer only (implied by --root)\n"
+		   "  --foreground         accepted for compatibility; memzoned never daemonizes\n"
+		   "  -v, --verbose        more detail (debug messages, journal fields)\n"
+		   "  -q, --quiet          warnings and errors only\n"
+		   "  -h, --help           show this help and exit\n"
+		   "  -V, --version        show the version and exit\n"
+		   "\nExit status: 0 stopped by a signal (or disabled by the config), 1 failure, 2 usage,\n"
+		   "3 configuration error.\n");
+}
+
+static void notify_status(struct daemon *d)
+{
+	char buf[256], status[256];
+	size_t n = 0;
+
+	status[0] = '\0';
+	for (size_t i = 0; i < d->rb.last.n && n < sizeof(status); i++) {
+		const struct mz_node_verdict *v = &d->rb.last.v[i];
+		int k = snprintf(status + n, sizeof(status) - n, "%snode %d %s (%s)", i ? "; " : "", v->node,
+				 mz_verdict_name(v->verdict),
+				 mz_pressure_reason_name(v->blocked != MZ_PR_NONE ? v->blocked : v->reason));
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	snprintf(buf, sizeof(buf), "%s%s; moves %llu to kernel, %llu to movable, %llu failed",
+		 d->rb.cfg.rebalance.observe_only ? "observe-only; " : "", status,
+		 (unsigned long long)d->rb.state.moves_to_kernel, (unsigned long long)d->rb.state.moves_to_movable,
+		 (unsigned long long)d->rb.state.failures);
+	if (strcmp(buf, d->status) == 0)
+		return; /* only changes: a STATUS= message per tick would cost the idle loop */
+	snprintf(d->status, sizeof(d->status), "%s", buf);
+	sd_notifyf(0, "STATUS=%s", buf);
+}
+
+static void pet_watchdog(void *ctx)
+{
+	(void)ctx;
+	sd_notify(0, "WATCHDOG=1"); /* a no-op without WatchdogSec= */
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t next;
+
+	mz_rebalance_cycle(&d->rb, mz_now_ms());
+	notify_status(d);
+	/* the next tick one interval after this one ends: a slow move never queues ticks */
+	if (sd_event_now(d->ev, CLOCK_MONOTONIC, &next) < 0)
+		next = usec;
+	next += d->rb.cfg.rebalance.interval_ms * 1000ull;
+	sd_event_source_set_time(s, next);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct udev_device *dev;
+	uint64_t now, due;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	dev = udev_monitor_receive_device(d->mon);
+	if (!dev)
+		return 0;
+	mz_debug("uevent %s %s", udev_device_get_action(dev) ?: "?", udev_device_get_sysname(dev) ?: "?");
+	udev_device_unref(dev);
+	/* bring the next cycle forward (never later than it already is) */
+	if (sd_event_now(d->ev, CLOCK_MONOTONIC, &now) == 0 && sd_event_source_get_time(d->timer, &due) == 0 &&
+	    due > now + EVENT_COALESCE_US) {
+		sd_event_source_set_time(d->timer, now + EVENT_COALESCE_US);
+		sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	mz_info("signal %s: stopping", strsignal((int)si->ssi_signo));
+	sd_notify(0, "STOPPING=1");
+	return sd_event_exit(d->ev, 0);
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct mz_config c;
+	uint64_t now;
+
+	(void)s;
+	(void)si;
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(mz_now_ns() / 1000));
+	if (mz_cli_load_config(&c) < 0) {
+		mz_err("SIGHUP: the new configuration is refused; keeping the old one");
+	} else {
+		if (!c.rebalance.enabled)
+			mz_warn("SIGHUP: [rebalance] enabled = no takes effect at the next start; keeping the old configuration");
+		else {
+			mz_rebalance_set_config(&d->rb, &c);
+			mz_info("SIGHUP: configuration reloaded (interval %llums%s)",
+				(unsigned long long)c.rebalance.interval_ms,
+				c.rebalance.observe_only ? ", observe-only" : "");
+			if (sd_event_now(d->ev, CLOCK_MONOTONIC, &now) == 0) {
+				sd_event_source_set_time(d->timer, now + c.rebalance.interval_ms * 1000ull);
+				sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+			}
+		}
+	}
+	d->status[0] = '\0';
+	sd_notify(0, "READY=1");
+	notify_status(d);
+	return 0;
+}
+
+static int setup_udev(struct daemon *d)
+{
+	int r;
+
+	d->udev = udev_new();
+	if (!d->udev)
+		return -ENOMEM;
+	d->mon = udev_monitor_new_from_netlink(d->udev, "udev");
+	if (!d->mon)
+		return -errno ? -errno : -EIO;
+	r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, "memory", NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(d->mon);
+	if (r >= 0)
+		r = sd_event_add_io(d->ev, NULL, udev_monitor_get_fd(d->mon), EPOLLIN, on_uevent, d);
+	return r;
+}
+
+/* <root>/run/memzone/memzoned.pid: `memzone status` and the udev helper (ratio_with_rebalancer) look here. */
+static int write_pid_file(void)
+{
+	char path[MZ_PATH_MAX], dir[MZ_PATH_MAX], text[32];
+	int n, r;
+
+	if ((r = mz_path(dir, sizeof(dir), "/run/memzone")) < 0 || (r = mz_path(path, sizeof(path), MZ_DS_PID_PATH)) < 0)
+		return r;
+	r = mz_mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
+	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	return mz_write_file_atomic(path, text, (size_t)n, 0644);
+}
+
+static void remove_pid_file(void)
+{
+	char path[MZ_PATH_MAX];
+
+	if (mz_path(path, sizeof(path), MZ_DS_PID_PATH) == 0)
+		unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "allow-insecure-config", no_argument, NULL, OPT_INSECURE },
+		{ "no-udev", no_argument, NULL, OPT_NO_UDEV },
+		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum mz_log_target target = MZ_LOG_AUTO;
+	struct daemon d = { 0 };
+	struct mz_config c;
+	bool use_udev = true;
+	int verbosity = 0, opt, r, ret = MZ_EXIT_FAILURE;
+	char err[512];
+	sigset_t mask;
+	pid_t other;
+
+	mz_cli.cmd = "memzoned";
+	while ((opt = getopt_long(argc, argv, "vqhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_ROOT:
+			if (!*optarg) {
+				fprintf(stderr, "memzoned: --root needs a directory\n");
+				return MZ_EXIT_USAGE;
+			}
+			mz_root_set(optarg);
+			break;
+		case OPT_CONFIG:
+			mz_cli.config_path = optarg;
+			break;
+		case OPT_LOG:
+			if (mz_log_target_parse(optarg, &target) < 0) {
+				fprintf(stderr, "memzoned: --log: '%s' is not one of auto, stderr, journal, kmsg\n", optarg);
+				return MZ_EXIT_USAGE;
+			}
+			break;
+		case OPT_INSECURE:
+			mz_cli.allow_insecure_config = true;
+			break;
+		case OPT_NO_UDEV:
+			use_udev = false;
+			break;
+		case OPT_FOREGROUND:
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity--;
+			break;
+		case 'h':
+			usage(stdout);
+			return MZ_EXIT_OK;
+		case 'V':
+			printf("memzoned %s\n", PACKAGE_VERSION);
+			return MZ_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'memzoned --help' for more information.\n");
+			return MZ_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memzoned: unexpected argument '%s'\n", argv[optind]);
+		return MZ_EXIT_USAGE;
+	}
+	mz_log_init("memzoned", target);
+	mz_log_set_max_priority(verbosity > 0 ? LOG_DEBUG : verbosity < 0 ? LOG_WARNING : LOG_INFO);
+	if (!mz_root_is_real())
+		use_udev = false; /* a fixture tree has no uevents */
+
+	if (mz_cli_load_config(&c) < 0)
+		return MZ_EXIT_CONFIG;
+	if (!c.rebalance.enabled) {
+		mz_info("[rebalance] enabled = no: nothing to do");
+		sd_notify(0, "READY=1\nSTATUS=disabled by [rebalance] enabled = no");
+		return MZ_EXIT_OK;
+	}
+	if (mz_daemon_alive(&other) && other != getpid()) {
+		mz_err("memzoned is already running (pid %ld, %s%s)", (long)other, mz_root(), MZ_DS_PID_PATH);
+		return MZ_EXIT_FAILURE;
+	}
+	r = mz_rebalance_init(&d.rb, &c, MZ_REBALANCE_ACT, true, err, sizeof(err));
+	if (r < 0) {
+		mz_err("%s", err);
+		return MZ_EXIT_FAILURE;
+	}
+	d.rb.progress = pet_watchdog;
+	if (d.rb.block_size == 0)
+		mz_warn("no memory blocks (kernel without memory hotplug?): watching pressure only");
+	r = write_pid_file();
+	if (r < 0)
+		mz_warn("%s%s: %s (memzone status will not see the daemon)", mz_root(), MZ_DS_PID_PATH, strerror(-r));
+	d.pid_written = r == 0;
+
+	/* a move the previous run left half done comes first */
+	mz_rebalance_recover(&d.rb);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r = sd_event_default(&d.ev);
+	if (r >= 0)
+		r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_stop, &d);
+	if (r >= 0)
+		r = sd_event_add_signal(d.ev, NULL, SIGINT, on_stop, &d);
+	if (r >= 0)
+		r = sd_event_add_signal(d.ev, NULL, SIGHUP, on_reload, &d);
+	if (r >= 0)
+		r = sd_event_add_time(d.ev, &d.timer, CLOCK_MONOTONIC, 0, 0, on_timer, &d); /* first tick now */
+	if (r >= 0)
+		r = sd_event_set_watchdog(d.ev, true);
+	if (r < 0) {
+		mz_err("sd-event setup: %s", strerror(-r));
+		goto out;
+	}
+	if (use_udev) {
+		r = setup_udev(&d);
+		if (r < 0)
+			mz_warn("udev monitor: %s; reacting on the timer only", strerror(-r));
+	}
+	mz_info("started: interval %llums, offline_timeout %llums%s%s", (unsigned long long)c.rebalance.interval_ms,
+		(unsigned long long)c.rebalance.offline_timeout_ms, c.rebalance.observe_only ? ", observe-only" : "",
+		use_udev && d.mon ? ", udev monitor" : "");
+	sd_notify(0, "READY=1");
+	r = sd_event_loop(d.ev);
+	ret = r < 0 ? MZ_EXIT_FAILURE : MZ_EXIT_OK;
+	if (r < 0)
+		mz_err("event loop: %s", strerror(-r));
+out:
+	sd_notify(0, "STOPPING=1");
+	if (d.pid_written)
+		remove_pid_file();
+	if (d.mon)
+		udev_monitor_unref(d.mon);
+	if (d.udev)
+		udev_unref(d.udev);
+	sd_event_source_unref(d.timer);
+	sd_event_unref(d.ev);
+	mz_rebalance_free(&d.rb);
+	return ret;
 }

@@ -1,0 +1,486 @@
+/* rebalance.c - one decision cycle of the rebalancer: samples -> pressure -> pick a block -> move */
+#include "rebalance.h"
+#include "iomem.h"
+#include "lock.h"
+#include "log.h"
+#include "memblock.h"
+#include "procstat.h"
+#include "snapshot.h"
+#include "units.h"
+#include "util.h"
+#include "zoneinfo.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Candidates whose page frames are counted before choosing (each costs 2 x 256 KiB of reads for a
+ * 128 MiB block). */
+#define MAX_TALLY 8
+/* A backoff is forgotten this long after it expired (a block that stayed healthy starts over). */
+#define BACKOFF_FORGET_MS (60u * 60u * 1000u)
+
+int mz_rebalance_init(struct mz_rebalancer *r, const struct mz_config *c, enum mz_rebalance_mode mode,
+		      bool write_state, char *err, size_t errlen)
+{
+	struct mz_snapshot s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = *c;
+	r->mode = mode;
+	r->write_state = write_state;
+	rc = mz_snapshot_read(&s, err, errlen);
+	if (rc < 0)
+		return rc;
+	r->page_size = s.page_size ? s.page_size : 4096;
+	r->block_size = s.block_size;
+	mz_snapshot_free(&s);
+	r->model = mz_pressure_new();
+	mz_daemon_state_init(&r->state);
+	r->state.pid = getpid();
+	r->state.observe_only = c->rebalance.observe_only;
+	return 0;
+}
+
+void mz_rebalance_free(struct mz_rebalancer *r)
+{
+	mz_pressure_free(r->model);
+	mz_pressure_sample_free(&r->sample);
+	mz_pressure_result_free(&r->last);
+	mz_backoffs_free(&r->backoffs);
+	mz_daemon_state_free(&r->state);
+	free(r->logged);
+	free(r->picks);
+	memset(r, 0, sizeof(*r));
+}
+
+void mz_rebalance_set_config(struct mz_rebalancer *r, const struct mz_config *c)
+{
+	r->cfg = *c;
+	r->state.observe_only = c->rebalance.observe_only;
+}
+
+const struct mz_rebalance_pick *mz_rebalance_last_picks(const struct mz_rebalancer *r, size_t *n)
+{
+	*n = r->npicks;
+	return r->picks;
+}
+
+/* ------------------------------------------------------------------ logging helpers */
+
+/* "EBUSY", or the number when glibc has no name for it; blanks never appear (state file token). */
+static void errno_token(int err, char *buf, size_t len)
+{
+	const char *name = err > 0 ? strerrorname_np(err) : NULL;
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "errno%d", err);
+}
+
+static void log_move(int prio, const struct mz_rebalance_pick *p, const char *msg)
+{
+	char kb[48], kd[48], kr[48], ke[48], kn[32];
+	const char *kv[6];
+	size_t n = 0;
+
+	snprintf(kb, sizeof(kb), "MEMZONE_BLOCK=memory%lu", p->block);
+	snprintf(kd, sizeof(kd), "MEMZONE_DIRECTION=%s", mz_move_dir_name(p->dir));
+	snprintf(kr, sizeof(kr), "MEMZONE_RESULT=%s", mz_move_result_name(p->outcome.result));
+	snprintf(kn, sizeof(kn), "MEMZONE_NODE=%d", p->node);
+	kv[n++] = kb;
+	kv[n++] = kd;
+	kv[n++] = kr;
+	kv[n++] = kn;
+	if (p->outcome.err) {
+		char tok[32];
+
+		errno_token(p->outcome.err, tok, sizeof(tok));
+		snprintf(ke, sizeof(ke), "MEMZONE_ERRNO=%s", tok);
+		kv[n++] = ke;
+	}
+	kv[n] = NULL;
+	mz_log_kv(prio, kv, "%s", msg);
+}
+
+/* Log a node's verdict when it changed: moves wanted at info, the rest at debug. */
+static void log_verdict_change(struct mz_rebalancer *r, const struct mz_node_verdict *v)
+{
+	char kn[32], kv_reason[64], kv_verdict[48];
+	const char *kv[4] = { kn, kv_verdict, kv_reason, NULL };
+	size_t i;
+
+	for (i = 0; i < r->nlogged; i++)
+		if (r->logged[i].node == v->node)
+			break;
+	if (i == r->nlogged) {
+		r->logged = mz_xrealloc(r->logged, (r->nlogged + 1) * sizeof(*r->logged));
+		r->logged[r->nlogged].node = v->node;
+		r->logged[r->nlogged].verdict = MZ_VERDICT__COUNT; /* never logged */
+		r->nlogged++;
+	} else if (r->logged[i].verdict == v->verdict && r->logged[i].reason == v->reason &&
+		   r->logged[i].blocked == v->blocked) {
+		return;
+	}
+	r->logged[i].verdict = v->verdict;
+	r->logged[i].reason = v->reason;
+	r->logged[i].blocked = v->blocked;
+	snprintf(kn, sizeof(kn), "MEMZONE_NODE=%d", v->node);
+	snprintf(kv_verdict, sizeof(kv_verdict), "MEMZONE_VERDICT=%s", mz_verdict_name(v->verdict));
+	snprintf(kv_reason, sizeof(kv_reason), "MEMZONE_REASON=%s", mz_pressure_reason_name(v->reason));
+	if (v->blocked != MZ_PR_NONE)
+		mz_log_kv(v->want == MZ_VERDICT_GROW_KERNEL ? LOG_INFO : LOG_DEBUG, kv,
+			  "node %d: %s wanted but %s: %s", v->node, mz_verdict_name(v->want),
+			  mz_pressure_reason_name(v->blocked), v->why);
+	else
+		mz_log_kv(v->verdict == MZ_VERDICT_HOLD ? LOG_DEBUG : LOG_INFO, kv, "node %d: %s (%s): %s", v->node,
+			  mz_verdict_name(v->verdict), mz_pressure_reason_name(v->reason), v->why);
+}
+
+/* ------------------------------------------------------------------ sampling */
+
+int mz_rebalance_read_sample(struct mz_pressure_sample *s, uint64_t t_ms, uint64_t page_size,
+			     uint64_t block_size, char *err, size_t errlen)
+{
+	struct mz_zoneinfo zi = { 0 };
+	struct mz_kvtab t = { 0 };
+	struct mz_psi psi;
+	char e[256];
+	int r;
+
+	mz_pressure_sample_init(s, t_ms, block_size);
+	r = mz_zoneinfo_read(&zi, err, errlen);
+	if (r < 0)
+		return r;
+	r = mz_pressure_sample_add_zoneinfo(s, &zi, page_size);
+	mz_zoneinfo_free(&zi);
+	if (r < 0) {
+		snprintf(err, errlen, "/proc/zoneinfo: no zones");
+		return r;
+	}
+	for (size_t i = 0; i < s->nnodes; i++) {
+		if (mz_meminfo_read(s->nodes[i].node, &t, e, sizeof(e)) == 0)
+			mz_pressure_sample_add_meminfo(s, s->nodes[i].node, &t);
+		mz_kvtab_free(&t);
+	}
+	if (s->nnodes == 1 && !s->nodes[0].has_unmovable) { /* no node directory (CONFIG_NUMA=n) */
+		if (mz_meminfo_read(-1, &t, e, sizeof(e)) == 0)
+			mz_pressure_sample_add_meminfo(s, -1, &t);
+		mz_kvtab_free(&t);
+	}
+	if (mz_vmstat_read(-1, &t, e, sizeof(e)) == 0)
+		mz_pressure_sample_add_vmstat(s, &t);
+	mz_kvtab_free(&t);
+	if (mz_psi_read(&psi, e, sizeof(e)) == 0)
+		mz_pressure_sample_add_psi(s, &psi);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+int mz_rebalance_recover(struct mz_rebalancer *r)
+{
+	struct mz_lock lk = MZ_LOCK_INIT;
+	struct mz_move_outcome out;
+	struct mz_intent in;
+	char err[256];
+	int rc;
+
+	rc = mz_intent_read(&in, err, sizeof(err));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		/* a record we cannot parse names no block: keeping it would block every start */
+		mz_err("%s; removing it", err);
+		mz_intent_clear();
+		return 0;
+	}
+	if (r->mode == MZ_REBALANCE_DRY_RUN) {
+		mz_info("an interrupted move of memory%lu (%s -> %s) is pending; --dry-run leaves it", in.block,
+			mz_zone_name(in.from), mz_zone_name(in.to));
+		return 0;
+	}
+	rc = mz_lock_take(&lk, r->cfg.lock_timeout_ms);
+	if (rc < 0) {
+		mz_warn("interrupted move of memory%lu: /run/memzone/lock: %s; retrying next tick", in.block,
+			strerror(-rc));
+		return rc;
+	}
+	rc = mz_actuator_recover(&in, r->block_size, &out);
+	mz_lock_release(&lk);
+	if (rc < 0)
+		mz_err("%s", out.why);
+	else
+		mz_warn("%s", out.why);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ moves */
+
+static struct mz_rebalance_pick *new_pick(struct mz_rebalancer *r, const struct mz_node_verdict *v,
+					  enum mz_move_dir dir)
+{
+	struct mz_rebalance_pick *p;
+
+	r->picks = mz_xrealloc(r->picks, (r->npicks + 1) * sizeof(*r->picks));
+	p = &r->picks[r->npicks++];
+	memset(p, 0, sizeof(*p));
+	p->node = v->node;
+	p->dir = dir;
+	p->outcome.result = MZ_MOVE_OBSERVED;
+	return p;
+}
+
+static void record(struct mz_rebalancer *r, const struct mz_rebalance_pick *p, int64_t when)
+{
+	struct mz_ds_move m = {
+		.when = when,
+		.block = p->block,
+		.dir = p->dir,
+		.result = p->outcome.result,
+		.duration_ms = p->outcome.duration_ms,
+	};
+
+	if (p->outcome.result == MZ_MOVE_TIMEOUT)
+		snprintf(m.error, sizeof(m.error), "timeout");
+	else if (p->outcome.err)
+		errno_token(p->outcome.err, m.error, sizeof(m.error));
+	mz_daemon_state_record_move(&r->state, &m);
+}
+
+static void no_candidate(const struct mz_rebalance_pick *p, enum mz_verdict want)
+{
+	const struct mz_pick_stats *st = &p->stats;
+
+	mz_info("node %d: %s wanted but no block qualifies: %u online in the source zone, %u boot memory, "
+		"%u pinned by a [source] rule, %u on a device being unplugged, %u backing off",
+		p->node, mz_verdict_name(want), st->considered, st->boot, st->source_rule, st->unplugging, st->backoff);
+}
+
+static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, uint64_t now)
+{
+	enum mz_move_dir dir = v->verdict == MZ_VERDICT_GROW_KERNEL ? MZ_MOVE_TO_KERNEL : MZ_MOVE_TO_MOVABLE;
+	bool writes = r->mode == MZ_REBALANCE_ACT && !r->cfg.rebalance.observe_only;
+	struct mz_rebalance_pick *p = new_pick(r, v, dir);
+	struct mz_lock lk = MZ_LOCK_INIT;
+	struct mz_iomem io = { 0 };
+	struct mz_candidate *cands = NULL;
+	size_t n = 0;
+	int64_t started = mz_wall_s();
+	char msg[512], ebuf[256], tbuf[16];
+	bool have_io;
+	int rc;
+
+	if (writes) {
+		rc = mz_lock_take(&lk, r->cfg.lock_timeout_ms);
+		if (rc < 0) {
+			mz_warn("node %d: %s postponed: /run/memzone/lock: %s", v->node, mz_verdict_name(v->verdict),
+				strerror(-rc));
+			r->npicks--;
+			return;
+		}
+	}
+	have_io = mz_iomem_read(&io, ebuf, sizeof(ebuf)) == 0;
+	rc = mz_actuator_candidates(&r->cfg, have_io ? &io : NULL, r->block_size, r->page_size, v->node, dir,
+				    &r->backoffs, now, MAX_TALLY, &cands, &n, &p->stats);
+	if (have_io)
+		mz_iomem_free(&io);
+	if (rc < 0 || n == 0) {
+		mz_lock_release(&lk);
+		p->no_candidate = true;
+		if (rc < 0)
+			mz_warn("node %d: cannot list memory blocks: %s", v->node, strerror(-rc));
+		else
+			no_candidate(p, v->verdict);
+		free(cands);
+		/* counts against the caps, so a node with nothing to move is not rescanned every tick */
+		mz_pressure_record_move(r->model, v->node, dir, false, now);
+		return;
+	}
+	p->any = true;
+	p->block = cands[0].block;
+	p->from = cands[0].zone;
+
+	if (!writes) {
+		char used[48] = "page use unknown";
+
+		if (cands[0].tallied)
+			snprintf(used, sizeof(used), "%" PRIu64 " of %" PRIu64 " pages in use", cands[0].pages.used,
+				 cands[0].pages.pages);
+		snprintf(p->outcome.why, sizeof(p->outcome.why), "would move memory%lu (%s%s%s, %s) from %s %s",
+			 p->block, mz_source_name(cands[0].source), cands[0].device[0] ? " " : "", cands[0].device,
+			 used, mz_zone_name(p->from), dir == MZ_MOVE_TO_KERNEL ? "to a kernel zone" : "to Movable");
+		free(cands);
+		if (r->mode == MZ_REBALANCE_ACT) { /* observe_only: behave as if it had moved (caps, cooldown) */
+			log_move(LOG_INFO, p, p->outcome.why);
+			record(r, p, started);
+			mz_pressure_record_move(r->model, v->node, dir, true, now);
+		}
+		return;
+	}
+	free(cands);
+
+	rc = mz_actuator_move(p->block, p->from, dir, r->block_size, r->cfg.rebalance.offline_timeout_ms, &p->outcome);
+	mz_lock_release(&lk);
+	mz_pressure_record_move(r->model, v->node, dir, rc == 0, now);
+	record(r, p, started);
+	if (rc == 0) {
+		mz_backoff_clear(&r->backoffs, p->block);
+		snprintf(msg, sizeof(msg), "%s (%s: %s)", p->outcome.why, mz_verdict_name(v->verdict), v->why);
+		log_move(LOG_NOTICE, p, msg);
+		return;
+	}
+	if (p->outcome.stranded) {
+		log_move(LOG_CRIT, p, p->outcome.why);
+		return;
+	}
+	if (p->outcome.state != MZ_BLOCK_UNKNOWN) {
+		uint64_t delay = mz_backoff_fail(&r->backoffs, p->block, mz_now_ms(), r->cfg.rebalance.backoff_initial_ms,
+						 r->cfg.rebalance.backoff_max_ms);
+
+		snprintf(msg, sizeof(msg), "%s; memory%lu backs off for %s", p->outcome.why, p->block,
+			 mz_format_duration(delay, tbuf, sizeof(tbuf)));
+	} else {
+		snprintf(msg, sizeof(msg), "%s", p->outcome.why);
+	}
+	log_move(LOG_WARNING, p, msg);
+}
+
+/* ------------------------------------------------------------------ metrics */
+
+static void write_metrics(const struct mz_rebalancer *r, const struct mz_pressure_sample *s)
+{
+	char path[MZ_PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if (!r->cfg.rebalance.metrics_file[0])
+		return;
+	rc = mz_path(path, sizeof(path), "%s", r->cfg.rebalance.metrics_file);
+	if (rc < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fprintf(f, "# HELP memzone_rebalance_verdict What memzoned decided for the node this tick (1 = this verdict).\n"
+		   "# TYPE memzone_rebalance_verdict gauge\n");
+	for (size_t i = 0; i < r->last.n; i++)
+		for (int vd = 0; vd < MZ_VERDICT__COUNT; vd++)
+			fprintf(f, "memzone_rebalance_verdict{node=\"%d\",verdict=\"%s\"} %d\n", r->last.v[i].node,
+				mz_verdict_name((enum mz_verdict)vd), r->last.v[i].verdict == (enum mz_verdict)vd);
+	fprintf(f, "# HELP memzone_rebalance_kernel_free_bytes Free memory of the node's kernel zones.\n"
+		   "# TYPE memzone_rebalance_kernel_free_bytes gauge\n");
+	for (size_t i = 0; i < s->nnodes; i++)
+		fprintf(f, "memzone_rebalance_kernel_free_bytes{node=\"%d\"} %" PRIu64 "\n", s->nodes[i].node,
+			s->nodes[i].kernel_free);
+	fprintf(f, "# HELP memzone_rebalance_margin_bytes Kernel free minus (high watermark + headroom).\n"
+		   "# TYPE memzone_rebalance_margin_bytes gauge\n");
+	for (size_t i = 0; i < r->last.n; i++)
+		fprintf(f, "memzone_rebalance_margin_bytes{node=\"%d\"} %" PRId64 "\n", r->last.v[i].node,
+			r->last.v[i].margin);
+	fprintf(f, "# HELP memzone_rebalance_moves_total Blocks moved.\n# TYPE memzone_rebalance_moves_total counter\n"
+		   "memzone_rebalance_moves_total{direction=\"to-kernel\"} %" PRIu64 "\n"
+		   "memzone_rebalance_moves_total{direction=\"to-movable\"} %" PRIu64 "\n"
+		   "# HELP memzone_rebalance_failures_total Moves that failed (offline refused, timed out, rolled back).\n"
+		   "# TYPE memzone_rebalance_failures_total counter\nmemzone_rebalance_failures_total %" PRIu64 "\n"
+		   "# HELP memzone_rebalance_rollbacks_total Moves rolled back to the old zone.\n"
+		   "# TYPE memzone_rebalance_rollbacks_total counter\nmemzone_rebalance_rollbacks_total %" PRIu64 "\n"
+		   "# HELP memzone_rebalance_backoffs Blocks backing off after a failure.\n"
+		   "# TYPE memzone_rebalance_backoffs gauge\nmemzone_rebalance_backoffs %zu\n",
+		r->state.moves_to_kernel, r->state.moves_to_movable, r->state.failures, r->state.rollbacks,
+		r->backoffs.n);
+	if (fclose(f) == 0) {
+		rc = mz_write_file_atomic(path, buf, len, 0644);
+		if (rc < 0)
+			mz_debug("metrics_file %s: %s", path, strerror(-rc));
+	}
+	free(buf);
+}
+
+/* ------------------------------------------------------------------ the cycle */
+
+int mz_rebalance_prime(struct mz_rebalancer *r, uint64_t now_ms)
+{
+	struct mz_pressure_sample s;
+	char err[512];
+	int rc;
+
+	rc = mz_rebalance_read_sample(&s, now_ms, r->page_size, r->block_size, err, sizeof(err));
+	if (rc < 0) {
+		mz_err("%s", err);
+		mz_pressure_sample_free(&s);
+		return rc;
+	}
+	mz_pressure_decide(r->model, &r->cfg, &s, &r->last);
+	mz_pressure_sample_free(&r->sample);
+	r->sample = s;
+	return rc;
+}
+
+int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
+{
+	struct mz_pressure_sample s;
+	unsigned budget, attempts = 0;
+	char err[512];
+	int rc;
+
+	r->npicks = 0;
+	r->ticks++;
+	if (r->mode == MZ_REBALANCE_ACT && !r->cfg.rebalance.observe_only)
+		mz_rebalance_recover(r);
+
+	rc = mz_rebalance_read_sample(&s, now_ms, r->page_size, r->block_size, err, sizeof(err));
+	if (rc < 0) {
+		mz_pressure_sample_free(&s);
+		mz_err("%s", err);
+		return rc;
+	}
+	mz_pressure_decide(r->model, &r->cfg, &s, &r->last);
+
+	mz_daemon_state_begin_tick(&r->state);
+	r->state.observe_only = r->cfg.rebalance.observe_only;
+	for (size_t i = 0; i < r->last.n; i++) {
+		const struct mz_node_verdict *v = &r->last.v[i];
+
+		if (v->blocked != MZ_PR_NONE)
+			mz_daemon_state_set_node(&r->state, v->node, v->verdict, "%s wanted, %s: %s",
+						 mz_verdict_name(v->want), mz_pressure_reason_name(v->blocked), v->why);
+		else
+			mz_daemon_state_set_node(&r->state, v->node, v->verdict, "%s: %s",
+						 mz_pressure_reason_name(v->reason), v->why);
+		log_verdict_change(r, v);
+	}
+
+	budget = r->block_size ? r->last.budget : 0;
+	for (size_t i = 0; i < r->last.n && attempts < budget; i++) {
+		if (r->last.v[i].verdict == MZ_VERDICT_HOLD)
+			break; /* sorted: the moves come first */
+		attempt_move(r, &r->last.v[i], now_ms);
+		attempts++;
+		if (r->progress)
+			r->progress(r->progress_ctx);
+	}
+
+	mz_backoff_prune(&r->backoffs, mz_now_ms(), BACKOFF_FORGET_MS);
+	for (size_t i = 0; i < r->backoffs.n; i++)
+		if (r->backoffs.v[i].until_ms > mz_now_ms())
+			mz_daemon_state_add_backoff(&r->state, r->backoffs.v[i].block,
+						    mz_wall_s() + (int64_t)((r->backoffs.v[i].until_ms - mz_now_ms()) / 1000));
+	if (r->write_state && r->mode == MZ_REBALANCE_ACT) {
+		r->state.updated = mz_wall_s();
+		rc = mz_daemon_state_write(&r->state, err, sizeof(err));
+		if (rc < 0)
+			mz_warn("%s", err);
+		write_metrics(r, &s);
+	}
+	mz_pressure_sample_free(&r->sample);
+	r->sample = s;
+	return (int)attempts;
+}

@@ -1,0 +1,279 @@
+#!/bin/bash
+# test-memzoned.sh - memzoned on fixture trees: moves, failures and backoff, bounded offlines, signals,
+# reload, crash recovery, the lock, observe-only, sd_notify. TAP.
+#
+# Trees come from tests/fixtures/mktree.py; state writes go through tests/shim/faults.so (fault
+# rules in $TMP/faults, see the file) and then tests/shim/kmodel.so (the kernel's state machine:
+# valid_zones and proc/zoneinfo follow every move). Nothing touches this machine's /sys.
+# Waits are bounded polls (30 s), never timing thresholds.
+set -u
+
+: "${top_srcdir:?run through make check}" "${top_builddir:?}" "${MEMZONED:?}"
+MKTREE="$top_srcdir/tests/fixtures/mktree.py"
+FAULTS="$top_builddir/tests/shim/faults.so"
+KMODEL="$top_builddir/tests/shim/kmodel.so"
+# the shims are built without sanitizers; an ASan binary must accept preloads listed before it
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+tap_n=0 tap_failed=0
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
+}
+check() { local d=$1; shift; if "$@"; then ok 0 "$d"; else ok 1 "$d"; fi; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+
+command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not available"; exit 0; }
+for f in "$FAULTS" "$KMODEL"; do [ -f "$f" ] || { echo "Bail out! $f not built"; exit 1; }; done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/memzoned-test.XXXXXX")
+DPID='' NPID=''
+cleanup() {
+	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
+	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+MEM=sys/devices/system/memory
+
+# ---- a notify socket that logs every sd_notify message, one per line
+python3 - "$TMP/notify" "$TMP/notify.log" <<'EOF' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], 'a', buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode(errors='replace').replace('\n', ' | ') + '\n')
+EOF
+NPID=$!
+
+# tree: 8 boot blocks (0-7), two 4-block DIMMs online movable (8-11, 12-15); kernel free ~705 MiB
+tree() {
+	T=$TMP/tree
+	rm -rf "$T"
+	python3 "$MKTREE" "$T" --blocks 16 --nodes 1 --hotplug dimm:4=movable --hotplug dimm:4=movable >/dev/null ||
+		{ echo "Bail out! mktree.py failed"; exit 1; }
+	mkdir -p "$T/etc"
+	: >"$TMP/faults"
+	rm -f "$TMP/flog"
+}
+# conf: stdin is the policy. Default test policy: fast ticks, a floor (high + 760M) above the tree's
+# kernel free, so one block is harvested and then kernel free (~833 MiB) is above it; never release.
+BASECONF='[rebalance]
+interval = 100ms
+headroom = 760M
+release_headroom = 4G
+moves_per_minute = 60
+trend_window = 2s
+backoff_initial = 10m'
+conf() { { echo "$BASECONF"; cat; } >"$T/etc/memzone.conf"; }
+state() { cat "$T/$MEM/memory$1/state" 2>/dev/null; }
+zone() { cat "$T/$MEM/memory$1/valid_zones" 2>/dev/null; }
+waitfor() { # waitfor DESC CMD... : poll up to 30 s
+	local i desc=$1
+	shift
+	for i in $(seq 600); do "$@" 2>/dev/null && return 0; sleep 0.05; done
+	diag "timed out waiting for: $desc; memzoned said:"
+	diag "$(tail -n 5 "$TMP/d.err")"
+	return 1
+}
+# start [ENV=VALUE...] : memzoned on $T in the background (pid in DPID), log in $TMP/d.err
+start() {
+	: >"$TMP/d.err"
+	(
+		for e in "$@"; do export "${e?}"; done
+		export NOTIFY_SOCKET="$TMP/notify" KMODEL_ROOT="$T" MZ_FAULTS="$TMP/faults" MZ_FAULTS_LOG="$TMP/flog"
+		export WATCHDOG_PID=$BASHPID
+		LD_PRELOAD="$FAULTS $KMODEL" exec "$MEMZONED" --root "$T" --config "$T/etc/memzone.conf" \
+			--allow-insecure-config --log stderr
+	) 2>"$TMP/d.err" &
+	DPID=$!
+}
+stop() { # stop [SIGNAL]: exit status in $drc
+	kill "-${1:-TERM}" "$DPID" 2>/dev/null
+	{ wait "$DPID"; } 2>/dev/null
+	drc=$?
+	DPID=''
+}
+logged() { grep -q -- "$1" "$TMP/d.err"; }
+moves_ok() { grep -c ' online_kernel ' "$T/proc/.kmodel.log" 2>/dev/null || echo 0; }
+statekey() { sed -n "s/^$1=//p" "$T/run/memzone/state" 2>/dev/null | head -n1; }
+moved() { [ "$(statekey moves_to_kernel)" = "${1:-1}" ]; }      # (waitfor needs a command, not a value)
+kmodel_moved() { [ "$(moves_ok)" -ge 1 ]; }
+
+# ---- command line
+"$MEMZONED" --help >/dev/null
+check "--help exits 0" [ $? -eq 0 ]
+"$MEMZONED" --bogus >/dev/null 2>&1
+check "an unknown option exits 2" [ $? -eq 2 ]
+"$MEMZONED" --version | grep -q '^memzoned '
+check "--version names memzoned" [ $? -eq 0 ]
+tree
+echo '[rebalance]
+interval = fast' >"$T/etc/memzone.conf"
+"$MEMZONED" --root "$T" --config "$T/etc/memzone.conf" --allow-insecure-config --log stderr 2>"$TMP/err"
+rc=$?
+check "a bad config at start exits 3 and names file:line ($(head -c 120 "$TMP/err"))" \
+	[ $rc -eq 3 -a -n "$(grep -F "$T/etc/memzone.conf:2" "$TMP/err")" ]
+
+# ---- pressure -> one block harvested, then hold
+tree
+conf </dev/null
+start WATCHDOG_USEC=400000
+waitfor "a move" moved 1
+check "kernel free under the floor: one Movable block is moved to a kernel zone" [ "$(moves_ok)" -eq 1 ]
+check "the highest block of a wholly movable DIMM was chosen (memory15 now Normal)" [ "$(zone 15)" = Normal ]
+check "the move is logged with its reason" logged 'memory15 moved from Movable to Normal.*free-low\|memory15 moved from Movable to Normal.*grow-kernel'
+waitfor "a few more ticks" grep -q 'node=0 hold' "$T/run/memzone/state"
+check "then it holds: kernel free is above the floor again" [ "$(moves_ok)" -eq 1 ]
+check "READY=1 reached systemd" grep -q 'READY=1' "$TMP/notify.log"
+check "STATUS= tells the verdict" grep -q 'STATUS=.*node 0' "$TMP/notify.log"
+check "the watchdog is petted (WATCHDOG_USEC set)" grep -q 'WATCHDOG=1' "$TMP/notify.log"
+check "pid file written" [ "$(cat "$T/run/memzone/memzoned.pid" 2>/dev/null)" = "$DPID" ]
+start_again() { "$MEMZONED" --root "$T" --config "$T/etc/memzone.conf" --allow-insecure-config --log stderr 2>"$TMP/err2"; }
+start_again
+check "a second memzoned on the same tree refuses to start" [ $? -eq 1 -a -n "$(grep 'already running' "$TMP/err2")" ]
+stop TERM
+check "SIGTERM: clean exit 0" [ "$drc" -eq 0 ]
+check "STOPPING=1 reached systemd" grep -q 'STOPPING=1' "$TMP/notify.log"
+check "pid file removed at exit" [ ! -e "$T/run/memzone/memzoned.pid" ]
+
+# ---- an offline refused with EBUSY: rollback, backoff, the next block
+tree
+conf </dev/null
+echo 'memory15 offline EBUSY' >"$TMP/faults"
+start
+waitfor "a move" moved 1
+stop
+check "EBUSY: memory15 stays online in Movable" [ "$(state 15) $(zone 15)" = "online Movable" ]
+check "... the failure is counted and logged" [ "$(statekey failures)" = 1 -a -n "$(grep 'offline of memory15 refused: Device or resource busy' "$TMP/d.err")" ]
+check "... memory15 backs off (state file lists it)" grep -q '^backoff=15 ' "$T/run/memzone/state"
+check "... the next block was moved instead (memory14 Normal)" [ "$(zone 14)" = Normal ]
+check "... never offline afterwards: every DIMM block is online" [ -z "$(grep -l offline "$T"/$MEM/memory{8..15}/state)" ]
+
+# ---- every fault of the shim on the offline: the block stays online where it was
+for f in EINVAL EINTR EAGAIN ENOENT ENOMEM short; do
+	tree
+	conf </dev/null
+	printf 'memory15 offline %s\n' "$f" >"$TMP/faults"
+	start
+	waitfor "a move" moved 1
+	stop
+	check "offline $f: memory15 online in Movable, backing off; memory14 moved" \
+		[ "$(state 15) $(zone 15) $(zone 14)" = "online Movable Normal" -a -n "$(grep '^backoff=15 ' "$T/run/memzone/state")" ]
+done
+
+# ---- the kernel zone refused after the offline: rolled back to Movable
+tree
+conf </dev/null
+echo 'memory15 online_kernel EINVAL' >"$TMP/faults"
+start
+waitfor "a move" moved 1
+stop
+check "online_kernel refused: memory15 rolled back to Movable, counted as a rollback" \
+	[ "$(state 15) $(zone 15)" = "online Movable" -a "$(statekey rollbacks)" = 1 ]
+
+# ---- an offline that never finishes: interrupted at offline_timeout; SIGTERM waits for it
+tree
+conf <<'EOF'
+offline_timeout = 1500ms
+EOF
+echo '* offline hang' >"$TMP/faults"
+start
+waitfor "the offline to start" grep -q 'memory15 offline hang' "$TMP/flog"
+stop TERM
+check "SIGTERM during a hanging offline: exit 0 after the offline was interrupted" [ "$drc" -eq 0 ]
+first_timeout=$(grep -n 'did not finish within 1500ms' "$TMP/d.err" | head -n1 | cut -d: -f1)
+first_stop=$(grep -n 'stopping' "$TMP/d.err" | head -n1 | cut -d: -f1)
+check "... the timeout ended the offline, then the signal was handled (log order)" \
+	[ -n "$first_timeout" -a -n "$first_stop" ] && [ "${first_timeout:-0}" -lt "${first_stop:-0}" ]
+check "... memory15 is online in Movable" [ "$(state 15) $(zone 15)" = "online Movable" ]
+check "... no intent record left" [ ! -e "$T/run/memzone/intent" ]
+
+# ---- SIGKILL in the middle of a move: the next start completes it
+tree
+conf </dev/null
+echo 'memory15 online_kernel delay:20000' >"$TMP/faults"
+start
+waitfor "the online step" grep -q 'memory15 online_kernel delay' "$TMP/flog"
+check "mid-move: memory15 is offline and the intent record names it" \
+	[ "$(state 15)" = offline -a -n "$(grep '^block=15$' "$T/run/memzone/intent" 2>/dev/null)" ]
+stop KILL
+: >"$TMP/faults"
+start
+waitfor "recovery" [ ! -e "$T/run/memzone/intent" ]
+waitfor "a tick" grep -q 'node=0' "$T/run/memzone/state"
+stop
+check "after SIGKILL and a restart memory15 is online again (completed: $(zone 15))" [ "$(state 15)" = online ]
+check "... the recovery is logged" logged 'interrupted move Movable -> Normal was offline; completed'
+check "... no DIMM block is offline" [ -z "$(grep -l offline "$T"/$MEM/memory{8..15}/state)" ]
+
+# ---- the lock shared with the udev helper
+tree
+conf <<'EOF'
+[online]
+lock_timeout = 300ms
+EOF
+mkdir -p "$T/run/memzone"
+python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close(); time.sleep(60)' \
+	"$T/run/memzone/lock" "$TMP/locked" &
+LPID=$!
+waitfor "the lock holder" [ -e "$TMP/locked" ]
+start
+waitfor "a postponed move" logged 'postponed: /run/memzone/lock'
+check "while another process holds the lock nothing is written" [ ! -s "$T/proc/.kmodel.log" ]
+kill "$LPID"
+wait "$LPID" 2>/dev/null
+waitfor "a move" moved 1
+stop
+check "once the lock is free the move happens" [ "$(zone 15)" = Normal ]
+
+# ---- observe-only: decides and logs, writes nothing
+tree
+conf <<'EOF'
+observe_only = yes
+EOF
+start
+waitfor "an observed move" logged 'would move memory15'
+stop
+check "observe_only: 'would move memory15' logged, no state write at all" [ ! -s "$T/proc/.kmodel.log" ]
+check "... and the state file says so" grep -q '^observe_only=1' "$T/run/memzone/state"
+
+# ---- SIGHUP: a bad config is refused and the old one kept; a good one is taken
+tree
+conf <<'EOF'
+observe_only = yes
+EOF
+start
+waitfor "running" logged 'started:'
+echo '[rebalance]
+observe_only = maybe' >"$T/etc/memzone.conf"
+kill -HUP "$DPID"
+waitfor "the refusal" logged 'new configuration is refused; keeping the old one'
+waitfor "an observed move" logged 'would move memory15'
+check "SIGHUP with a bad config: refused with file:line, still observe-only (nothing written)" \
+	[ -n "$(grep -F "$T/etc/memzone.conf:2" "$TMP/d.err")" -a ! -s "$T/proc/.kmodel.log" ]
+check "... RELOADING=1 then READY=1 told to systemd" grep -q 'RELOADING=1' "$TMP/notify.log"
+conf </dev/null
+kill -HUP "$DPID"
+waitfor "the reload" logged 'configuration reloaded'
+waitfor "a move" kmodel_moved
+stop
+check "SIGHUP with a good config: taken at once (observe_only off, memory15 moved)" [ "$(zone 15)" = Normal ]
+
+# ---- metrics file
+tree
+conf <<'EOF'
+metrics_file = /run/memzone/metrics.prom
+EOF
+start
+waitfor "a move" moved 1
+waitfor "the hold after it" grep -q '^memzone_rebalance_verdict{node="0",verdict="hold"} 1$' "$T/run/memzone/metrics.prom"
+stop
+check "metrics_file: Prometheus text with the verdict and the moves" \
+	grep -q '^memzone_rebalance_moves_total{direction="to-kernel"} 1$' "$T/run/memzone/metrics.prom"
+
+echo "1..$tap_n"
+[ "$tap_failed" -eq 0 ]
