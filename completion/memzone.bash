@@ -61,7 +61,7 @@ _memzone_optarg()
 # Shared by memzone and memzoned: $1 = program, $2... = words before --help ("status").
 _memzone_complete_words()
 {
-	local prog=$1 cur prev opt arg root= i
+	local prog=$1 cur prev opt arg root="" i
 	shift
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -69,7 +69,7 @@ _memzone_complete_words()
 	if [[ $cur == = ]]; then
 		prev=${COMP_WORDS[COMP_CWORD - 1]}
 		cur=
-	elif [[ $prev == = && COMP_CWORD -ge 2 ]]; then
+	elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 	fi
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -104,7 +104,7 @@ _memzone_complete_words()
 
 _memzone()
 {
-	local i cmd= word
+	local i cmd="" word
 	COMPREPLY=()
 	# The subcommand is the first word that is neither an option nor an option's argument.
 	for ((i = 1; i < COMP_CWORD; i++)); do

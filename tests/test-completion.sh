@@ -3,6 +3,7 @@
 # the subcommands of "memzone --help", the options of "memzone CMD --help" and "memzoned --help"
 # (and at least the common options of src/commands.h), option arguments, and block names under --root.
 set -u
+# shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
 : "${MEMZONE:?}" "${MEMZONED:?}"
 
@@ -41,7 +42,7 @@ complete_line()
 expect()
 {
 	local desc=$1 want=$2 got=$3
-	if [ "$want" = "$got" ]; then pass "$desc"; else fail "$desc" "want: $(echo $want)" "got:  $(echo $got)"; fi
+	if [ "$want" = "$got" ]; then pass "$desc"; else fail "$desc" "want: $(tr '\n' ' ' <<<"$want")" "got:  $(tr '\n' ' ' <<<"$got")"; fi
 }
 help_opts() { "$@" --help 2>/dev/null | grep -E '^[[:space:]]+-' | sed 's/^ *//; s/  .*//; s/,/ /g' | tr ' ' '\n' | grep -- '^-' | sed 's/=.*//' | sort -u; }
 
@@ -60,7 +61,7 @@ for cmd in $commands; do
 		fail "memzone $cmd --help lists options" "$("$MEMZONE" "$cmd" --help 2>&1 | head -3)"
 	fi
 	missing=$(comm -23 <(echo "$common") <(echo "$got"))
-	if [ -z "$missing" ]; then pass "memzone $cmd --<TAB> offers the common options"; else fail "memzone $cmd --<TAB> offers the common options" "missing: $(echo $missing)"; fi
+	if [ -z "$missing" ]; then pass "memzone $cmd --<TAB> offers the common options"; else fail "memzone $cmd --<TAB> offers the common options" "missing: $(tr '\n' ' ' <<<"$missing")"; fi
 done
 
 # Options that are not the first word after the subcommand, and option arguments.

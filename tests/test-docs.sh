@@ -8,6 +8,7 @@
 #  - every page is clean under "mandoc -T lint -W warning" and "man --warnings";
 #  - the packaging carries the version of configure.ac.
 set -u
+# shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
 : "${MEMZONE:?}" "${MEMZONED:?}"
 

@@ -3,6 +3,7 @@
 # those rules and nothing else: no memory block state is written, CPUs are still onlined, the rules
 # are well-formed, and 40-redhat.rules.sed keeps every non-memory line of RHEL's file.
 set -u
+# shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
 
 masks=$top_srcdir/rules/masks

@@ -13,6 +13,7 @@
 # (default: the bookworm mirror of /etc/apt/sources.list*), MEMZONE_DEB (use this .deb instead of
 # building one), MEMZONE_SKIP_PACKAGE_TESTS=1 (set by package builds: skip).
 set -u
+# shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
 
 [ "${MEMZONE_SKIP_PACKAGE_TESTS:-0}" = 1 ] && skip_all "MEMZONE_SKIP_PACKAGE_TESTS=1 (inside a package build)"
@@ -26,7 +27,7 @@ cache=${MEMZONE_CHROOT_CACHE:-/var/cache/memzone-chroot}
 tarball=$cache/$suite.tar
 # Installed into the cached chroot once: what memzone's files are checked against (udev and systemd
 # directories, man) and its dependencies, so that reruns need no network.
-extras="libinih1 man-db procps systemd udev"
+extras=(libinih1 man-db procps systemd udev)
 
 work=$(mktemp -d /tmp/memzone-chroot-test.XXXXXX)
 cleanup_dir "$work"
@@ -37,7 +38,7 @@ debian_mirror()
 {
 	if [ -n "${MEMZONE_DEBIAN_MIRROR:-}" ]; then echo "$MEMZONE_DEBIAN_MIRROR"; return; fi
 	local m
-	m=$(cat /etc/apt/sources.list 2>/dev/null /etc/apt/sources.list.d/*.list 2>/dev/null |
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
 		awk -v s="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++; if ($(i + 1) == s) { print $i; exit } }')
 	[ -n "$m" ] || m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$suite" '
 		BEGIN { RS = ""; FS = "\n" }
@@ -77,7 +78,7 @@ else
 		done_testing
 		exit
 	fi
-	deb=$(ls "$work"/memzone_"$version"-*_*.deb 2>/dev/null | head -n 1)
+	deb=$(find "$work" -maxdepth 1 -name "memzone_$version-*_*.deb" | head -n 1)
 	[ -n "$deb" ] || bail_out "dpkg-buildpackage made no memzone_$version-*.deb"
 	t0=$SECONDS
 	lintian --fail-on error --tag-display-limit 0 "$deb" >"$work/lintian.log" 2>&1
@@ -90,7 +91,7 @@ fi
 mkdir -p "$cache"
 (
 	flock 9
-	if [ -f "$tarball" ] && [ "$(cat "$tarball.extras" 2>/dev/null)" = "$extras" ]; then
+	if [ -f "$tarball" ] && [ "$(cat "$tarball.extras" 2>/dev/null)" = "${extras[*]}" ]; then
 		exit 0
 	fi
 	mirror=$(debian_mirror)
@@ -109,15 +110,15 @@ mkdir -p "$cache"
 	chmod 755 "$tmp/root/usr/sbin/policy-rc.d"
 	mount -t proc proc "$tmp/root/proc" || exit 1
 	if ! chroot "$tmp/root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q --no-install-recommends $extras >"$tmp/log" 2>&1; then
+		apt-get install -y -q --no-install-recommends "${extras[@]}" >"$tmp/log" 2>&1; then
 		tail -20 "$tmp/log" >&2
 		exit 1
 	fi
 	umount "$tmp/root/proc"
 	rm -f "$tmp"/root/var/cache/apt/archives/*.deb "$tmp/root/usr/sbin/policy-rc.d"
 	tar -C "$tmp/root" --numeric-owner -cf "$tarball.new" . && mv -f "$tarball.new" "$tarball" || exit 1
-	echo "$extras" >"$tarball.extras"
-	echo "debootstrap --variant=minbase $suite from $mirror, then $extras: $((SECONDS - t0))s" >"$work/made"
+	echo "${extras[*]}" >"$tarball.extras"
+	echo "debootstrap --variant=minbase $suite from $mirror, then ${extras[*]}: $((SECONDS - t0))s" >"$work/made"
 ) 9>"$cache/lock" 2>"$work/debootstrap.err"
 rc=$?
 if [ $rc -eq 77 ]; then
@@ -215,8 +216,7 @@ check "systemd-analyze verify memzoned.service memzone-init.service" \
 	in_root systemd-analyze verify memzoned.service memzone-init.service
 if [ -d "$root/run/memzone" ]; then pass "postinst applied the tmpfiles entry (/run/memzone exists)"; else fail "postinst applied the tmpfiles entry (/run/memzone exists)"; fi
 for page in memzone.conf memzone memzoned; do
-	out=$(in_root env MANPAGER=cat MANWIDTH=80 man "$page" 2>&1)
-	if [ $? -eq 0 ] && grep -q "^NAME" <<<"$out"; then pass "man $page renders"; else fail "man $page renders" "$(head -5 <<<"$out")"; fi
+	if out=$(in_root env MANPAGER=cat MANWIDTH=80 man "$page" 2>&1) && grep -q "^NAME" <<<"$out"; then pass "man $page renders"; else fail "man $page renders" "$(head -5 <<<"$out")"; fi
 done
 check "bash completion file parses" in_root bash -n /usr/share/bash-completion/completions/memzone
 

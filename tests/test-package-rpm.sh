@@ -6,6 +6,7 @@
 #
 # Environment: MEMZONE_SKIP_PACKAGE_TESTS=1 (set by package builds: skip).
 set -u
+# shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
 
 [ "${MEMZONE_SKIP_PACKAGE_TESTS:-0}" = 1 ] && skip_all "MEMZONE_SKIP_PACKAGE_TESTS=1 (inside a package build)"
@@ -35,7 +36,7 @@ else
 	done_testing
 	exit
 fi
-rpm=$(ls "$work"/rpmbuild/RPMS/*/memzone-"$version"-*.rpm 2>/dev/null | head -n 1)
+rpm=$(find "$work/rpmbuild/RPMS" -name "memzone-$version-*.rpm" 2>/dev/null | head -n 1)
 [ -n "$rpm" ] || bail_out "rpmbuild made no memzone-$version-*.rpm"
 
 # --- contents ------------------------------------------------------------------------------------
