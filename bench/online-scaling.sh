@@ -90,7 +90,7 @@ mkdir -p "$t/etc"
 printf '[online]\nlock_timeout = 60s\n' >"$t/etc/memzone.conf"
 ids=()
 for d in 0 1 2 3 4; do
-	ids+=($(seq "$(field "$t" first_block $d)" "$(field "$t" last_block $d)"))
+	mapfile -t -O "${#ids[@]}" ids < <(seq "$(field "$t" first_block $d)" "$(field "$t" last_block $d)")
 done
 exec 4>"$work/barrier"
 flock -x 4
@@ -111,12 +111,15 @@ bad=0
 for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 z=$(now_us)
 online=0
-for b in "${ids[@]}"; do [ "$(head -n1 "$t/sys/devices/system/memory/memory$b/state")" = online ] && online=$((online + 1)); done
+for b in "${ids[@]}"; do
+	[ "$(head -n1 "$t/sys/devices/system/memory/memory$b/state")" = online ] && online=$((online + 1))
+done
 twice=$(awk '$2 ~ /^online/ { n[$1]++ } END { for (b in n) if (n[b] > 1) c++; print c + 0 }' "$t/proc/.kmodel.log")
 crossed=$(awk '{ for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
 	v["movable"] * 100 > 301 * v["kernel"] || v["node_movable"] * 100 > 301 * v["node_kernel"] { c++ }
 	END { print c + 0 }' "$t/proc/.kmodel.log")
 echo
 echo "parallel: ${#ids[@]} helpers started at once: $online onlined, $bad non-zero exits, $twice onlined twice,"
-echo "          $crossed transitions over the 301% cap, $(((z - a) / 1000)) ms wall, $(wc -l <"$work/par.err") log lines (-q)"
+echo "          $crossed transitions over the 301% cap, $(((z - a) / 1000)) ms wall," \
+	"$(wc -l <"$work/par.err") log lines (-q)"
 tail -n1 "$t/proc/.kmodel.log"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # rc and T are set for the sourcing script
 # test-online-lib.sh - sourced by tests/test-online*.sh: TAP output, fixture trees, the kernel model.
 #
 # Trees come from tests/fixtures/mktree.py; writes to memoryN/state go through tests/shim/kmodel.so,

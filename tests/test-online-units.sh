@@ -1,11 +1,15 @@
 #!/bin/bash
 # test-online-units.sh - the generated udev rule and boot unit: substituted, well-formed, wired to the
 # helper, skipping coldplug replays of online blocks, and ordered before udev's coldplug.
+# shellcheck disable=SC2154 # top_srcdir comes from make check's environment
 . "$top_srcdir/tests/test-online-lib.sh"
 
 rule=$top_builddir/rules/60-memzone.rules
 unit=$top_builddir/systemd/memzone-init.service
-[ -f "$rule" ] && [ -f "$unit" ] || { echo "Bail out! run make first ($rule, $unit)"; exit 1; }
+if [ ! -f "$rule" ] || [ ! -f "$unit" ]; then
+	echo "Bail out! run make first ($rule, $unit)"
+	exit 1
+fi
 
 # ---- the rule
 check "rule: every @VAR@ substituted" bash -c "! grep -n '@[a-z]*@' '$rule'"
@@ -23,7 +27,8 @@ case $run in
 *) ok 1 "rule: runs the installed helper by absolute path ($run)" ;;
 esac
 check "rule: the GOTO label exists" grep -qx 'LABEL="memzone_end"' "$rule"
-check "rule: no ATTR{state} assignment of its own (the helper decides)" bash -c "! grep -v '^#' '$rule' | grep -q 'ATTR{state}=\"'"
+check "rule: no ATTR{state} assignment of its own (the helper decides)" \
+	bash -c "! grep -v '^#' '$rule' | grep -q 'ATTR{state}=\"'"
 check "rule: documents how distribution rules are overridden" grep -q "udev-masks" "$rule"
 # what udev would pass: $kernel of a memory device is memoryN, which the helper accepts as is
 tree rule --blocks 20 --nodes 1 --hotplug dimm:1

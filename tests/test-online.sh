@@ -1,6 +1,7 @@
 #!/bin/bash
 # test-online.sh - `memzone online` through the real binary against fixture trees and the kernel model:
 # name validation, every policy path, fallbacks, rezoning, config errors, the lock, auto-online.
+# shellcheck disable=SC2154 # top_srcdir comes from make check's environment
 . "$top_srcdir/tests/test-online-lib.sh"
 need flock
 
@@ -43,7 +44,9 @@ for f in MEMZONE_BLOCK=memory$F MEMZONE_NODE=1 MEMZONE_ZONE=Movable MEMZONE_SOUR
 	MEMZONE_REASON=auto_within_ratio MEMZONE_ACTION=online_movable; do
 	check "log field $f" in_err "$f"
 done
-check "the log line says why, with numbers" grep -qE "memory$F: online_movable \(node 1, dimm PNP0C80:00, 128M\): whole device PNP0C80:00 \(4 blocks\): node 1: movable 0B \+ 512M stays within 301% of kernel" "$TMP/err"
+check "the log line says why, with numbers" grep -qE "memory$F: online_movable \(node 1, dimm PNP0C80:00, 128M\): \
+whole device PNP0C80:00 \(4 blocks\): node 1: movable 0B \+ 512M stays within 301% of kernel" "$TMP/err"
+# shellcheck disable=SC2046 # one argument per block
 mz online -v $(blocks $((F + 1)) "$L")
 is "$rc" 0 "rest of the DIMM in one call: exit 0"
 is "$(zone_of "$F" "$L")" Movable "whole DIMM in Movable"
@@ -108,7 +111,7 @@ check "... and a warning says why" in_err "valid_zones is 'none'"
 tree novz --blocks 40 --nodes 1 --hotplug dimm:1
 rm "$T/$MEM/memory$(dev first_block 0)/valid_zones"
 mz online "memory$(dev first_block 0)"
-is "$rc/$(state "$(dev first_block 0)")" 0/online "no valid_zones file (kernels before 3.18): the kernel decides, onlined"
+is "$rc/$(state "$(dev first_block 0)")" 0/online "no valid_zones (kernels before 3.18): the kernel decides"
 tree vz2 --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1 --hotplug dimm:1
 C=$(dev first_block 2)
 KMODEL_REFUSE=online_movable mz online "memory$C"
@@ -226,7 +229,8 @@ print("summary", p["summary"]["online_movable"], p["summary"]["online_kernel"], 
 PY
 is "$(grep -c '^memory' "$TMP/plan.txt")" 68 "plan: 4 auto-onlined DIMM blocks to rezone + 64 offline virtio-mem blocks"
 check "plan: the cap is reached in the middle of the device" bash -c "
-	grep -q 'online_movable Movable auto_within_ratio' '$TMP/plan.txt' && grep -q 'online_kernel Normal ratio_cap_node' '$TMP/plan.txt'"
+	grep -q 'online_movable Movable auto_within_ratio' '$TMP/plan.txt' &&
+	grep -q 'online_kernel Normal ratio_cap_node' '$TMP/plan.txt'"
 check "plan: the DIMM onlined in Normal is to be rezoned" grep -q "^memory$D rezone_movable Movable" "$TMP/plan.txt"
 # carry it out, one helper per block in the same order: the outcome matches the plan block by block
 for b in $(seq "$D" "$((D + 3))") $(seq "$V" "$VL"); do mz online "memory$b"; done
