@@ -616,9 +616,10 @@ static void add_warnings(struct mz_status *st)
 		     st->memzone_rule);
 	for (size_t i = 0; i < st->ndistro_rules; i++)
 		mz_status_warn(st, "distro-rule",
-		     "%s onlines hot-added memory too and races with memzone: mask it with "
-		     "'ln -s /dev/null /etc/udev/rules.d/%s'",
-		     st->distro_rules[i], strrchr(st->distro_rules[i], '/') + 1);
+		     "%s onlines hot-added memory too and races with memzone: replace it with the copy "
+		     "without its memory rule from /usr/share/memzone/udev-masks/ (see memzone(8), "
+		     "DISTRIBUTION UDEV RULES); an empty mask would also stop hot-added CPUs from onlining",
+		     st->distro_rules[i]);
 	if (st->have_blocks && st->iomem == MZ_IOMEM_ZEROED)
 		mz_status_warn(st, "iomem-zeroed",
 		     "/proc/iomem shows every address as 0 (read without CAP_SYS_ADMIN): hot-added DIMMs are "
