@@ -1,0 +1,103 @@
+#!/bin/bash
+# test-bench.sh - keep the benchmark scripts from rotting (make check; no VM, no timing asserts).
+#
+# Runs the fixture-tree helper benchmark for one tiny tree, renders a report from it, checks the
+# report and summary scripts against hand-made sample tables, compiles the guest probe, renders
+# the committed results (if any) and shellchecks the scripts (if shellcheck is installed).
+set -u
+top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+memzone=${MEMZONE:-${top_builddir:-.}/memzone}
+work=$(mktemp -d "${TMPDIR:-/tmp}/memzone-test-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); echo "not ok $n - $1"; failed=1; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# 1-2: helper-cost.py on one 1024-block tree, 1 node, no callgrind
+if out=$(python3 "$top/bench/helper-cost.py" --memzone "$memzone" --out "$work/helper-cost.json" --sizes 1024 \
+        --nodes 1 --runs 2 --callgrind-runs 0 --workdir "$work" 2>&1); then
+    ok "helper-cost.py runs memzone online against a 1024-block tree"
+else
+    nok "helper-cost.py runs memzone online against a 1024-block tree" "$out"
+fi
+if python3 - "$work/helper-cost.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+row = r["rows"][0]
+assert r["failures"] == 0, r
+assert row["blocks"] == 1024 and row["nodes"] == 1, row
+assert row["cpu_us"]["n"] == 2 and row["wall_us"]["n"] == 2, row
+# the DIMM's first block fits the built-in 301% cap of a 127-GiB machine: movable
+assert row["written"] == {"online_movable": 3}, row["written"]  # the warm-up round + 2 timed rounds
+PY
+then ok "helper-cost.json: two timed runs, every run wrote online_movable"
+else nok "helper-cost.json: two timed runs, every run wrote online_movable" "$(cat "$work/helper-cost.json" 2>&1)"; fi
+
+# 3: a report from that alone
+mkdir -p "$work/r"
+cp "$work/helper-cost.json" "$work/r/"
+if python3 "$top/bench/report.py" "$work/r" "$work/r/RESULTS.md" >"$work/report.log" 2>&1 &&
+   grep -q '^| 1024 | 1 | – |' "$work/r/RESULTS.md" && grep -q '^## 3. Hot-add to online' "$work/r/RESULTS.md" &&
+   grep -q '_Not run._' "$work/r/RESULTS.md"; then
+    ok "report.py renders the helper table and marks the missing benchmarks as not run"
+else
+    nok "report.py renders the helper table and marks the missing benchmarks as not run" \
+        "$(cat "$work/report.log"; head -n 60 "$work/r/RESULTS.md" 2>&1)"
+fi
+
+# 4-5: the sample-table scripts on a hand-made table (kernel free crosses high + 64 MiB at t=2000,
+# the first hot-added block turns kernel at t=2500, one OOM kill, page tables peak at 300 MiB)
+hdr='t_ms	kern_managed_kb	kern_free_kb	kern_min_kb	kern_low_kb	kern_high_kb	mov_managed_kb	mov_free_kb	pagetables_kb	sunreclaim_kb	kstack_kb	oom_kill	allocstall	compactstall	psi_some10	psi_full10	hot_movable	hot_kernel	hot_offline	moves'
+{
+    echo "$hdr"
+    printf '0\t900000\t400000\t5000\t6000\t7000\t1000000\t900000\t1000\t1\t1\t3\t10\t0\t0.00\t0.00\t8\t0\t0\t0\n'
+    printf '1000\t900000\t200000\t5000\t6000\t7000\t1000000\t900000\t150000\t1\t1\t3\t10\t0\t1.50\t0.00\t8\t0\t0\t0\n'
+    printf '2000\t900000\t70000\t5000\t6000\t7000\t1000000\t900000\t307200\t1\t1\t4\t25\t0\t7.25\t0.00\t8\t0\t0\t0\n'
+    printf '2500\t1031072\t150000\t5000\t6000\t7000\t868928\t800000\t307200\t1\t1\t4\t25\t0\t3.00\t0.00\t7\t1\t0\t1\n'
+} > "$work/s.tsv"
+got=$(python3 "$top/bench/vm/react.py" 65536 < "$work/s.tsv")
+if python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert (r["onset_ms"], r["first_move_ms"], r["reaction_ms"], r["load_ms"], r["oom_kills"]) == (2000, 2500, 500, 1000, 1), r' "$got" 2>/dev/null; then
+    ok "react.py: onset at the floor crossing, reaction 500 ms, load start, OOM kills"
+else
+    nok "react.py: onset at the floor crossing, reaction 500 ms, load start, OOM kills" "$got"
+fi
+got=$(python3 "$top/bench/vm/policy-summary.py" "$work/s.tsv")
+if python3 -c 'import json, sys; r = json.loads(sys.argv[1]); assert (r["oom_kills"], r["allocstall"], r["peak_pagetables_mib"], r["moves"], r["movable_end"], r["kernel_end"], r["max_psi_some10"], r["min_kernel_margin_mib"]) == (1, 15, 300.0, 1, 7, 1, 7.25, 61.5), r' "$got" 2>/dev/null; then
+    ok "policy-summary.py: OOM kills, stalls, peak page tables, moves, zones at the end, PSI, margin"
+else
+    nok "policy-summary.py: OOM kills, stalls, peak page tables, moves, zones at the end, PSI, margin" "$got"
+fi
+
+# 6: the guest probe compiles cleanly (the VM scripts build it static for the guest)
+if out=$(${CC:-cc} -O2 -Wall -Wextra -Wshadow -Werror -o "$work/mzprobe" "$top/bench/vm/mzprobe.c" 2>&1); then
+    ok "bench/vm/mzprobe.c compiles without warnings"
+else
+    nok "bench/vm/mzprobe.c compiles without warnings" "$out"
+fi
+
+# 7: the committed results still render with the current report code
+if [ -f "$top/bench/results/meta.json" ]; then
+    if out=$(python3 "$top/bench/report.py" "$top/bench/results" "$work/RESULTS.md" --plots "$work/plots" 2>&1) &&
+       grep -q '^## Summary against the issue' "$work/RESULTS.md"; then
+        ok "report.py renders bench/results"
+    else
+        nok "report.py renders bench/results" "$out"
+    fi
+else
+    skip "report.py renders bench/results" "no committed results"
+fi
+
+# 8: shellcheck (the scripts of this area; online-scaling.sh and daemon-footprint.sh have their owners)
+if command -v shellcheck >/dev/null; then
+    if out=$(cd "$top/bench" && shellcheck -x run-all.sh test-bench.sh vm/*.sh 2>&1); then
+        ok "shellcheck bench/run-all.sh bench/test-bench.sh bench/vm/*.sh"
+    else
+        nok "shellcheck bench/run-all.sh bench/test-bench.sh bench/vm/*.sh" "$out"
+    fi
+else
+    skip "shellcheck bench/run-all.sh bench/test-bench.sh bench/vm/*.sh" "shellcheck not installed"
+fi
+
+echo "1..$n"
+exit $failed
