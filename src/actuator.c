@@ -571,6 +571,10 @@ int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io,
 	free(ids);
 
 	/* Rank on what is known, count the page frames of the best few, rank again. */
+	if (n == 0) {
+		*out = v;
+		return 0;
+	}
 	qsort(v, n, sizeof(*v), cmp);
 	for (size_t i = 0; i < n && i < max_tally; i++) {
 		uint64_t pfn = (uint64_t)v[i].block * (block_size / page_size);

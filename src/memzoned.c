@@ -124,6 +124,7 @@ static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	mz_debug("uevent %s %s", udev_device_get_action(dev) ?: "?", udev_device_get_sysname(dev) ?: "?");
 	udev_device_unref(dev);
+	mz_rebalance_blocks_changed(&d->rb); /* a block came, went or changed zone: worth a new scan */
 	/* bring the next cycle forward (never later than it already is) */
 	if (sd_event_now(d->ev, CLOCK_MONOTONIC, &now) == 0 && sd_event_source_get_time(d->timer, &due) == 0 &&
 	    due > now + EVENT_COALESCE_US) {

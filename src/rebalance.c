@@ -23,6 +23,9 @@
 #define MAX_TALLY 8
 /* A backoff is forgotten this long after it expired (a block that stayed healthy starts over). */
 #define BACKOFF_FORGET_MS (60u * 60u * 1000u)
+/* Where a scan found nothing to move, the next scan waits for a change or this long (a scan reads
+ * every block: an idle daemon must not do it every tick). */
+#define NOTHING_RECHECK_MS (10u * 60u * 1000u)
 
 int mz_rebalance_init(struct mz_rebalancer *r, const struct mz_config *c, enum mz_rebalance_mode mode,
 		      bool write_state, char *err, size_t errlen)
@@ -55,6 +58,7 @@ void mz_rebalance_free(struct mz_rebalancer *r)
 	mz_backoffs_free(&r->backoffs);
 	mz_daemon_state_free(&r->state);
 	free(r->logged);
+	free(r->nothing);
 	free(r->picks);
 	memset(r, 0, sizeof(*r));
 }
@@ -63,6 +67,53 @@ void mz_rebalance_set_config(struct mz_rebalancer *r, const struct mz_config *c)
 {
 	r->cfg = *c;
 	r->state.observe_only = c->rebalance.observe_only;
+}
+
+void mz_rebalance_blocks_changed(struct mz_rebalancer *r)
+{
+	r->nnothing = 0;
+}
+
+/* The node's sample, for the no-candidate memo. */
+static const struct mz_pressure_node *sample_node(const struct mz_pressure_sample *s, int node)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].node == node)
+			return &s->nodes[i];
+	return NULL;
+}
+
+/* Did the last scan of (node, dir) find nothing, with the node's zones as they are now? */
+static bool nothing_to_move(const struct mz_rebalancer *r, const struct mz_pressure_node *n, enum mz_move_dir dir,
+			    uint64_t now)
+{
+	for (size_t i = 0; n && i < r->nnothing; i++)
+		if (r->nothing[i].node == n->node && r->nothing[i].dir == dir)
+			return r->nothing[i].kernel_managed == n->kernel_managed &&
+			       r->nothing[i].movable_managed == n->movable_managed &&
+			       now < r->nothing[i].at_ms + NOTHING_RECHECK_MS;
+	return false;
+}
+
+static void remember_nothing(struct mz_rebalancer *r, const struct mz_pressure_node *n, enum mz_move_dir dir,
+			     uint64_t now)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < r->nnothing; i++)
+		if (r->nothing[i].node == n->node && r->nothing[i].dir == dir)
+			break;
+	if (i == r->nnothing) {
+		r->nothing = mz_xrealloc(r->nothing, (r->nnothing + 1) * sizeof(*r->nothing));
+		r->nnothing++;
+	}
+	r->nothing[i].node = n->node;
+	r->nothing[i].dir = dir;
+	r->nothing[i].kernel_managed = n->kernel_managed;
+	r->nothing[i].movable_managed = n->movable_managed;
+	r->nothing[i].at_ms = now;
 }
 
 const struct mz_rebalance_pick *mz_rebalance_last_picks(const struct mz_rebalancer *r, size_t *n)
@@ -263,11 +314,14 @@ static void no_candidate(const struct mz_rebalance_pick *p, enum mz_verdict want
 		p->node, mz_verdict_name(want), st->considered, st->boot, st->source_rule, st->unplugging, st->backoff);
 }
 
-static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, uint64_t now)
+/* Returns false when the move was not even looked for (nothing changed since a scan found nothing). */
+static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, const struct mz_pressure_sample *s,
+			 uint64_t now)
 {
 	enum mz_move_dir dir = v->verdict == MZ_VERDICT_GROW_KERNEL ? MZ_MOVE_TO_KERNEL : MZ_MOVE_TO_MOVABLE;
 	bool writes = r->mode == MZ_REBALANCE_ACT && !r->cfg.rebalance.observe_only;
-	struct mz_rebalance_pick *p = new_pick(r, v, dir);
+	const struct mz_pressure_node *sn = sample_node(s, v->node);
+	struct mz_rebalance_pick *p;
 	struct mz_lock lk = MZ_LOCK_INIT;
 	struct mz_iomem io = { 0 };
 	struct mz_candidate *cands = NULL;
@@ -277,13 +331,16 @@ static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	bool have_io;
 	int rc;
 
+	if (nothing_to_move(r, sn, dir, now))
+		return false;
+	p = new_pick(r, v, dir);
 	if (writes) {
 		rc = mz_lock_take(&lk, r->cfg.lock_timeout_ms);
 		if (rc < 0) {
 			mz_warn("node %d: %s postponed: /run/memzone/lock: %s", v->node, mz_verdict_name(v->verdict),
 				strerror(-rc));
 			r->npicks--;
-			return;
+			return true;
 		}
 	}
 	have_io = mz_iomem_read(&io, ebuf, sizeof(ebuf)) == 0;
@@ -294,14 +351,14 @@ static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	if (rc < 0 || n == 0) {
 		mz_lock_release(&lk);
 		p->no_candidate = true;
-		if (rc < 0)
+		if (rc < 0) {
 			mz_warn("node %d: cannot list memory blocks: %s", v->node, strerror(-rc));
-		else
+		} else {
 			no_candidate(p, v->verdict);
+			remember_nothing(r, sn, dir, now);
+		}
 		free(cands);
-		/* counts against the caps, so a node with nothing to move is not rescanned every tick */
-		mz_pressure_record_move(r->model, v->node, dir, false, now);
-		return;
+		return true;
 	}
 	p->any = true;
 	p->block = cands[0].block;
@@ -322,7 +379,7 @@ static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 			record(r, p, started);
 			mz_pressure_record_move(r->model, v->node, dir, true, now);
 		}
-		return;
+		return true;
 	}
 	free(cands);
 
@@ -334,11 +391,11 @@ static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		mz_backoff_clear(&r->backoffs, p->block);
 		snprintf(msg, sizeof(msg), "%s (%s: %s)", p->outcome.why, mz_verdict_name(v->verdict), v->why);
 		log_move(LOG_NOTICE, p, msg);
-		return;
+		return true;
 	}
 	if (p->outcome.stranded) {
 		log_move(LOG_CRIT, p, p->outcome.why);
-		return;
+		return true;
 	}
 	if (p->outcome.state != MZ_BLOCK_UNKNOWN) {
 		uint64_t delay = mz_backoff_fail(&r->backoffs, p->block, mz_now_ms(), r->cfg.rebalance.backoff_initial_ms,
@@ -350,6 +407,7 @@ static void attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		snprintf(msg, sizeof(msg), "%s", p->outcome.why);
 	}
 	log_move(LOG_WARNING, p, msg);
+	return true;
 }
 
 /* ------------------------------------------------------------------ metrics */
@@ -462,7 +520,8 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 	for (size_t i = 0; i < r->last.n && attempts < budget; i++) {
 		if (r->last.v[i].verdict == MZ_VERDICT_HOLD)
 			break; /* sorted: the moves come first */
-		attempt_move(r, &r->last.v[i], now_ms);
+		if (!attempt_move(r, &r->last.v[i], &s, now_ms))
+			continue;
 		attempts++;
 		if (r->progress)
 			r->progress(r->progress_ctx);

@@ -43,6 +43,10 @@ struct mz_rebalancer {
 	/* what was logged last per node, to log changes rather than every tick */
 	struct { int node; enum mz_verdict verdict; enum mz_pressure_reason reason, blocked; } *logged;
 	size_t nlogged;
+	/* nodes and directions where the last scan found no block to move: not rescanned (every block
+	 * read) until the node's zone sizes change, a uevent says so, or a while has passed */
+	struct { int node; enum mz_move_dir dir; uint64_t kernel_managed, movable_managed, at_ms; } *nothing;
+	size_t nnothing;
 	struct mz_rebalance_pick *picks; /* of the latest cycle */
 	size_t npicks;
 	unsigned ticks;
@@ -66,6 +70,9 @@ int mz_rebalance_recover(struct mz_rebalancer *r);
  * /proc/vmstat, /proc/pressure/memory. Only a missing zoneinfo is an error. */
 int mz_rebalance_read_sample(struct mz_pressure_sample *s, uint64_t t_ms, uint64_t page_size,
 			     uint64_t block_size, char *err, size_t errlen);
+
+/* Something changed in the blocks (a uevent): scan again even where nothing qualified. */
+void mz_rebalance_blocks_changed(struct mz_rebalancer *r);
 
 /* Sample and decide without acting or logging (a first sample for rates and trends). */
 int mz_rebalance_prime(struct mz_rebalancer *r, uint64_t now_ms);

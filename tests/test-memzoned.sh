@@ -8,7 +8,7 @@
 # Waits are bounded polls (30 s), never timing thresholds.
 set -u
 
-: "${top_srcdir:?run through make check}" "${top_builddir:?}" "${MEMZONED:?}"
+: "${top_srcdir:?run through make check}" "${top_builddir:?}" "${MEMZONED:?}" "${MEMZONE:?}"
 MKTREE="$top_srcdir/tests/fixtures/mktree.py"
 FAULTS="$top_builddir/tests/shim/faults.so"
 KMODEL="$top_builddir/tests/shim/kmodel.so"
@@ -274,6 +274,41 @@ waitfor "the hold after it" grep -q '^memzone_rebalance_verdict{node="0",verdict
 stop
 check "metrics_file: Prometheus text with the verdict and the moves" \
 	grep -q '^memzone_rebalance_moves_total{direction="to-kernel"} 1$' "$T/run/memzone/metrics.prom"
+
+# ---- memzone rebalance --once: one cycle of the daemon, by hand
+mz() { # mz ARGS...: memzone rebalance on $T through the shims; out in $TMP/out, rc in $mrc
+	KMODEL_ROOT="$T" MZ_FAULTS="$TMP/faults" LD_PRELOAD="$FAULTS $KMODEL" "$MEMZONE" rebalance --root "$T" \
+		--config "$T/etc/memzone.conf" --allow-insecure-config --log stderr "$@" >"$TMP/out" 2>"$TMP/err"
+	mrc=$?
+}
+tree
+conf </dev/null
+mz
+check "rebalance without --once is a usage error" [ "$mrc" -eq 2 ]
+mz --once --dry-run
+check "--dry-run: grow-kernel decided, memory15 named, nothing written" \
+	[ "$mrc" -eq 0 -a -n "$(grep 'node 0: grow-kernel (free-low)' "$TMP/out")" -a -n "$(grep 'would move memory15' "$TMP/out")" -a ! -s "$T/proc/.kmodel.log" ]
+mz --once --dry-run --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=d["nodes"][0]; m=d["moves"][0]
+assert n["verdict"] == "grow-kernel" and n["reason"] == "free-low" and n["kernel_free"] > 0, n
+assert m["block"] == 15 and m["result"] == "observed" and m["direction"] == "to-kernel", m' "$TMP/out" 2>"$TMP/pyerr"
+check "--json: samples, verdict and the block that would move ($(head -c 200 "$TMP/pyerr"))" [ $? -eq 0 ]
+mz --once
+check "--once: memory15 moved to a kernel zone, the summary says so" \
+	[ "$mrc" -eq 0 -a "$(zone 15)" = Normal -a -n "$(grep 'ok: memory15 moved from Movable to Normal' "$TMP/out")" ]
+tree
+conf </dev/null
+echo 'memory15 offline EBUSY' >"$TMP/faults"
+mz --once
+check "--once with a refused offline: exit 1, memory15 still Movable, the reason printed" \
+	[ "$mrc" -eq 1 -a "$(zone 15)" = Movable -a -n "$(grep 'failed: offline of memory15 refused' "$TMP/out")" ]
+: >"$TMP/faults"
+mkdir -p "$T/run/memzone"
+echo $$ >"$T/run/memzone/memzoned.pid"
+mz --once
+check "--once refuses while memzoned runs (a live pid in memzoned.pid)" [ "$mrc" -eq 1 -a -n "$(grep 'is running' "$TMP/err")" ]
+mz --once --dry-run
+check "... --dry-run is still allowed" [ "$mrc" -eq 0 ]
 
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
