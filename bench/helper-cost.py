@@ -87,6 +87,13 @@ def callgrind_instructions(tree, memzone):
     return int(m.group(1)) if m else None
 
 
+def callgrind_version(memzone):
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", memzone, "--version"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True).stderr
+    m = re.search(r"Collected\s*:\s*(\d+)", out)
+    return int(m.group(1)) if m else None
+
+
 def perf_supported():
     if not shutil.which("perf"):
         return False
@@ -185,10 +192,12 @@ def main():
                        "instructions": benchlib.ratio(med(hi, "instructions"), med(lo, "instructions")),
                        "wall": benchlib.ratio(med(hi, "wall_us"), med(lo, "wall_us")),
                        "cpu": benchlib.ratio(med(hi, "cpu_us"), med(lo, "cpu_us"))})
+    # process start and exit alone, for scale: loader, shared libraries, option parsing
+    baseline = benchlib.summary([callgrind_version(memzone) for _ in range(cg_runs)]) if cg_runs else None
     benchlib.write_result(args.out, {
         "bench": "helper-cost", "runs": args.runs, "callgrind_runs": cg_runs, "perf": use_perf,
         "valgrind": benchlib.tool_version(["valgrind", "--version"]) if cg_runs else None,
-        "failures": failures, "rows": rows, "ratios": ratios})
+        "failures": failures, "rows": rows, "ratios": ratios, "baseline": baseline})
     for r in ratios:
         log("  nodes=%d: t(%d)/t(%d) instructions %s, wall %s" % (
             r["nodes"], r["large"], r["small"],
