@@ -353,24 +353,40 @@ void mz_backoffs_free(struct mz_backoffs *b)
 
 /* ------------------------------------------------------------------ page frames */
 
-/* include/uapi/linux/kernel-page-flags.h */
-#define KPF_LRU 5
-#define KPF_SLAB 7
-#define KPF_BUDDY 10
-#define KPF_PGTABLE 26
-#define KPF_OFFLINE 23
+/* include/uapi/linux/kernel-page-flags.h (32+ are the kernel-hacking flags, shown to root) */
+#define KPF(bit) (1ull << (bit))
+#define KPF_LRU KPF(5)
+#define KPF_SLAB KPF(7)
+#define KPF_BUDDY KPF(10)
+#define KPF_ANON KPF(12)
+#define KPF_SWAPBACKED KPF(14)
+#define KPF_COMPOUND_TAIL KPF(16)
+#define KPF_NOPAGE KPF(20)
+#define KPF_KSM KPF(21)
+#define KPF_OFFLINE KPF(23)
+#define KPF_IDLE KPF(25)
+#define KPF_PGTABLE KPF(26)
+#define KPF_RESERVED KPF(32)
+#define KPF_SOFTDIRTY KPF(40)
 
+/* kpagecount is the map count, not the reference count: unmapped page cache and slab read 0 there.
+ * A page is in use when it is mapped or has a flag (a freed page has its flags cleared; the head of
+ * a free buddy chunk says BUDDY, its tail pages say nothing). */
 void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const uint64_t *flags, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t f = flags[i];
+		uint64_t f = flags[i] & ~(KPF_IDLE | KPF_SOFTDIRTY); /* tracking bits, also on free pages */
 
 		t->pages++;
-		if (counts[i] == 0 || (f & (1ull << KPF_BUDDY)) || (f & (1ull << KPF_OFFLINE)))
-			continue; /* free (or already logically offline, e.g. a balloon) */
+		if (f & (KPF_BUDDY | KPF_NOPAGE | KPF_OFFLINE))
+			continue; /* free, a hole, or logically offline (a balloon) */
+		if (counts[i] == 0 && f == 0)
+			continue; /* free (a buddy tail, a per-cpu list), or a bare kernel page we cannot tell */
 		t->used++;
-		/* Off the LRU and not free: slab, page tables, kernel allocations; migration cannot move them */
-		if (!(f & (1ull << KPF_LRU)) || (f & ((1ull << KPF_SLAB) | (1ull << KPF_PGTABLE))))
+		/* migration moves LRU, anonymous, shmem and KSM pages (a THP's tails follow their head);
+		 * slab, page tables, reserved and other kernel pages stay and make the offline fail */
+		if ((f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) ||
+		    !(f & (KPF_LRU | KPF_ANON | KPF_SWAPBACKED | KPF_KSM | KPF_COMPOUND_TAIL)))
 			t->unmovable++;
 	}
 }

@@ -72,7 +72,8 @@ void mz_backoffs_free(struct mz_backoffs *b);
 
 /* What the page frames of a block look like (/proc/kpagecount + /proc/kpageflags). */
 struct mz_page_tally {
-	uint64_t pages, used, unmovable; /* used: refcount > 0; unmovable: used but neither LRU nor free */
+	uint64_t pages, used, unmovable; /* used: mapped or flagged; unmovable: slab, page tables, reserved,
+					  * or used without any flag migration can handle */
 };
 /* Pure: tally n pages from their kpagecount and kpageflags words. */
 void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const uint64_t *flags, size_t n);

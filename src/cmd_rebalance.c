@@ -130,6 +130,13 @@ static void print_json(const struct mz_rebalancer *r)
 		if (p[i].any) {
 			mz_json_u64(&j, "block", p[i].block);
 			mz_json_str(&j, "from", mz_zone_name(p[i].from));
+			if (p[i].tallied) {
+				mz_json_u64(&j, "pages", p[i].pages.pages);
+				mz_json_u64(&j, "pages_used", p[i].pages.used);
+				mz_json_u64(&j, "pages_unmovable", p[i].pages.unmovable);
+			} else {
+				mz_json_null(&j, "pages_used");
+			}
 			mz_json_str(&j, "result", mz_move_result_name(p[i].outcome.result));
 			mz_json_str(&j, "error", p[i].outcome.err ? strerrorname_np(p[i].outcome.err) : NULL);
 			mz_json_str(&j, "why", p[i].outcome.why);

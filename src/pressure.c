@@ -327,7 +327,7 @@ struct node_eval {
 	double slope;      /* bytes/s, NAN unknown */
 	uint64_t drop;     /* projected loss of kernel free over the lookahead */
 	int64_t margin;    /* free - floor */
-	bool movable_room; /* Movable free above its high watermark + headroom */
+	bool movable_room; /* Movable free above its high watermark by at least one block */
 };
 
 static uint64_t pct_of(double pct, uint64_t v)
@@ -342,7 +342,7 @@ static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 static const char *sz(uint64_t v, char *buf) { return mz_format_size(v, buf, 16); }
 
 static void eval_node(struct node_eval *e, const struct mz_config *c, const struct mz_pressure_node *n,
-		      struct node_state *ns, uint64_t now)
+		      struct node_state *ns, uint64_t now, uint64_t block_size)
 {
 	const struct mz_rebalance_config *rc = &c->rebalance;
 	uint64_t hp = pct_of(rc->headroom_percent, n->kernel_managed);
@@ -353,7 +353,9 @@ static void eval_node(struct node_eval *e, const struct mz_config *c, const stru
 	e->floor = n->kernel_high + e->headroom;
 	e->release = n->kernel_high + (rc->release_headroom > e->headroom ? rc->release_headroom : e->headroom);
 	e->margin = (int64_t)n->kernel_free - (int64_t)e->floor;
-	e->movable_room = n->movable_free > n->movable_high + e->headroom;
+	/* User allocations prefer Movable: while it has a block's worth free above its watermark they
+	 * are not what fills the kernel zones, and a converted block's pages have somewhere to go. */
+	e->movable_room = n->movable_free > n->movable_high + block_size;
 	e->slope = NAN;
 	e->drop = 0;
 	if (n->has_unmovable) {
@@ -464,9 +466,9 @@ static void decide_node(const struct mz_config *c, const struct mz_pressure_samp
 		} else {
 			v->reason = MZ_PR_RELEASE_PENDING;
 		}
-		snprintf(v->why, sizeof(v->why), "kernel free %s >= release level %s + one block %s for %s of %s",
-			 sz(n->kernel_free, a), sz(e->release, b), sz(B, d),
-			 mz_format_duration(now - ns->calm_since, f, sizeof(f)),
+		snprintf(v->why, sizeof(v->why), "kernel free %s >= release level %s + one block %s, calm for %s "
+			 "(release_delay %s)", sz(n->kernel_free, a), sz(e->release, b), sz(B, d),
+			 mz_format_duration((now - ns->calm_since) / 1000 * 1000, f, sizeof(f)),
 			 mz_format_duration(rc->release_delay_ms, g, sizeof(g)));
 	} else {
 		v->reason = MZ_PR_BALANCED;
@@ -542,7 +544,7 @@ void mz_pressure_decide(struct mz_pressure *p, const struct mz_config *c, const 
 	p->prev_stalls_t = s->t_ms;
 
 	for (size_t i = 0; i < s->nnodes; i++) {
-		eval_node(&ev[i], c, &s->nodes[i], node_state(p, s->nodes[i].node), s->t_ms);
+		eval_node(&ev[i], c, &s->nodes[i], node_state(p, s->nodes[i].node), s->t_ms, s->block_size);
 		sys_kernel += s->nodes[i].kernel_managed;
 		sys_movable += s->nodes[i].movable_managed;
 	}

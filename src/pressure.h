@@ -9,8 +9,8 @@
  * Signals, per node (kernel = every zone but Movable and Device):
  *   floor    = kernel high watermark + headroom (the larger of headroom and headroom_percent)
  *   release  = kernel high watermark + release_headroom (never below the floor)
- *   free     : kernel free < floor, while the Movable zone still has room (else the whole node is full
- *              and reclaim, not a conversion, is what helps)
+ *   free     : kernel free < floor, while the Movable zone has a block's worth free above its high
+ *              watermark (else the whole node is full and reclaim, not a conversion, is what helps)
  *   trend    : unmovable kernel memory (slab unreclaimable, page tables, kernel stacks) grows; its slope
  *              over trend_window, projected as far ahead, takes kernel free below the floor
  *   stalls   : kernel-zone direct-reclaim + compaction stalls/s >= stall_rate while kernel free < release

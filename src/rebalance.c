@@ -363,6 +363,8 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	p->any = true;
 	p->block = cands[0].block;
 	p->from = cands[0].zone;
+	p->tallied = cands[0].tallied;
+	p->pages = cands[0].pages;
 
 	if (!writes) {
 		char used[48] = "page use unknown";
@@ -388,8 +390,13 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	mz_pressure_record_move(r->model, v->node, dir, rc == 0, now);
 	record(r, p, started);
 	if (rc == 0) {
+		char used[64] = "";
+
 		mz_backoff_clear(&r->backoffs, p->block);
-		snprintf(msg, sizeof(msg), "%s (%s: %s)", p->outcome.why, mz_verdict_name(v->verdict), v->why);
+		if (p->tallied)
+			snprintf(used, sizeof(used), ", %" PRIu64 " of %" PRIu64 " pages were in use", p->pages.used,
+				 p->pages.pages);
+		snprintf(msg, sizeof(msg), "%s%s (%s: %s)", p->outcome.why, used, mz_verdict_name(v->verdict), v->why);
 		log_move(LOG_NOTICE, p, msg);
 		return true;
 	}

@@ -26,6 +26,8 @@ struct mz_rebalance_pick {
 	enum mz_move_dir dir;
 	unsigned long block;
 	enum mz_zone from;
+	bool tallied;                   /* pages is known (kpageflags readable) */
+	struct mz_page_tally pages;     /* of the chosen block */
 	struct mz_pick_stats stats;
 	bool no_candidate;
 	struct mz_move_outcome outcome; /* result MZ_MOVE_OBSERVED when nothing was written */

@@ -160,14 +160,30 @@ static void test_backoff(void)
 
 static void test_tally(void)
 {
-	/* free, buddy head, LRU anon, slab, page table, on no LRU (kernel), logically offline */
-	uint64_t counts[] = { 0, 0, 1, 1, 1, 1, 1 };
-	uint64_t flags[] = { 0, 1ull << 10, (1ull << 5) | (1ull << 12), 1ull << 7, 1ull << 26, 0, 1ull << 23 };
-	struct mz_page_tally t = { 0 };
+	/* kpagecount is the map count: unmapped page cache and slab read 0 there */
+	static const struct { uint64_t count, flags; bool used, unmovable; const char *what; } pages[] = {
+		{ 0, 0, false, false, "a free tail page (no flags)" },
+		{ 0, 1ull << 10, false, false, "a free buddy head" },
+		{ 0, 1ull << 25, false, false, "a free page marked idle" },
+		{ 0, (1ull << 5) | (1ull << 14) | (1ull << 3), true, false, "unmapped shmem/page cache (LRU, swapbacked)" },
+		{ 1, (1ull << 5) | (1ull << 12) | (1ull << 11), true, false, "mapped anonymous memory" },
+		{ 0, 1ull << 16, true, false, "a THP tail" },
+		{ 0, 1ull << 7, true, true, "slab" },
+		{ 0, 1ull << 26, true, true, "a page table" },
+		{ 0, 1ull << 32, true, true, "reserved" },
+		{ 1, 0, true, true, "a mapped page without flags (a driver's)" },
+		{ 0, 1ull << 23, false, false, "logically offline (balloon)" },
+		{ 0, 1ull << 20, false, false, "no page (a hole)" },
+	};
 
-	mz_page_tally_add(&t, counts, flags, 7);
-	ok(t.pages == 7 && t.used == 4 && t.unmovable == 3, "page tally: %llu pages, %llu used, %llu unmovable",
-	   (unsigned long long)t.pages, (unsigned long long)t.used, (unsigned long long)t.unmovable);
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(pages); i++) {
+		struct mz_page_tally t = { 0 };
+
+		mz_page_tally_add(&t, &pages[i].count, &pages[i].flags, 1);
+		ok(t.pages == 1 && (t.used == 1) == pages[i].used && (t.unmovable == 1) == pages[i].unmovable,
+		   "page tally: %s: %s%s", pages[i].what, pages[i].used ? "used" : "free",
+		   pages[i].unmovable ? ", unmovable" : "");
+	}
 }
 
 static struct mz_candidate cand(unsigned long id, unsigned dev_kernel, bool tallied, uint64_t used, uint64_t unmov)
@@ -351,7 +367,7 @@ static void kpage_files(uint64_t pfn_first, uint64_t npages, unsigned long busy_
 {
 	char pc[MZ_PATH_MAX], pf[MZ_PATH_MAX];
 	int fc, ff;
-	uint64_t one = 1, lru = 1ull << 5;
+	uint64_t zero = 0, lru = 1ull << 5;
 
 	mz_path(pc, sizeof(pc), "/proc/kpagecount");
 	mz_path(pf, sizeof(pf), "/proc/kpageflags");
@@ -363,7 +379,7 @@ static void kpage_files(uint64_t pfn_first, uint64_t npages, unsigned long busy_
 	for (uint64_t i = 0; i < busy_pages; i++) {
 		off_t off = (off_t)((busy_block * (BS / 4096) + i) * 8);
 
-		if (pwrite(fc, &one, 8, off) != 8 || pwrite(ff, &lru, 8, off) != 8)
+		if (pwrite(fc, &zero, 8, off) != 8 || pwrite(ff, &lru, 8, off) != 8) /* unmapped page cache */
 			diag("pwrite failed");
 	}
 	close(fc);

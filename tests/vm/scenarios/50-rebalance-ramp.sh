@@ -1,0 +1,113 @@
+#!/bin/bash
+# 50-rebalance-ramp.sh - memzoned on a real kernel: the block it harvests first is the least-occupied
+# one; kernel memory built at 64 MiB/s up to twice the boot kernel memory without an OOM kill; the
+# memory is given back once the load is gone.
+#
+# 1 GiB of boot memory (DMA + DMA32: the only kernel zones), everything hot-added goes Movable
+# (default_zone = movable: the rebalancer harvests on demand).
+#   pick: dA (512M, lower addresses) is emptied (offlined while dB fills, then onlined again);
+#         dB (512M, higher addresses) holds 480 MiB of tmpfs. `memzone rebalance --once` must take a dA block
+#         (its highest-address rival would be a dB block).
+#   ramp: dC (3G) more; memzoned runs; loadgen builds page tables at 64 MiB/s to 2 x the boot kernel
+#         memory; oom_kill must not move and the kernel zones must have grown past the page tables.
+#   release: loadgen frees them; memzoned gives blocks back after release_delay.
+# vm-modes: 6.1 6.12-offline
+. "$(dirname "$0")/../vmlib.sh"
+vm_require_memzone
+VM_WATCHDOG=${VM_WATCHDOG:-600}
+# gcheck with a longer guest timeout; the last lines of the guest's output are always shown
+lcheck() {
+    local out rc
+    out=$(CTL --timeout "$2" "$3" 2>&1); rc=$?
+    if [ $rc -eq 0 ]; then pass "$1"; diag "$(printf '%s\n' "$out" | tail -n "${4:-4}")"; return 0; fi
+    fail "$1" "guest rc=$rc:
+$out"
+    return 1
+}
+vm_boot --mem 1G --smp 2 || { fail "VM boots"; vm_finish; exit; }
+
+CTL 'mzconf <<EOF
+[online]
+default_zone = movable
+[rebalance]
+interval = 1s
+moves_per_minute = 60
+release_delay = 15s
+cooldown = 10s
+backoff_initial = 10s
+EOF
+echo offline > $M/auto_online_blocks
+awk "/^Node/{z=\$4} \$1==\"managed\" && z!=\"Movable\" && z!=\"Device\" {s+=\$2} END{print s}" /proc/zoneinfo > /tmp/boot-kernel-pages' >/dev/null
+
+# ---- pick: the least-occupied block wins over the highest address
+CTL 'snap a' >/dev/null
+dimm_add dA 512M || vm_bail "dimm_add dA"
+gcheck "dA: 4 blocks online Movable" 'wait_new_online a 4 30000 && settle && new_since a > /tmp/dA && [ -z "$(not_in_zone Movable $(cat /tmp/dA))" ]' ||
+    vm_bail "dA not online"
+CTL 'snap b' >/dev/null
+dimm_add dB 512M || vm_bail "dimm_add dB"
+gcheck "dB: 4 blocks online Movable" 'wait_new_online b 4 30000 && settle && new_since b > /tmp/dB && [ -z "$(not_in_zone Movable $(cat /tmp/dB))" ]' ||
+    vm_bail "dB not online"
+gcheck "dA emptied, dB filled with 480 MiB of tmpfs pages, dA back online Movable" '
+for b in $(cat /tmp/dA); do echo offline > $M/memory$b/state || exit 1; done
+mkdir -p /tmp/fill && mount -t tmpfs -o size=600m tmpfs /tmp/fill &&
+dd if=/dev/zero of=/tmp/fill/f bs=1M count=480 2>/dev/null || exit 1
+for b in $(cat /tmp/dA); do echo online_movable > $M/memory$b/state || exit 1; done
+settle; echo "dA: $(cat /tmp/dA | tr "\n" " ") dB: $(cat /tmp/dB | tr "\n" " ")"; zs'
+CTL 'cat > /tmp/pick.conf <<EOF
+[rebalance]
+headroom = 900M
+release_headroom = 1G
+EOF' >/dev/null
+lcheck "memzone rebalance --once harvests a block of dA (least occupied), not dB (higher address)" 60 '
+"$MZ_BIN" rebalance --once --dry-run --json --config /tmp/pick.conf > /tmp/pick.json 2>&1; cat /tmp/pick.json
+"$MZ_BIN" rebalance --once --config /tmp/pick.conf > /tmp/pick.out 2>&1; rc=$?; cat /tmp/pick.out
+[ $rc = 0 ] || exit 1
+b=$(sed -n "s/.*ok: memory\([0-9]*\) moved from Movable.*/\1/p" /tmp/pick.out)
+[ -n "$b" ] && grep -qx "$b" /tmp/dA && [ "$(bzone $b)" = Normal ]'
+
+# ---- ramp: page tables at 64 MiB/s to twice the boot kernel memory
+CTL 'snap c' >/dev/null
+dimm_add dC 3G || vm_bail "dimm_add dC"
+gcheck "dC: 24 blocks online Movable" 'wait_new_online c 24 60000 && settle' || vm_bail "dC not online"
+gcheck "memzoned starts (pid file, first state file)" '
+"$MZ_DAEMON" --log stderr > /tmp/memzoned.log 2>&1 </dev/null &
+t=$(ns); while [ ! -s /run/memzone/state ]; do [ $(ms_since $t) -gt 20000 ] && { cat /tmp/memzoned.log; exit 1; }; sleep 0.1; done
+cat /run/memzone/memzoned.pid'
+target_mib=$(CTL 'echo $(( $(cat /tmp/boot-kernel-pages) * 2 / 256 ))' | tr -d '\r\n ')
+diag "boot kernel memory: $((target_mib / 2)) MiB; page-table target: $target_mib MiB"
+t0=$(date +%s.%N)
+lcheck "loadgen pt at 64 MiB/s reaches ${target_mib} MiB of page tables with oom_kill unchanged" 300 "
+oom0=\$(awk '/^oom_kill /{print \$2}' /proc/vmstat)
+echo \$oom0 > /tmp/oom0
+loadgen pt --target ${target_mib}M --rate 64 --hold 25 > /tmp/lg.log 2>&1 </dev/null &
+t=\$(ns)
+while ! grep -q holding /tmp/lg.log; do
+    [ \$(ms_since \$t) -gt 240000 ] && break
+    grep -q -e done -e Killed /tmp/lg.log && break
+    sleep 0.5
+done
+tail -n 3 /tmp/lg.log
+oom1=\$(awk '/^oom_kill /{print \$2}' /proc/vmstat)
+echo \"oom_kill \$oom0 -> \$oom1; zones: \$(zs)\"
+grep -q holding /tmp/lg.log && [ \"\$oom1\" = \"\$oom0\" ]"
+diag "ramp to ${target_mib} MiB: $(_since "$t0")s"
+gcheck "the kernel zones grew past twice the boot kernel memory" '
+kn=$(kernel_pages); echo "kernel now $((kn / 256)) MiB, boot $(( $(cat /tmp/boot-kernel-pages) / 256 )) MiB"
+[ "$kn" -ge $(( $(cat /tmp/boot-kernel-pages) * 2 )) ]'
+lcheck "memzoned harvested blocks (moves logged with their reason), no failure left a block offline" 60 '
+grep -c "moved from Movable" /tmp/memzoned.log; grep "moved from Movable" /tmp/memzoned.log | head -n 3
+grep -q "moved from Movable" /tmp/memzoned.log && [ -z "$(blocks $(hot_blocks) | grep offline)" ]'
+
+# ---- release: the page tables go, the blocks come back to Movable
+lcheck "after loadgen releases its page tables, memzoned gives blocks back to Movable" 300 '
+t=$(ns); while ! grep -q released /tmp/lg.log; do [ $(ms_since $t) -gt 90000 ] && exit 1; sleep 0.5; done
+mv0=$(movable_pages)
+t=$(ns); while [ $(movable_pages) -le $mv0 ]; do [ $(ms_since $t) -gt 120000 ] && break; sleep 1; done
+echo "movable $((mv0 / 256)) MiB -> $(( $(movable_pages) / 256 )) MiB; zones: $(zs)"
+grep -E "moved from (Normal|DMA32) to Movable|refused" /tmp/memzoned.log | head -n 5
+[ $(movable_pages) -gt $mv0 ]'
+gcheck "oom_kill never moved; every hot-added block is online" '
+[ "$(awk "/^oom_kill /{print \$2}" /proc/vmstat)" = "$(cat /tmp/oom0)" ] && [ -z "$(blocks $(hot_blocks) | grep offline)" ]'
+CTL 'kill $(cat /run/memzone/memzoned.pid); sleep 1; tail -n 15 /tmp/memzoned.log' | sed 's/^/# /'
+vm_finish
