@@ -6,8 +6,9 @@
 # Steps (in this order; --only picks some):
 #   helper   bench/helper-cost.py: `memzone online` vs 1024/16384/131072 blocks, 1 and 8 nodes (item 1)
 #   scaling  bench/online-scaling.sh (online-helper engineer's): 2 nodes, 1000 helpers at once (item 1)
-#   daemon   bench/daemon-footprint.sh (rebalancer engineer's): memzoned CPU/PSS/RSS (item 2)
+#   daemon   bench/daemon-footprint.sh (rebalancer engineer's): memzoned CPU/PSS/RSS, 1 and 8 nodes (item 2)
 #   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone, DIMM, virtio-mem, burst (item 3)
+#   guestcost bench/vm/helper-guest-cost.sh: where one helper's time goes inside the guest (item 3)
 #   move     bench/vm/move-latency.sh: offline/online of one block, memzoned's reaction (item 5)
 #   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for 6 onlining policies (item 4)
 # then bench/report.py writes RESULTS.md and the gnuplot figures.
@@ -42,7 +43,7 @@ mkdir -p "$results/logs" "$results/samples"
 results=$(cd "$results" && pwd)
 if [ $smoke = 1 ]; then report=$results/RESULTS.md plots=$results
 else report=$HERE/RESULTS.md plots=$HERE; fi
-steps=${only:-helper scaling daemon hotadd move policy}
+steps=${only:-helper scaling daemon hotadd guestcost move policy}
 
 log() { printf '%s run-all: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 notes=()
@@ -71,12 +72,13 @@ run() {
         notes+=("$step: exit status $rc (see bench/results/logs/$step.log); what it measured is reported as is")
     fi
 }
-for s in hotadd move policy; do case " $steps " in *" $s "*) rm -f "$results/$s.jsonl" ;; esac; done
+for s in hotadd guestcost move policy; do case " $steps " in *" $s "*) rm -f "$results/$s.jsonl" ;; esac; done
 
 if [ $smoke = 1 ]; then
     run helper python3 "$HERE/helper-cost.py" --memzone "$build/memzone" --out "$results/helper-cost.json" \
         --sizes 1024,2048 --nodes 1,8 --runs 3 --callgrind-runs 1
-    steps=${steps/scaling/}; steps=${steps/daemon/}; steps=${steps/move/}; steps=${steps/policy/}
+    steps=${steps/scaling/}; steps=${steps/daemon/}; steps=${steps/guestcost/}; steps=${steps/move/}
+    steps=${steps/policy/}
     BENCH_ROUNDS=1 BENCH_KERNELS=6.1 BENCH_HOTADD_SIZE=1G BENCH_BURST=none \
         run hotadd "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
 else
@@ -89,12 +91,17 @@ else
         notes+=("scaling: bench/online-scaling.sh is not in the tree")
     fi
     if [ -f "$HERE/daemon-footprint.sh" ]; then
-        run daemon bash -c 'bash "$1" "$2" > "$3.tmp" && mv "$3.tmp" "$3"' _ "$HERE/daemon-footprint.sh" "$build" \
-            "$results/daemon-footprint.txt"
+        # 131072 blocks, 1 and 8 nodes, 60 s each at the default 1 s interval (issue 8, item 2)
+        run daemon bash -c 'rm -f "$3"/daemon-footprint*; rc=0
+            for k in 1 8; do
+                bash "$1" --memzoned "$2/memzoned" --blocks 131072 --nodes $k --seconds 60 \
+                    --json "$3/daemon-footprint-$k.json" >> "$3/daemon-footprint.txt" || rc=1
+            done; exit $rc' _ "$HERE/daemon-footprint.sh" "$build" "$results"
     else
         daemon_note="bench/daemon-footprint.sh (the rebalancer engineer's) was not in the tree when this ran"
     fi
     run hotadd "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
+    run guestcost "$HERE/vm/helper-guest-cost.sh" "$results/guestcost.jsonl"
     run move "$HERE/vm/move-latency.sh" "$results/move.jsonl"
     run policy "$HERE/vm/policy-quality.sh" "$results/policy.jsonl" "$results/samples"
 fi

@@ -17,6 +17,9 @@
  *       Stops after --duration seconds or when FILE exists.
  *   mzprobe timewrite FILE VALUE
  *       One write(2) of VALUE to FILE (a sysfs attribute), timed: "WRITE us=N rc=0|errno name".
+ *   mzprobe spawn N PROGRAM [ARG...]
+ *       Runs PROGRAM N times, one after the other (fork + exec + wait, output to /dev/null, as udevd
+ *       runs a RUN+= program), and prints "SPAWN n=N median_us=.. min_us=.. max_us=.. failed=..".
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -31,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +58,8 @@ static void usage(void)
 {
 	fputs("usage: mzprobe uevents --new N [--timeout S]\n"
 	      "       mzprobe sample [--interval-ms MS] [--duration S] [--until FILE] [--boot-blocks FILE]\n"
-	      "       mzprobe timewrite FILE VALUE\n",
+	      "       mzprobe timewrite FILE VALUE\n"
+	      "       mzprobe spawn N PROGRAM [ARG...]\n",
 	      stderr);
 	exit(2);
 }
@@ -434,6 +439,55 @@ static int cmd_timewrite(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
+/* ------------------------------------------------------------------ spawn */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_spawn(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	long n = atol(argv[0]);
+	if (n <= 0 || n > 100000)
+		usage();
+	uint64_t *t = calloc((size_t)n, sizeof *t);
+	if (!t)
+		die("calloc");
+	long failed = 0;
+	for (long i = 0; i < n; i++) {
+		uint64_t t0 = now_us();
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int fd = open("/dev/null", O_RDWR);
+			if (fd >= 0) {
+				dup2(fd, 1);
+				dup2(fd, 2);
+			}
+			execvp(argv[1], argv + 1);
+			_exit(127);
+		}
+		int st;
+		while (waitpid(pid, &st, 0) < 0)
+			if (errno != EINTR)
+				die("waitpid");
+		t[i] = now_us() - t0;
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			failed++;
+	}
+	qsort(t, (size_t)n, sizeof *t, cmp_u64);
+	uint64_t med = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+	printf("SPAWN n=%ld median_us=%llu min_us=%llu max_us=%llu failed=%ld\n", n, (unsigned long long)med,
+	       (unsigned long long)t[0], (unsigned long long)t[n - 1], failed);
+	free(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -445,5 +499,7 @@ int main(int argc, char **argv)
 		return cmd_sample(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "timewrite"))
 		return cmd_timewrite(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "spawn"))
+		return cmd_spawn(argc - 2, argv + 2);
 	usage();
 }
