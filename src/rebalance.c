@@ -90,18 +90,22 @@ static bool nothing_to_move(const struct mz_rebalancer *r, const struct mz_press
 	for (size_t i = 0; n && i < r->nnothing; i++)
 		if (r->nothing[i].node == n->node && r->nothing[i].dir == dir)
 			return r->nothing[i].kernel_managed == n->kernel_managed &&
-			       r->nothing[i].movable_managed == n->movable_managed &&
-			       now < r->nothing[i].at_ms + NOTHING_RECHECK_MS;
+			       r->nothing[i].movable_managed == n->movable_managed && now < r->nothing[i].until_ms;
 	return false;
 }
 
+/* Until when: NOTHING_RECHECK_MS, or the end of the first backoff when blocks were only backing off. */
 static void remember_nothing(struct mz_rebalancer *r, const struct mz_pressure_node *n, enum mz_move_dir dir,
-			     uint64_t now)
+			     uint64_t now, bool backing_off)
 {
+	uint64_t until = now + NOTHING_RECHECK_MS;
 	size_t i;
 
 	if (!n)
 		return;
+	for (i = 0; backing_off && i < r->backoffs.n; i++)
+		if (r->backoffs.v[i].until_ms > now && r->backoffs.v[i].until_ms < until)
+			until = r->backoffs.v[i].until_ms;
 	for (i = 0; i < r->nnothing; i++)
 		if (r->nothing[i].node == n->node && r->nothing[i].dir == dir)
 			break;
@@ -113,7 +117,7 @@ static void remember_nothing(struct mz_rebalancer *r, const struct mz_pressure_n
 	r->nothing[i].dir = dir;
 	r->nothing[i].kernel_managed = n->kernel_managed;
 	r->nothing[i].movable_managed = n->movable_managed;
-	r->nothing[i].at_ms = now;
+	r->nothing[i].until_ms = until;
 }
 
 const struct mz_rebalance_pick *mz_rebalance_last_picks(const struct mz_rebalancer *r, size_t *n)
@@ -355,7 +359,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 			mz_warn("node %d: cannot list memory blocks: %s", v->node, strerror(-rc));
 		} else {
 			no_candidate(p, v->verdict);
-			remember_nothing(r, sn, dir, now);
+			remember_nothing(r, sn, dir, now, p->stats.backoff > 0);
 		}
 		free(cands);
 		return true;

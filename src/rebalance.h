@@ -47,7 +47,7 @@ struct mz_rebalancer {
 	size_t nlogged;
 	/* nodes and directions where the last scan found no block to move: not rescanned (every block
 	 * read) until the node's zone sizes change, a uevent says so, or a while has passed */
-	struct { int node; enum mz_move_dir dir; uint64_t kernel_managed, movable_managed, at_ms; } *nothing;
+	struct { int node; enum mz_move_dir dir; uint64_t kernel_managed, movable_managed, until_ms; } *nothing;
 	size_t nnothing;
 	struct mz_rebalance_pick *picks; /* of the latest cycle */
 	size_t npicks;

@@ -152,6 +152,17 @@ check "... memory15 backs off (state file lists it)" grep -q '^backoff=15 ' "$T/
 check "... the next block was moved instead (memory14 Normal)" [ "$(zone 14)" = Normal ]
 check "... never offline afterwards: every DIMM block is online" [ -z "$(grep -l offline "$T"/$MEM/memory{8..15}/state)" ]
 
+# ---- every candidate busy: backing off, tried again when the backoff is over
+tree
+printf '%s\n' "$BASECONF" | sed 's/^backoff_initial = 10m$/backoff_initial = 1s/' >"$T/etc/memzone.conf"
+echo '* offline EBUSY' >"$TMP/faults"
+start
+twice() { [ "$(grep -c 'memory15 offline EBUSY' "$TMP/flog" 2>/dev/null)" -ge 2 ]; }
+waitfor "a retry" twice
+stop
+check "all blocks busy: each backs off, and is tried again once its backoff is over" twice
+check "... the backoff doubled (1s, then 2s)" grep -q 'memory15 backs off for 2s' "$TMP/d.err"
+
 # ---- every fault of the shim on the offline: the block stays online where it was
 for f in EINVAL EINTR EAGAIN ENOENT ENOMEM short; do
 	tree
