@@ -543,6 +543,10 @@ void mz_pressure_decide(struct mz_pressure *p, const struct mz_config *c, const 
 	p->prev_stalls = s->stalls;
 	p->prev_stalls_t = s->t_ms;
 
+	/* create every node's state first: node_state() may move the array, so no pointer is taken
+	 * into it before it stops growing */
+	for (size_t i = 0; i < s->nnodes; i++)
+		node_state(p, s->nodes[i].node);
 	for (size_t i = 0; i < s->nnodes; i++) {
 		eval_node(&ev[i], c, &s->nodes[i], node_state(p, s->nodes[i].node), s->t_ms, s->block_size);
 		sys_kernel += s->nodes[i].kernel_managed;

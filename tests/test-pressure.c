@@ -14,6 +14,7 @@
 #include "util.h"
 #include "zoneinfo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 
@@ -515,6 +516,84 @@ static void test_single_inputs(const struct trace *tr, const struct mz_config *c
 	}
 }
 
+/* Every real-world capture with a zoneinfo (2.6.16-6.18, 1-4 nodes) makes a sample; the model decides
+ * for each of its nodes, twice (the second time with history), and charges PSI to one node only. */
+static void test_real_world(const struct mz_config *c)
+{
+	const char *top = getenv("top_srcdir");
+	char dir[MZ_PATH_MAX];
+	unsigned captures = 0, multi = 0, bad = 0, psi_nodes_bad = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/real-world", top ? top : ".");
+	d = opendir(dir);
+	if (!d) {
+		ok(false, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		char path[2 * MZ_PATH_MAX], err[256], *text;
+		struct mz_zoneinfo zi = { 0 };
+		struct mz_pressure *m;
+		struct mz_pressure_result res = { 0 };
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/zoneinfo", dir, de->d_name);
+		if (mz_read_file(path, &text, NULL) < 0)
+			continue;
+		if (mz_zoneinfo_parse(text, &zi, err, sizeof(err)) < 0) { /* partial excerpts */
+			free(text);
+			mz_zoneinfo_free(&zi);
+			continue;
+		}
+		free(text);
+		captures++;
+		m = mz_pressure_new();
+		for (int round = 0; round < 2; round++) {
+			struct mz_pressure_sample s;
+			struct mz_psi psi = { .available = true, .some_avg10 = round ? 50.0 : 0.0 };
+			unsigned psi_nodes = 0;
+
+			mz_pressure_sample_init(&s, 1000u + 60000u * (unsigned)round, 128ull << 20);
+			mz_pressure_sample_add_zoneinfo(&s, &zi, 4096);
+			for (size_t i = 0; i < s.nnodes; i++) {
+				struct mz_kvtab t = { 0 };
+
+				snprintf(path, sizeof(path), "%s/%s/node%d-meminfo", dir, de->d_name, s.nodes[i].node);
+				if (mz_read_file(path, &text, NULL) == 0) {
+					if (mz_meminfo_parse(text, &t, err, sizeof(err)) == 0)
+						mz_pressure_sample_add_meminfo(&s, s.nodes[i].node, &t);
+					free(text);
+				}
+				mz_kvtab_free(&t);
+			}
+			mz_pressure_sample_add_psi(&s, &psi);
+			mz_pressure_decide(m, c, &s, &res);
+			if (res.n != s.nnodes)
+				bad++;
+			for (size_t i = 0; i < res.n; i++) {
+				if (strcmp(mz_pressure_reason_name(res.v[i].reason), "unknown") == 0 || !res.v[i].why[0])
+					bad++;
+				psi_nodes += res.v[i].reason == MZ_PR_PSI;
+			}
+			if (psi_nodes > 1)
+				psi_nodes_bad++;
+			if (round == 0 && s.nnodes > 1)
+				multi++;
+			mz_pressure_sample_free(&s);
+		}
+		mz_pressure_result_free(&res);
+		mz_pressure_free(m);
+		mz_zoneinfo_free(&zi);
+	}
+	closedir(d);
+	ok(captures >= 20 && bad == 0, "%u real-world captures (%u with several nodes): a verdict with a reason for every node",
+	   captures, multi);
+	ok(multi >= 2 && psi_nodes_bad == 0, "system-wide PSI pressure is charged to one node at most");
+}
+
 int main(void)
 {
 	struct mz_config c;
@@ -533,6 +612,7 @@ int main(void)
 	test_release(&r64, &c);
 	test_noisy(&noisy, &c);
 	test_single_inputs(&noisy, &c);
+	test_real_world(&c);
 	trace_free(&r64);
 	trace_free(&r16);
 	trace_free(&noisy);
