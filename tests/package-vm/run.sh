@@ -37,6 +37,9 @@ done
 ldd "$(command -v busybox)" >/dev/null 2>&1 && skip_all "busybox is dynamically linked (apt-get install busybox-static)"
 tarball=${MEMZONE_CHROOT_CACHE:-/var/cache/memzone-chroot}/bookworm.tar
 [ -f "$tarball" ] || skip_all "no cached Debian 12 chroot $tarball (tests/test-package-chroot.sh makes it)"
+for p in systemd udev; do
+	grep -qw "$p" "$tarball.extras" 2>/dev/null || skip_all "$tarball has no $p (an older cache: tests/test-package-chroot.sh remakes it)"
+done
 
 work=$(mktemp -d /tmp/mzpkgvm.XXXXXX)     # short: unix socket paths are limited to 107 bytes
 if [ "${VM_KEEP:-0}" = 1 ]; then diag "keeping $work"; else cleanup_dir "$work"; fi
