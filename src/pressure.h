@@ -11,13 +11,17 @@
  *   release  = kernel high watermark + release_headroom (never below the floor)
  *   free     : kernel free < floor, while the Movable zone has a block's worth free above its high
  *              watermark (else the whole node is full and reclaim, not a conversion, is what helps)
- *   trend    : unmovable kernel memory (slab unreclaimable, page tables, kernel stacks) grows; its slope
- *              over trend_window, projected as far ahead, takes kernel free below the floor
+ *   trend    : unmovable kernel memory (slab unreclaimable, page tables, kernel stacks) grows; its
+ *              least-squares slope over trend_window, projected as far ahead, takes kernel free below
+ *              the floor. Counted only when the points follow the line (t >= 3) and the projected
+ *              loss is at least half the headroom: bursts and noise move nothing
  *   stalls   : kernel-zone direct-reclaim + compaction stalls/s >= stall_rate while kernel free < release
  *   psi      : PSI memory "some avg10" >= psi_some_avg10 while kernel free < release
  * Stalls and PSI are system-wide; they count for the node closest to its floor.
  * grow-movable needs kernel free (now and projected) >= release + one block, no stall/PSI pressure,
- * for release_delay, and must keep min_kernel and the ratio cap (ratio_with_rebalancer).
+ * for release_delay, and must keep min_kernel and the ratio cap (ratio_with_rebalancer, current
+ * kernel memory as the basis). Cooldown blocks the opposite move, except a grow-kernel while kernel
+ * free is below the low watermark (the kernel is reclaiming already).
  */
 #pragma once
 #include <stdbool.h>
