@@ -404,6 +404,15 @@ class Report:
                                  verdict(both) if x["config"] in ("e", "e500") else ("both halves" if both else
                                                                                    "fails one half")))
         for x in cols:
+            if x.get("kernel_block_pages"):
+                self.w("(%s): the pages of the hot-added blocks left in a kernel zone after the release, from "
+                       "/proc/kpageflags (4 KiB pages; free = buddy, lru = user and page-cache pages, which "
+                       "offlining migrates; slab, pgtable, noflags = in use by the kernel, unmovable):" % x["config"])
+                self.w()
+                self.w("```")
+                self.w(x["kernel_block_pages"])
+                self.w("```")
+                self.w()
             if x.get("memzoned_log"):
                 self.w("memzoned's last lines in (%s) (first line: number of moves it logged):" % x["config"])
                 self.w()
@@ -544,11 +553,19 @@ class Report:
                         fmt_stat(benchlib.summary([r.get("from_load_ms") for r in rs]), 1e-3, 1),
                         fmt_stat(benchlib.summary([r.get("min_margin_kib") for r in rs]), 1 / 1024, 0),
                         sum(int(r.get("oom_kills") or 0) for r in rs)))
-                    if shape == "step" and react:
-                        self.summary.append(("pressure onset → first conversion (memzoned, %s, step load)" % k,
-                                             "≤ 2 intervals (2 s)", "%.1f s = %.1f intervals" % (
-                                                 react["median"] / 1000, react["median"] / 1000),
-                                             verdict(react["max"] <= 2000)))
+                    # a run meets the target when the first conversion came at most 2 intervals after the
+                    # floor was crossed, or before it was ever crossed (memzoned acted on the trend)
+                    good = [r for r in rs if r.get("first_move_ms") is not None and
+                            (r.get("onset_ms") is None or r["first_move_ms"] - r["onset_ms"] <= 2000)]
+                    early = [r for r in rs if r.get("first_move_ms") is not None and
+                             (r.get("onset_ms") is None or r["first_move_ms"] < r["onset_ms"])]
+                    self.summary.append((
+                        "pressure onset → first conversion (memzoned, %s, %s load)" % (k, shape), "≤ 2 intervals (2 s)",
+                        "%d of %d runs converted before kernel free reached the floor%s; load start → first "
+                        "conversion %s s" % (len(early), len(rs),
+                                             ", the others %s s after" % fmt_stat(react, 1e-3, 1) if react else "",
+                                             fmt_stat(benchlib.summary([r.get("from_load_ms") for r in rs]), 1e-3, 1)),
+                        verdict(len(good) == len(rs))))
             self.w()
         if mv:
             for fill in sorted({x["fill_pct"] for x in mv}):

@@ -60,3 +60,23 @@ move_once() {
          "offline_us=$(echo "$off" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p')" \
          "online_kernel_us=$(echo "$on" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p') offline_rc=$(echo "$off" | sed 's/.*rc=//')"
 }
+
+# block_pages B: what the pages of memory block B are, from /proc/kpageflags (one line):
+#   free (buddy), lru (user and page-cache pages: movable), slab, pgtable, reserved, noflags (in use
+#   by the kernel without a page flag: vmalloc, kernel stacks, ...), other
+# -- why an offline is refused: slab and other unmovable pages cannot be migrated away
+block_pages() {
+    n=$(( $(block_size) / 4096 ))
+    dd if=/proc/kpageflags bs=8 skip=$(( $1 * n )) count=$n 2>/dev/null | od -An -tu8 -w8 -v |
+        awk -v b="$1" 'BEGIN { p[0] = 1; for (i = 1; i <= 40; i++) p[i] = p[i - 1] * 2 }
+            function bit(v, k) { return int(v / p[k]) - 2 * int(v / p[k] / 2) }
+            { f = $1 + 0
+              if (bit(f, 10)) c["free"]++
+              else if (bit(f, 32)) c["reserved"]++
+              else if (bit(f, 7)) c["slab"]++
+              else if (bit(f, 26)) c["pgtable"]++
+              else if (bit(f, 5)) c["lru"]++
+              else if (f == 0) c["noflags"]++
+              else c["other"]++ }
+            END { printf "memory%s:", b; for (k in c) printf " %s=%d", k, c[k]; printf "\n" }'
+}

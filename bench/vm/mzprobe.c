@@ -21,7 +21,9 @@
  *       Runs PROGRAM N times, one after the other (fork + exec + wait, output to /dev/null, as udevd
  *       runs a RUN+= program), and prints "SPAWN n=N median_us=.. min_us=.. max_us=.. failed=..".
  */
+#ifndef _GNU_SOURCE /* the project build defines it in build-config.h */
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

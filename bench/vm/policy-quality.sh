@@ -19,7 +19,8 @@
 # hot-added block Movable, or BENCH_RELEASE_MAX seconds (420). Finally QMP device_del of the DIMM
 # (60 s for DEVICE_DELETED). Recorded: OOM kills (vmstat oom_kill), "page allocation failure" lines,
 # whether loadgen reached its target, peak kernel-zone pressure (lowest kernel free - high watermark,
-# highest PSI some avg10, kernel direct-reclaim stalls), blocks in Movable after the release, moves.
+# highest PSI some avg10, kernel direct-reclaim stalls), blocks in Movable after the release, moves;
+# with memzoned, what the pages of the hot-added blocks left in a kernel zone are (kpageflags).
 #
 # Environment: BENCH_POLICY_CONFIGS (default "a b c d e e500"), BENCH_POLICY_RUNS (default 1),
 # BENCH_KERNELS (default "6.1"), plus the ramp settings above.
@@ -120,8 +121,12 @@ done" >&2
         allocfail=$(gctl 'dmesg | grep -c "page allocation failure"')
         oomlines=$(gctl 'dmesg | grep -E "Out of memory|oom-kill|Killed process" | tail -n 4')
         zones_end=$(gctl 'hot_zones')
-        dlog=''
-        daemon "$cfg" && dlog=$(gctl 'stop_memzoned; sleep 0.5; grep -c " moved from " /tmp/memzoned.log; tail -n 12 /tmp/memzoned.log')
+        dlog='' pages=''
+        if daemon "$cfg"; then
+            dlog=$(gctl 'stop_memzoned; sleep 0.5; grep -c " moved from " /tmp/memzoned.log; tail -n 12 /tmp/memzoned.log')
+            # why the blocks memzoned harvested stayed in the kernel zone: what their pages are now
+            pages=$(gctl --timeout 300 'for b in $(hot_blocks); do [ "$(bzone $b)" = Movable ] || block_pages $b; done')
+        fi
         t_del=$(date +%s.%N)
         if dimm_del pq 60 2>/dev/null; then unplug=true; else unplug=false; fi
         del_s=$(_since "$t_del")
@@ -132,7 +137,7 @@ done" >&2
             accel="$(bench_accel)" run:="$run" hotadd="$HOTADD" blocks:="$nb" ramp="$TARGET at $RATE MiB/s, hold ${HOLD}s" \
             online_s:="$online_s" release_s:="$release_s" zones_added="$zones_added" zones_end="$zones_end" \
             unplugged:="$unplug" unplug_s:="$del_s" zones_after_unplug="$left" loadgen="$lg" alloc_failures:="${allocfail:-0}" \
-            oom_log="$oomlines" memzoned_log="$dlog" samples="$tag.tsv" summary:="$summary"
+            oom_log="$oomlines" memzoned_log="$dlog" kernel_block_pages="$pages" samples="$tag.tsv" summary:="$summary"
         vm_shutdown
     done
   done
