@@ -13,11 +13,11 @@
  * Without CAP_SYS_ADMIN every address reads as 0 (5.x+): `zeroed` says so and no owner is guessed.
  */
 #include "iomem.h"
+#include "textscan.h"
 #include "util.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +46,6 @@ int mz_source_from_name(const char *name, enum mz_source *s)
 			*s = (enum mz_source)i;
 			return 0;
 		}
-	return -EINVAL;
-}
-
-static int fail(char *err, size_t errlen, size_t line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, size_t line, const char *fmt, ...)
-{
-	char what[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "line %zu: %s", line, what);
 	return -EINVAL;
 }
 
@@ -104,17 +90,17 @@ static int parse_line(const char *p, const char *end, size_t line, int prev_dept
 	while (p + indent < end && p[indent] == ' ')
 		indent++;
 	if (p + indent < end && p[indent] == '\t')
-		return fail(err, errlen, line, "indented with a TAB (expected 2 spaces per level)");
+		return scan_fail(err, errlen, line, "indented with a TAB (expected 2 spaces per level)");
 	if (indent % 2)
-		return fail(err, errlen, line, "indented by %zu spaces (expected 2 per level)", indent);
+		return scan_fail(err, errlen, line, "indented by %zu spaces (expected 2 per level)", indent);
 	res->depth = (int)(indent / 2);
 	if (prev_depth < 0 && res->depth > 0)
-		return fail(err, errlen, line, "the first resource is indented (a top-level line is expected)");
+		return scan_fail(err, errlen, line, "the first resource is indented (a top-level line is expected)");
 	if (res->depth > prev_depth + 1)
-		return fail(err, errlen, line, "nested %d levels below the line before (expected at most 1)",
+		return scan_fail(err, errlen, line, "nested %d levels below the line before (expected at most 1)",
 			    res->depth - prev_depth);
 	if (res->depth > IOMEM_DEPTH_MAX)
-		return fail(err, errlen, line, "nested deeper than %d levels", IOMEM_DEPTH_MAX);
+		return scan_fail(err, errlen, line, "nested deeper than %d levels", IOMEM_DEPTH_MAX);
 	p += indent;
 	r = hex_u64(&p, end, &res->start);
 	if (r == 0 && (p == end || *p != '-'))
@@ -124,14 +110,14 @@ static int parse_line(const char *p, const char *end, size_t line, int prev_dept
 		r = hex_u64(&p, end, &res->end);
 	}
 	if (r == -ERANGE)
-		return fail(err, errlen, line, "address does not fit in 64 bits");
+		return scan_fail(err, errlen, line, "address does not fit in 64 bits");
 	if (r < 0)
-		return fail(err, errlen, line, "expected 'START-END : NAME' with hex addresses");
+		return scan_fail(err, errlen, line, "expected 'START-END : NAME' with hex addresses");
 	if (res->end < res->start)
-		return fail(err, errlen, line, "range %" PRIx64 "-%" PRIx64 " ends before it starts", res->start, res->end);
+		return scan_fail(err, errlen, line, "range %" PRIx64 "-%" PRIx64 " ends before it starts", res->start, res->end);
 	/* " : NAME"; a resource without a name prints an empty one */
 	if (end - p < 2 || memcmp(p, " :", 2) != 0)
-		return fail(err, errlen, line, "expected ' : ' after the range");
+		return scan_fail(err, errlen, line, "expected ' : ' after the range");
 	p += 2;
 	if (p < end && *p == ' ')
 		p++;
@@ -185,7 +171,7 @@ int mz_iomem_parse(const char *text, struct mz_iomem *io, char *err, size_t errl
 		}
 		io->res[io->n++] = res;
 		if (io->n > INT32_MAX) {
-			r = fail(err, errlen, line, "more than %d resources", INT32_MAX);
+			r = scan_fail(err, errlen, line, "more than %d resources", INT32_MAX);
 			break;
 		}
 		p = nl ? nl + 1 : end;
@@ -210,16 +196,9 @@ int mz_iomem_read(struct mz_iomem *io, char *err, size_t errlen)
 	int r;
 
 	memset(io, 0, sizeof(*io));
-	r = mz_path(path, sizeof(path), "/proc/iomem");
-	if (r < 0) {
-		snprintf(err, errlen, "%s/proc/iomem: %s", mz_root(), strerror(-r));
+	r = mz_read_proc_file("/proc/iomem", path, &text, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	r = mz_read_file(path, &text, NULL);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
 	r = mz_iomem_parse(text, io, why, sizeof(why));
 	free(text);
 	if (r < 0)

@@ -10,92 +10,13 @@
  * line must parse; a bad number is an error with its line number, never a zero.
  */
 #include "procstat.h"
+#include "textscan.h"
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct span {
-	const char *p;
-	size_t n;
-};
-
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static struct span skip_blanks(struct span s)
-{
-	while (s.n > 0 && is_blank(*s.p)) {
-		s.p++;
-		s.n--;
-	}
-	return s;
-}
-
-static struct span next_word(struct span *s)
-{
-	struct span w;
-
-	*s = skip_blanks(*s);
-	w.p = s->p;
-	w.n = 0;
-	while (w.n < s->n && !is_blank(w.p[w.n]))
-		w.n++;
-	s->p += w.n;
-	s->n -= w.n;
-	return w;
-}
-
-static bool span_is(struct span s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
-static bool span_all_digits(struct span s)
-{
-	if (s.n == 0)
-		return false;
-	for (size_t i = 0; i < s.n; i++)
-		if (!is_digit(s.p[i]))
-			return false;
-	return true;
-}
-
-static int span_u64(struct span s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!span_all_digits(s))
-		return -EINVAL;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned d = (unsigned)(s.p[i] - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-static int fail(char *err, size_t errlen, size_t line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, size_t line, const char *fmt, ...)
-{
-	char what[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (err && errlen)
-		snprintf(err, errlen, "line %zu: %s", line, what);
-	return -EINVAL;
-}
 
 /* Short excerpt length for messages. */
 static int ex(struct span s) { return (int)(s.n > 40 ? 40 : s.n); }
@@ -133,7 +54,7 @@ static int kv_add(struct kvbuild *b, size_t line, struct span key, uint64_t val,
 	struct mz_kv *kv;
 
 	if (key.n >= sizeof(kv->key))
-		return fail(err, errlen, line, "name '%.*s' is longer than %zu characters", ex(key), key.p,
+		return scan_fail(err, errlen, line, "name '%.*s' is longer than %zu characters", ex(key), key.p,
 			    sizeof(kv->key) - 1);
 	if (b->t->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
@@ -169,7 +90,7 @@ static int kv_finish(struct kvbuild *b, char *err, size_t errlen)
 	qsort_r(idx, t->n, sizeof(*idx), cmp_kv_idx, t->kv);
 	for (size_t i = 1; i < t->n; i++)
 		if (strcmp(t->kv[idx[i - 1]].key, t->kv[idx[i]].key) == 0) {
-			r = fail(err, errlen, b->lines[idx[i]], "'%s' appears twice (first at line %zu)", t->kv[idx[i]].key,
+			r = scan_fail(err, errlen, b->lines[idx[i]], "'%s' appears twice (first at line %zu)", t->kv[idx[i]].key,
 				 b->lines[idx[i - 1]]);
 			break;
 		}
@@ -183,6 +104,26 @@ static int kv_finish(struct kvbuild *b, char *err, size_t errlen)
 	if (r < 0)
 		mz_kvtab_free(t);
 	return r;
+}
+
+static int kv_start(struct mz_kvtab *t, char *err, size_t errlen)
+{
+	t->kv = NULL;
+	t->n = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	return 0;
+}
+
+/* After the lines: r < 0 drops what was built, else kv_finish. */
+static int kv_end(struct kvbuild *b, int r, char *err, size_t errlen)
+{
+	if (r < 0) {
+		free(b->lines);
+		mz_kvtab_free(b->t);
+		return r;
+	}
+	return kv_finish(b, err, errlen);
 }
 
 /* "Node 12 " prefix of node meminfo lines */
@@ -201,12 +142,8 @@ int mz_meminfo_parse(const char *text, struct mz_kvtab *t, char *err, size_t err
 	struct kvbuild b = { .t = t };
 	struct lines it = { .p = text };
 	struct span s;
-	int r = 0;
+	int r = kv_start(t, err, errlen);
 
-	t->kv = NULL;
-	t->n = 0;
-	if (err && errlen)
-		err[0] = '\0';
 	while (r == 0 && next_line(&it, &s)) {
 		struct span key, num, unit;
 		const char *colon;
@@ -221,7 +158,7 @@ int mz_meminfo_parse(const char *text, struct mz_kvtab *t, char *err, size_t err
 
 			if (span_all_digits(next_word(&rest)) && skip_blanks(rest).n == 0)
 				continue; /* a value whose name the kernel did not print */
-			r = fail(err, errlen, it.no, "expected 'Name: value [kB]', got '%.*s'", ex(s), s.p);
+			r = scan_fail(err, errlen, it.no, "expected 'Name: value [kB]', got '%.*s'", ex(s), s.p);
 			break;
 		}
 		key = (struct span){ s.p, (size_t)(colon - s.p) };
@@ -231,37 +168,32 @@ int mz_meminfo_parse(const char *text, struct mz_kvtab *t, char *err, size_t err
 		if (key.n == 0 && span_all_digits(num) && skip_blanks(s).n == 0)
 			continue;
 		if (key.n == 0 || memchr(key.p, ' ', key.n) || memchr(key.p, '\t', key.n)) {
-			r = fail(err, errlen, it.no, "'%.*s' is not a meminfo name", ex(key), key.p);
+			r = scan_fail(err, errlen, it.no, "'%.*s' is not a meminfo name", ex(key), key.p);
 			break;
 		}
-		r = span_u64(num, &val);
+		r = span_u64_digits(num, &val);
 		if (r == -ERANGE || (r == 0 && span_is(unit, "kB") && val > UINT64_MAX / 1024)) {
-			r = fail(err, errlen, it.no, "%.*s: '%.*s' does not fit in 64 bits", ex(key), key.p, ex(num),
+			r = scan_fail(err, errlen, it.no, "%.*s: '%.*s' does not fit in 64 bits", ex(key), key.p, ex(num),
 				 num.p);
 			break;
 		}
 		if (r < 0) {
-			r = fail(err, errlen, it.no, "%.*s: '%.*s' is not a number", ex(key), key.p, ex(num), num.p);
+			r = scan_fail(err, errlen, it.no, "%.*s: '%.*s' is not a number", ex(key), key.p, ex(num), num.p);
 			break;
 		}
 		if (unit.n && !span_is(unit, "kB")) {
-			r = fail(err, errlen, it.no, "%.*s: unknown unit '%.*s' (only kB is known)", ex(key), key.p,
+			r = scan_fail(err, errlen, it.no, "%.*s: unknown unit '%.*s' (only kB is known)", ex(key), key.p,
 				 ex(unit), unit.p);
 			break;
 		}
 		if (skip_blanks(s).n > 0) {
-			r = fail(err, errlen, it.no, "%.*s: unexpected '%.*s' after the value", ex(key), key.p,
+			r = scan_fail(err, errlen, it.no, "%.*s: unexpected '%.*s' after the value", ex(key), key.p,
 				 ex(skip_blanks(s)), skip_blanks(s).p);
 			break;
 		}
 		r = kv_add(&b, it.no, key, unit.n ? val * 1024 : val, err, errlen);
 	}
-	if (r < 0) {
-		free(b.lines);
-		mz_kvtab_free(t);
-		return r;
-	}
-	return kv_finish(&b, err, errlen);
+	return kv_end(&b, r, err, errlen);
 }
 
 int mz_vmstat_parse(const char *text, struct mz_kvtab *t, char *err, size_t errlen)
@@ -269,12 +201,8 @@ int mz_vmstat_parse(const char *text, struct mz_kvtab *t, char *err, size_t errl
 	struct kvbuild b = { .t = t };
 	struct lines it = { .p = text };
 	struct span s;
-	int r = 0;
+	int r = kv_start(t, err, errlen);
 
-	t->kv = NULL;
-	t->n = 0;
-	if (err && errlen)
-		err[0] = '\0';
 	while (r == 0 && next_line(&it, &s)) {
 		struct span key = next_word(&s), num = next_word(&s);
 		uint64_t val;
@@ -284,23 +212,18 @@ int mz_vmstat_parse(const char *text, struct mz_kvtab *t, char *err, size_t errl
 		if (num.n == 0 && span_all_digits(key))
 			continue; /* RHEL 8: a node stat printed without its name */
 		if (num.n == 0 || skip_blanks(s).n > 0) {
-			r = fail(err, errlen, it.no, "expected 'name value', got '%.*s'", ex(key), key.p);
+			r = scan_fail(err, errlen, it.no, "expected 'name value', got '%.*s'", ex(key), key.p);
 			break;
 		}
-		r = span_u64(num, &val);
+		r = span_u64_digits(num, &val);
 		if (r < 0) {
-			r = fail(err, errlen, it.no, "%.*s: '%.*s' is %s", ex(key), key.p, ex(num), num.p,
+			r = scan_fail(err, errlen, it.no, "%.*s: '%.*s' is %s", ex(key), key.p, ex(num), num.p,
 				 r == -ERANGE ? "larger than 64 bits" : "not a number");
 			break;
 		}
 		r = kv_add(&b, it.no, key, val, err, errlen);
 	}
-	if (r < 0) {
-		free(b.lines);
-		mz_kvtab_free(t);
-		return r;
-	}
-	return kv_finish(&b, err, errlen);
+	return kv_end(&b, r, err, errlen);
 }
 
 typedef int kv_parser(const char *text, struct mz_kvtab *t, char *err, size_t errlen);
@@ -321,11 +244,9 @@ static int kv_read(const char *file, int node, kv_parser *parse, struct mz_kvtab
 		snprintf(err, errlen, "%s: %s: %s", mz_root()[0] ? mz_root() : "/", file, strerror(-r));
 		return r;
 	}
-	r = mz_read_file(path, &text, NULL);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	r = mz_read_text(path, &text, err, errlen);
+	if (r < 0)
 		return r;
-	}
 	r = parse(text, t, why, sizeof(why));
 	free(text);
 	if (r < 0)
@@ -397,7 +318,7 @@ static int parse_psi_line(struct span s, size_t line, double avg[3], uint64_t *t
 		size_t k;
 
 		if (!eq)
-			return fail(err, errlen, line, "expected key=value, got '%.*s'", ex(w), w.p);
+			return scan_fail(err, errlen, line, "expected key=value, got '%.*s'", ex(w), w.p);
 		key = (struct span){ w.p, (size_t)(eq - w.p) };
 		val = (struct span){ eq + 1, w.n - key.n - 1 };
 		for (k = 0; k < MZ_ARRAY_SIZE(keys) && !span_is(key, keys[k]); k++)
@@ -405,14 +326,14 @@ static int parse_psi_line(struct span s, size_t line, double avg[3], uint64_t *t
 		if (k == MZ_ARRAY_SIZE(keys))
 			continue; /* a field added by a later kernel */
 		if (seen & (1u << k))
-			return fail(err, errlen, line, "'%s' appears twice", keys[k]);
+			return scan_fail(err, errlen, line, "'%s' appears twice", keys[k]);
 		seen |= 1u << k;
-		if (k < 3 ? span_decimal(val, &avg[k]) < 0 : span_u64(val, total) < 0)
-			return fail(err, errlen, line, "%s: '%.*s' is not a number", keys[k], ex(val), val.p);
+		if (k < 3 ? span_decimal(val, &avg[k]) < 0 : span_u64_digits(val, total) < 0)
+			return scan_fail(err, errlen, line, "%s: '%.*s' is not a number", keys[k], ex(val), val.p);
 	}
 	for (size_t k = 0; k < MZ_ARRAY_SIZE(keys); k++)
 		if (!(seen & (1u << k)))
-			return fail(err, errlen, line, "'%s' is missing", keys[k]);
+			return scan_fail(err, errlen, line, "'%s' is missing", keys[k]);
 	return 0;
 }
 
@@ -439,10 +360,10 @@ int mz_psi_parse(const char *text, struct mz_psi *psi, char *err, size_t errlen)
 		else if (span_is(kind, "full"))
 			seen = &psi->has_full;
 		else
-			return fail(err, errlen, it.no, "expected 'some' or 'full', got '%.*s'", ex(kind), kind.p);
+			return scan_fail(err, errlen, it.no, "expected 'some' or 'full', got '%.*s'", ex(kind), kind.p);
 		if (*seen) {
 			memset(psi, 0, sizeof(*psi));
-			return fail(err, errlen, it.no, "second '%.*s' line", ex(kind), kind.p);
+			return scan_fail(err, errlen, it.no, "second '%.*s' line", ex(kind), kind.p);
 		}
 		r = parse_psi_line(s, it.no, avg, &total, err, errlen);
 		if (r < 0) {
@@ -470,22 +391,17 @@ int mz_psi_parse(const char *text, struct mz_psi *psi, char *err, size_t errlen)
 
 int mz_psi_read(struct mz_psi *psi, char *err, size_t errlen)
 {
-	char path[MZ_PATH_MAX], why[200];
+	char path[MZ_PATH_MAX], why[200], msg[MZ_PATH_MAX + 200];
 	char *text;
 	int r;
 
 	memset(psi, 0, sizeof(*psi));
-	r = mz_path(path, sizeof(path), "/proc/pressure/memory");
-	if (r < 0) {
-		snprintf(err, errlen, "%s/proc/pressure/memory: %s", mz_root(), strerror(-r));
-		return r;
-	}
-	r = mz_read_file(path, &text, NULL);
-	/* no PSI in the kernel (ENOENT), or booted with psi=0 (EOPNOTSUPP on read) */
+	r = mz_read_proc_file("/proc/pressure/memory", path, &text, msg, sizeof(msg));
+	/* no PSI in the kernel (ENOENT), or booted with psi=0 (EOPNOTSUPP on read); err is left alone */
 	if (r == -ENOENT || r == -EOPNOTSUPP)
 		return 0;
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		snprintf(err, errlen, "%s", msg);
 		return r;
 	}
 	r = mz_psi_parse(text, psi, why, sizeof(why));

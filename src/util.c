@@ -101,6 +101,27 @@ fail:
 	return err;
 }
 
+int mz_read_text(const char *path, char **text, char *err, size_t errlen)
+{
+	int r = mz_read_file(path, text, NULL);
+
+	if (r < 0 && err)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+int mz_read_proc_file(const char *rel, char *path, char **text, char *err, size_t errlen)
+{
+	int r = mz_path(path, MZ_PATH_MAX, "%s", rel);
+
+	if (r < 0) {
+		if (err)
+			snprintf(err, errlen, "%s%s: %s", mz_root(), rel, strerror(-r));
+		return r;
+	}
+	return mz_read_text(path, text, err, errlen);
+}
+
 int mz_read_line(const char *path, char *buf, size_t len)
 {
 	char *text, *nl;

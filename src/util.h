@@ -24,6 +24,11 @@ int mz_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(p
 /* Read a whole file (bounded by MZ_READ_MAX) into a malloc'ed NUL-terminated buffer.
  * Embedded NUL bytes (sysfs files copied at their stat size) end the text. Returns 0 or -errno. */
 int mz_read_file(const char *path, char **out, size_t *len);
+/* mz_read_file of path; on failure err (when not NULL) says "<path>: <strerror>". */
+int mz_read_text(const char *path, char **text, char *err, size_t errlen);
+/* Build path (MZ_PATH_MAX bytes) = "<root><rel>" for an absolute rel such as "/proc/iomem" and read it
+ * with mz_read_text. When the path cannot be built, err says "<root><rel>: <strerror>". */
+int mz_read_proc_file(const char *rel, char *path, char **text, char *err, size_t errlen);
 /* First line of a small file, trailing whitespace stripped. -ENOSPC when it does not fit. */
 int mz_read_line(const char *path, char *buf, size_t len);
 /* One write(2) of s to an existing file (O_WRONLY, no O_CREAT, no O_TRUNC: sysfs semantics).

@@ -13,6 +13,7 @@
  * number is an error naming the line, never a zero.
  */
 #include "zoneinfo.h"
+#include "textscan.h"
 #include "util.h"
 
 #include <errno.h>
@@ -40,12 +41,6 @@ enum {
 	SEEN_REQUIRED = SEEN_FREE | SEEN_MIN | SEEN_LOW | SEEN_HIGH | SEEN_SPANNED | SEEN_PRESENT,
 };
 
-/* A piece of the input: not NUL-terminated. */
-struct span {
-	const char *p;
-	size_t n;
-};
-
 struct parser {
 	struct mz_zoneinfo *zi;
 	size_t cap;
@@ -55,73 +50,16 @@ struct parser {
 	size_t errlen;
 };
 
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static struct span skip_blanks(struct span s)
-{
-	while (s.n > 0 && is_blank(*s.p)) {
-		s.p++;
-		s.n--;
-	}
-	return s;
-}
-
-/* Split off the first whitespace-separated word of *s. */
-static struct span next_word(struct span *s)
-{
-	struct span w;
-
-	*s = skip_blanks(*s);
-	w.p = s->p;
-	w.n = 0;
-	while (w.n < s->n && !is_blank(w.p[w.n]))
-		w.n++;
-	s->p += w.n;
-	s->n -= w.n;
-	return w;
-}
-
-static bool span_is(struct span s, const char *word)
-{
-	size_t n = strlen(word);
-
-	return s.n == n && memcmp(s.p, word, n) == 0;
-}
-
-/* Decimal digits only, no sign, no overflow. */
-static int span_u64(struct span s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (s.n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < s.n; i++) {
-		unsigned d;
-
-		if (!is_digit(s.p[i]))
-			return -EINVAL;
-		d = (unsigned)(s.p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
 static int fail(struct parser *ps, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct parser *ps, size_t line, const char *fmt, ...)
 {
-	char what[160];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	r = scan_vfail(ps->err, ps->errlen, line, fmt, ap);
 	va_end(ap);
-	if (ps->err && ps->errlen)
-		snprintf(ps->err, ps->errlen, "line %zu: %s", line, what);
-	return -EINVAL;
+	return r;
 }
 
 static struct mz_zone_info *cur_zone(struct parser *ps)
@@ -392,16 +330,9 @@ int mz_zoneinfo_read(struct mz_zoneinfo *zi, char *err, size_t errlen)
 
 	zi->zones = NULL;
 	zi->nzones = 0;
-	r = mz_path(path, sizeof(path), "/proc/zoneinfo");
-	if (r < 0) {
-		snprintf(err, errlen, "%s/proc/zoneinfo: %s", mz_root(), strerror(-r));
+	r = mz_read_proc_file("/proc/zoneinfo", path, &text, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	r = mz_read_file(path, &text, NULL);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
 	r = mz_zoneinfo_parse(text, zi, why, sizeof(why));
 	free(text);
 	if (r < 0)
