@@ -345,6 +345,14 @@ class Report:
             self.w("_Not run._")
             self.w()
             return
+        failed = [x for x in recs if x.get("error") or not (x.get("summary") or {}).get("samples")]
+        recs = [x for x in recs if x not in failed]
+        if failed:
+            self.w("Runs that failed and are left out: %s." % "; ".join(
+                "(%s) run %s: %s" % (x.get("config"), x.get("run"), x.get("error") or "no samples") for x in failed))
+            self.w()
+        if not recs:
+            return
         r0 = next((x for x in recs if "ramp" in x), recs[0])
         self.w("Each column in a fresh VM from the same initramfs (kernel %s, boot memory 1 GiB). Hot-add one "
                "%s DIMM (%s blocks), then ramp unmovable kernel memory with `loadgen pt` (page tables: %s; the boot "

@@ -38,6 +38,9 @@ HOLD=${BENCH_HOLD:-30}
 SETTLE=${BENCH_SETTLE:-20}
 RELEASE_MAX=${BENCH_RELEASE_MAX:-420}
 HOTADD=${BENCH_POLICY_HOTADD:-4G}
+# vmlib kills a VM after VM_WATCHDOG seconds (default 300); a run with memzoned lasts up to
+# boot + hot-add + ramp + hold + RELEASE_MAX + device_del
+export VM_WATCHDOG=${VM_WATCHDOG:-$(( $(to_bytes "$TARGET") / 1048576 / RATE + HOLD + RELEASE_MAX + 400 ))}
 mkdir -p "$SAMPLES"
 bench_vm_prepare || exit 1
 WORK=$(mktemp -d /tmp/mzbench-pq.XXXXXX)
@@ -115,6 +118,11 @@ done" >&2
             sleep "$SETTLE"
         fi
         release_s=$(_since "$t_rel")
+        if ! kill -0 "$VM_QEMU_PID" 2>/dev/null; then
+            blog "policy:   the VM died during the run: $(tail -n 2 "$VM_DIR/qemu.out" 2>/dev/null | tr '\n' ' ')"
+            bench_record bench=policy config="$cfg" desc="$desc" kernel="$VM_MODE" run:="$run" error="the VM died during the run"
+            failures=$((failures + 1)); vm_shutdown; continue
+        fi
         gctl 'touch /tmp/stop-sampler; sleep 1' >/dev/null
         gctl 'cat /tmp/pq.tsv' > "$SAMPLES/$tag.tsv"
         lg=$(gctl 'cat /tmp/pq-lg.log | tail -n 4')
