@@ -149,7 +149,7 @@ void mz_config_defaults(struct mz_config *c)
 	c->ratio = 301; /* the kernel's auto_movable_ratio default */
 	c->ratio_scope = MZ_SCOPE_BOTH;
 	c->ratio_basis = MZ_BASIS_CURRENT;
-	c->ratio_with_rebalancer = 301;
+	c->ratio_with_rebalancer = 800;
 	c->min_kernel = 0;
 	c->min_kernel_percent = 0;
 	c->memory_only_nodes = MZ_MEMONLY_MOVABLE;
@@ -180,7 +180,7 @@ void mz_config_defaults(struct mz_config *c)
 	r->offline_timeout_ms = 10 * SEC_MS;
 	r->cooldown_ms = 10 * SEC_MS;
 	r->moves_per_tick = 1;
-	r->moves_per_minute = 8;
+	r->moves_per_minute = 30;
 	r->backoff_initial_ms = 30 * SEC_MS;
 	r->backoff_max_ms = 30 * MIN_MS;
 	r->boot_memory = false;

@@ -93,7 +93,7 @@ static void test_defaults(void)
 	is_str(err, "", "no message on success");
 	mz_config_defaults(&d);
 	ok(c.default_zone == MZ_DEFAULT_AUTO && c.ratio == 301 && c.ratio_scope == MZ_SCOPE_BOTH &&
-	   c.ratio_basis == MZ_BASIS_CURRENT && c.ratio_with_rebalancer == 301 && c.min_kernel == 0 &&
+	   c.ratio_basis == MZ_BASIS_CURRENT && c.ratio_with_rebalancer == 800 && c.min_kernel == 0 &&
 	   c.min_kernel_percent == 0 && c.memory_only_nodes == MZ_MEMONLY_MOVABLE &&
 	   c.already_online == MZ_ALREADY_FIX && c.kernel_auto_online == MZ_KAO_DISABLE &&
 	   c.lock_timeout_ms == 5000, "[online] defaults as doc/DESIGN.md says");
@@ -110,7 +110,7 @@ static void test_defaults(void)
 	   r->release_headroom == 256ull << 20 && r->release_delay_ms == 60000 && r->trend_window_ms == 10000 &&
 	   r->psi_some_avg10 == 5.0 && r->stall_rate == 100 && r->grow_kernel && r->grow_movable &&
 	   r->offline_timeout_ms == 10000 && r->cooldown_ms == 10000 && r->moves_per_tick == 1 &&
-	   r->moves_per_minute == 8 && r->backoff_initial_ms == 30000 && r->backoff_max_ms == 1800000 &&
+	   r->moves_per_minute == 30 && r->backoff_initial_ms == 30000 && r->backoff_max_ms == 1800000 &&
 	   !r->boot_memory && !r->observe_only && r->metrics_file[0] == '\0',
 	   "[rebalance] defaults as doc/DESIGN.md says");
 	is_int(c.nfiles, 0, "a string is not a file read");
@@ -391,8 +391,8 @@ static void test_cross(void)
 		 "t.conf:2: key 'interval': 10s conflicts with trend_window = 10s (the default): "
 		 "a trend needs at least two samples in the window", "trend window shorter than two intervals");
 	is_int(parse(&c, "[rebalance]\ninterval = 5s\n"), 0, "trend window of exactly two intervals");
-	is_error("[rebalance]\nmoves_per_tick = 9\n", -EINVAL,
-		 "t.conf:2: key 'moves_per_tick': 9 conflicts with moves_per_minute = 8 (the default): "
+	is_error("[rebalance]\nmoves_per_tick = 31\n", -EINVAL,
+		 "t.conf:2: key 'moves_per_tick': 31 conflicts with moves_per_minute = 30 (the default): "
 		 "one tick may not move more than a minute", "moves_per_tick above moves_per_minute");
 }
 
@@ -608,14 +608,14 @@ static void test_dropins(void)
 	put(DROPIN "/50-site.conf", "[online]\nratio = 200\n", 0644);
 
 	/* a cross-key conflict points at the file where the last of the two keys was set */
-	put(DROPIN "/95-tick.conf", "[rebalance]\nmoves_per_tick = 10\n", 0644);
+	put(DROPIN "/95-tick.conf", "[rebalance]\nmoves_per_tick = 31\n", 0644);
 	is_int(load(&c, false), -EINVAL, "a conflict across files");
-	snprintf(want, sizeof(want), "%s:2: key 'moves_per_tick': 10 conflicts with moves_per_minute = 8 (the default): "
+	snprintf(want, sizeof(want), "%s:2: key 'moves_per_tick': 31 conflicts with moves_per_minute = 30 (the default): "
 		 "one tick may not move more than a minute", at(DROPIN "/95-tick.conf"));
 	is_str(err, want, "reported where it was set");
 	put(DROPIN "/96-minute.conf", "[rebalance]\n\nmoves_per_minute = 9\n", 0644);
 	is_int(load(&c, false), -EINVAL, "conflict with a key set in a later file");
-	snprintf(want, sizeof(want), "%s:3: key 'moves_per_minute': 9 conflicts with moves_per_tick = 10 (set in %s:2): "
+	snprintf(want, sizeof(want), "%s:3: key 'moves_per_minute': 9 conflicts with moves_per_tick = 31 (set in %s:2): "
 		 "one tick may not move more than a minute", at(DROPIN "/96-minute.conf"), at(DROPIN "/95-tick.conf"));
 	is_str(err, want, "reported at the later file, naming the earlier");
 	unlink(at(DROPIN "/95-tick.conf"));
