@@ -13,9 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* After the timeout the interrupting signal repeats at this period until the write returns: one
- * that lands just before the write() starts would otherwise be spent before the kernel could see it. */
-#define REPEAT_SIGNAL_MS 100
 /* How long a block may sit in "going-offline" after an interrupted offline before we stop waiting. */
 #define GOING_OFFLINE_WAIT_MS 2000
 #define ONLINE_TRIES 3
@@ -59,25 +56,12 @@ static int settled_state(unsigned long id, uint64_t block_size, struct mz_block 
 static int offline_bounded(unsigned long id, uint64_t timeout_ms, bool *timed_out)
 {
 	struct mz_deadline dl;
-	struct itimerspec its;
 	int r;
 
 	*timed_out = false;
 	r = mz_deadline_arm(&dl, timeout_ms);
 	if (r < 0)
 		return r; /* an offline we could not bound is one we do not start */
-	/* mz_deadline is one-shot; make it repeat (same timer, same expiry) to close the window above. */
-	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = (time_t)(timeout_ms / 1000);
-	its.it_value.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
-	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-		its.it_value.tv_nsec = 1000000L;
-	its.it_interval.tv_nsec = REPEAT_SIGNAL_MS * 1000000L;
-	if (timer_settime(dl.timer, 0, &its, NULL) < 0) {
-		r = -errno;
-		mz_deadline_disarm(&dl);
-		return r;
-	}
 	r = mz_deadline_expired(&dl) ? -EINTR : mz_memblock_write_state(id, "offline");
 	*timed_out = r == -EINTR && mz_deadline_expired(&dl);
 	mz_deadline_disarm(&dl);

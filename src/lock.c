@@ -51,6 +51,9 @@ int mz_deadline_arm(struct mz_deadline *dl, uint64_t ms)
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(ms / 1000);
 	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* Repeat after expiry: a signal that lands just before the blocking call starts would otherwise
+	 * be lost and the call (flock, an offline the kernel retries forever) would never return. */
+	its.it_interval.tv_nsec = 100 * 1000000L;
 	dl->expires_ms = mz_now_ms() + ms;
 	dl->armed = true;
 	if (timer_settime(dl->timer, 0, &its, NULL) < 0) {

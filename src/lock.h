@@ -17,9 +17,10 @@ int mz_lock_take(struct mz_lock *l, uint64_t timeout_ms);
 void mz_lock_release(struct mz_lock *l);
 bool mz_lock_held(const struct mz_lock *l);
 
-/* A bound for one blocking system call (flock, a sysfs offline write): a one-shot timer sends
+/* A bound for one blocking system call (flock, a sysfs offline write): a timer sends
  * SIGALRM to the calling thread only, through a handler installed without SA_RESTART, so the call
- * returns EINTR once ms have passed. arm() saves and disarm() restores the previous SIGALRM action
+ * returns EINTR once ms have passed, and again every 100 ms after that (a signal landing just
+ * before the call starts is not lost). arm() saves and disarm() restores the previous SIGALRM action
  * and the thread's signal mask. ms = 0 is treated as 1 ms (never "no bound"). */
 struct mz_deadline {
 	timer_t timer;
