@@ -26,7 +26,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import benchlib  # noqa: E402
 
-CONFIG_ORDER = ["a", "b", "c", "d", "e", "e500"]
+CONFIG_ORDER = ["a", "b", "c", "d", "e", "e301", "e500"]
 METHODS = ["kernel", "plain", "memzone"]
 
 
@@ -405,12 +405,12 @@ class Report:
             no_oom = s(x).get("oom_kills") == 0 and x.get("alloc_failures") == 0 and ramp_done(x)
             unpl = 100.0 * s(x).get("movable_end", 0) / x["blocks"] if x.get("blocks") else 0
             both = no_oom and unpl >= 90
-            tgt = "zero OOM and ≥ 90 % unpluggable" if x["config"] in ("e", "e500") else "(comparison)"
+            daemon = x["config"].startswith("e")
+            tgt = "zero OOM and ≥ 90 % unpluggable" if daemon else "(comparison)"
             self.summary.append(("policy (%s) %s" % (x["config"], x.get("desc", "")), tgt,
                                  "%s OOM, %.0f %% unpluggable, device_del %s" % (
                                      s(x).get("oom_kills", "?"), unpl, "ok" if x.get("unplugged") else "failed"),
-                                 verdict(both) if x["config"] in ("e", "e500") else ("both halves" if both else
-                                                                                   "fails one half")))
+                                 verdict(both) if daemon else ("both halves" if both else "fails one half")))
         for x in cols:
             if x.get("kernel_block_pages"):
                 self.w("(%s): the pages of the hot-added blocks left in a kernel zone after the release, from "
@@ -436,7 +436,7 @@ class Report:
             self.w()
             return
         by = {x["config"]: x for x in recs if x.get("run", 1) == 1 and x.get("samples")}
-        right = "e500" if "e500" in by else "e"
+        right = "e" if "e" in by else next((c for c in ("e500", "e301") if c in by), "e")
         pairs = [c for c in ("a", right) if c in by]
         made = []
         if pairs:

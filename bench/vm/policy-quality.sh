@@ -8,9 +8,9 @@
 #   b  kernel auto-online, everything online_movable
 #   c  kernel auto-online, everything online_kernel
 #   d  memzone's udev rule, built-in default policy, no memzoned
-#   e  memzone's udev rule + memzoned, built-in defaults (ratio_with_rebalancer = 301)
-#   e500  the same with ratio_with_rebalancer = 500 (the value memzone.conf(5)'s example uses: with
-#         memzoned harvesting on demand, more of the new memory may go movable)
+#   e  memzone's udev rule + memzoned, built-in defaults
+#   e301, e500  (not run by default) the same with ratio_with_rebalancer = 301 or 500: how much of the
+#         result comes from letting the helper put more memory in Movable while memzoned runs
 # Timeline (the same for all): hot-add one 4 GiB DIMM (32 blocks) and wait for its blocks; sample
 # every 500 ms (mzprobe sample -> SAMPLES_DIR/<config>-<run>.tsv); ramp unmovable kernel memory with
 # `loadgen pt` (page tables: BENCH_RAMP_TARGET, default 1536M, at BENCH_RAMP_RATE MiB/s, default 16;
@@ -22,14 +22,14 @@
 # highest PSI some avg10, kernel direct-reclaim stalls), blocks in Movable after the release, moves;
 # with memzoned, what the pages of the hot-added blocks left in a kernel zone are (kpageflags).
 #
-# Environment: BENCH_POLICY_CONFIGS (default "a b c d e e500"), BENCH_POLICY_RUNS (default 1),
+# Environment: BENCH_POLICY_CONFIGS (default "a b c d e"), BENCH_POLICY_RUNS (default 1),
 # BENCH_KERNELS (default "6.1"), plus the ramp settings above.
 set -u -o pipefail
 . "$(dirname "$0")/benchvm.sh"
 
 export BENCH_OUT=${1:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
 SAMPLES=${2:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
-CONFIGS=${BENCH_POLICY_CONFIGS:-a b c d e e500}
+CONFIGS=${BENCH_POLICY_CONFIGS:-a b c d e}
 RUNS=${BENCH_POLICY_RUNS:-1}
 KERNELS=${BENCH_KERNELS:-6.1}
 TARGET=${BENCH_RAMP_TARGET:-1536M}
@@ -55,7 +55,7 @@ describe() {
         c) echo "kernel: everything online_kernel" ;;
         d) echo "memzone helper only (defaults)" ;;
         e) echo "memzone helper + memzoned (defaults)" ;;
-        e500) echo "memzone helper + memzoned, ratio_with_rebalancer = 500" ;;
+        e301|e500) echo "memzone helper + memzoned, ratio_with_rebalancer = ${1#e}" ;;
         *) return 1 ;;
     esac
 }
@@ -67,10 +67,10 @@ boot_config() {  # boot_config CONFIG: vm_boot with what the configuration needs
         b) vm_boot --mem 1G --no-memzone --append memhp_default_state=online_movable ;;
         c) vm_boot --mem 1G --no-memzone --append memhp_default_state=online_kernel ;;
         d|e) vm_boot --mem 1G --conf "$conf" ;;
-        e500) printf '[online]\nratio_with_rebalancer = 500\n' > "$conf"; vm_boot --mem 1G --conf "$conf" ;;
+        e301|e500) printf '[online]\nratio_with_rebalancer = %s\n' "${1#e}" > "$conf"; vm_boot --mem 1G --conf "$conf" ;;
     esac
 }
-daemon() { case $1 in e|e500) return 0 ;; *) return 1 ;; esac; }
+daemon() { case $1 in e|e301|e500) return 0 ;; *) return 1 ;; esac; }
 
 for VM_MODE in $KERNELS; do
   for ((run = 1; run <= RUNS; run++)); do
