@@ -64,7 +64,7 @@ fi
 
 # The library pieces the parsers need, compiled from source with the fuzzer's instrumentation: the
 # -Werror libmemzone.a of the normal build has neither coverage nor sanitizers.
-lib_sources=(util units log json zone zoneinfo iomem procstat memblock config)
+lib_sources=(util units log json zone textscan zoneinfo iomem procstat memblock config)
 # The module each target exercises; without it (not landed yet) the target is skipped, loudly.
 declare -A parser_of=([zoneinfo]=zoneinfo [iomem]=iomem [procstat]=procstat [valid-zones]=memblock [config]=config)
 
