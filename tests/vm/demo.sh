@@ -3,7 +3,9 @@
 #
 # Boots Debian 12's kernel (VM_MODE=6.1 by default; 6.12 or 6.12-offline) under QEMU with memzone
 # installed from the build dir (MEMZONE_BUILDDIR, or MEMZONE_VM_STAGE), hot-adds a 1 GiB DIMM and
-# grows a virtio-mem device by 1 GiB, and shows `memzone status` and the zone of every new block.
+# grows a virtio-mem device by 1 GiB, and shows `memzone status` and the zone of every new block;
+# then starts memzoned, builds unmovable kernel memory beyond what the boot memory holds, prints the
+# NORMAL/MOVABLE boundary moving (harvest, then give back), and unplugs the DIMM.
 # Nothing on the host is touched; the VM is gone when the script ends.
 . "$(dirname "$0")/vmlib.sh"
 
@@ -46,9 +48,23 @@ guest '[ -x "$MZ_BIN" ] && "$MZ_BIN" status; echo; echo "zones: $(zs)"'
 say "what memzone logged (dmesg | grep memzone, last 20)"
 guest 'mzlog | tail -n 20'
 
-# ---- rebalancer (memzoned): to be extended when memzoned lands, e.g.
-#   guest 'start_memzoned'; guest 'loadgen pt --target 512M --rate 64 --hold 20 &';
-#   watch `memzone status` while the daemon moves blocks between Movable and Normal.
+# ---- rebalancer: kernel allocations outgrow the boot memory; memzoned harvests movable blocks
+#      before the kernel runs short, then gives them back when the load is gone.
+say "start memzoned, then build page tables (unmovable kernel memory) at 64 MiB/s to 1.5x the boot kernel memory"
+CTL 'mkdir -p "$MZ_CONF.d" && printf "[rebalance]\ninterval = 1s\nmoves_per_minute = 60\nrelease_delay = 10s\ncooldown = 5s\n" > "$MZ_CONF.d/50-demo.conf"
+start_memzoned --log stderr
+echo $(( $(kernel_pages) * 3 / 2 / 256 )) > /tmp/demo-target' >/dev/null
+target=$(CTL 'cat /tmp/demo-target' | tr -d '\r\n ')
+echo "   page-table target: ${target} MiB; every 2 s: kernel/movable managed, kernel free vs min watermark, moves so far"
+CTL --timeout 200 "target=${target}; . /etc/mzdemo-timeline.sh" 2>&1 || echo "   (the timeline ended early)"
+
+say "memzone status, after the load is gone"
+guest '"$MZ_BIN" status | sed -n "1,8p"'
+
+say "unplug the 1 GiB DIMM (device_del): the kernel can remove it only while every block is Movable"
+if dimm_del dimm1; then echo "   dimm1 removed: QEMU confirmed DEVICE_DELETED"
+else echo "   dimm1 could not be removed (a block of it holds kernel memory)"; fi
+guest 'echo "zones: $(zs)"'
 
 say "done; shutting the VM down"
 vm_shutdown

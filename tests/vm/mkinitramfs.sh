@@ -71,6 +71,7 @@ fi
 # ---- harness files
 cp "$HERE/guest/init" "$R/init"; chmod 0755 "$R/init"
 cp "$HERE/guest/funcs.sh" "$R/etc/memfuncs.sh"
+cp "$HERE/guest/demo-timeline.sh" "$R/etc/mzdemo-timeline.sh"   # make demo's rebalancer timeline
 cp "$HERE/guest/99-memzone-vm-events.rules" "$R/etc/udev/rules.d/"
 
 # ---- where did memzone land?  (prefix /usr or /usr/local, sysconfdir /etc or PREFIX/etc)
