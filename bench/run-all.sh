@@ -80,7 +80,7 @@ if [ $smoke = 1 ]; then
     steps=${steps/scaling/}; steps=${steps/daemon/}; steps=${steps/guestcost/}; steps=${steps/move/}
     steps=${steps/policy/}
     BENCH_ROUNDS=1 BENCH_KERNELS=6.1 BENCH_HOTADD_SIZE=1G BENCH_BURST=none \
-        run hotadd "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
+        run hotadd bash "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
 else
     run helper python3 "$HERE/helper-cost.py" --memzone "$build/memzone" --out "$results/helper-cost.json"
     if [ -x "$HERE/online-scaling.sh" ] || [ -f "$HERE/online-scaling.sh" ]; then
@@ -100,10 +100,10 @@ else
     else
         daemon_note="bench/daemon-footprint.sh (the rebalancer engineer's) was not in the tree when this ran"
     fi
-    run hotadd "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
-    run guestcost "$HERE/vm/helper-guest-cost.sh" "$results/guestcost.jsonl"
-    run move "$HERE/vm/move-latency.sh" "$results/move.jsonl"
-    run policy "$HERE/vm/policy-quality.sh" "$results/policy.jsonl" "$results/samples"
+    run hotadd bash "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
+    run guestcost bash "$HERE/vm/helper-guest-cost.sh" "$results/guestcost.jsonl"
+    run move bash "$HERE/vm/move-latency.sh" "$results/move.jsonl"
+    run policy bash "$HERE/vm/policy-quality.sh" "$results/policy.jsonl" "$results/samples"
 fi
 
 # ---- meta.json + report
