@@ -73,6 +73,29 @@ def fmt_ratio(s):
     return "%.2f× (%.2f–%.2f)" % (s["median"], s["min"], s["max"])
 
 
+def ramp_phases(t, pt, killed=False):
+    """[(name, seconds)] of the load in a sample table: ramp start, hold (peak reached), release; a ramp
+    that ended at its peak (killed) gets one mark there."""
+    if not pt:
+        return []
+    base, peak = pt[0], max(pt)
+    if peak - base < 65536:  # less than 64 MiB of page tables: no ramp to mark
+        return []
+    out = []
+    i0 = next((i for i, v in enumerate(pt) if v >= base + 8192), None)
+    ih = next((i for i, v in enumerate(pt) if v >= base + 0.98 * (peak - base)), None)
+    if i0 is not None:
+        out.append(("ramp", t[i0]))
+    if ih is not None and ih > (i0 or 0):
+        out.append(("hold", t[ih]))
+        ir = next((i for i in range(ih, len(pt)) if pt[i] < base + 0.5 * (peak - base)), None)
+        if ir is not None and ir - ih <= (6 if killed else 2):  # ended at its peak: killed (or stopped)
+            out[-1] = ("OOM kill" if killed else "dropped", t[ir])
+        elif ir is not None:
+            out.append(("released" if pt[-1] < base + 65536 else "drop", t[ir]))
+    return out
+
+
 def verdict(ok):
     return "–" if ok is None else ("**met**" if ok else "**missed**")
 
@@ -104,7 +127,8 @@ class Report:
         self.w()
         self.w("| | |")
         self.w("|---|---|")
-        self.w("| memzone | `%s` |" % m.get("commit", "?"))
+        self.w("| memzone | `%s`%s |" % (m.get("commit", "?"), " (tree at the end: `%s`)" % m["commit_end"]
+                                            if m.get("commit_end") not in (None, m.get("commit")) else ""))
         self.w("| date | %s → %s (%s min) |" % (m.get("start", "?"), m.get("end", "?"), m.get("minutes", "?")))
         self.w("| host | %s, %s CPUs, %s GiB RAM, Linux %s |" % (h.get("cpu", "?"), h.get("cpus", "?"),
                                                                h.get("mem_gib", "?"), h.get("kernel", "?")))
@@ -344,8 +368,9 @@ class Report:
             lv, ko, vs = med.get((k, "leave")), med.get((k, "kernel-online")), med.get((k, "version"))
             if lv and ko and vs:
                 self.w("- %s: one helper run costs ~%.0f ms here, %.0f ms of it process start and libraries; the "
-                       "kernel's onlining of the block ~%.0f ms. The helpers of one device run one after the other "
-                       "(memzone's lock), so 64 blocks take at least ~%.1f s, where the kernel alone needs ~%.1f s." % (
+                       "kernel's onlining of the block ~%.1f ms. 64 helper runs one after the other add up to ~%.1f s "
+                       "(memzone's lock serialises their decisions and writes; their process starts can overlap), "
+                       "the kernel's onlining of 64 blocks to ~%.2f s." % (
                            rel[k], lv / 1000, vs / 1000, ko / 1000, 64 * (lv + ko) / 1e6, 64 * ko / 1e6))
         self.w()
 
@@ -432,7 +457,9 @@ class Report:
             if x.get("kernel_block_pages"):
                 self.w("(%s): the pages of the hot-added blocks left in a kernel zone after the release, from "
                        "/proc/kpageflags (4 KiB pages; free = buddy, lru = user and page-cache pages, which "
-                       "offlining migrates; slab, pgtable, noflags = in use by the kernel, unmovable):" % x["config"])
+                       "offlining migrates; slab and pgtable = kernel memory offlining cannot migrate; noflags = no "
+                       "page flag: kernel allocations such as vmalloc and kernel stacks, or free pages waiting on "
+                       "per-CPU lists):" % x["config"])
                 self.w()
                 self.w("```")
                 self.w(x["kernel_block_pages"])
@@ -481,13 +508,22 @@ class Report:
                 files.append((x, p))
         if not files:
             return []
-        ymax = 0
+        ymax = xmax = 0
+        phases = {}
+        moves_max = 8
         for _, p in files:
+            t, pt, oom = [], [], []
             with open(p) as f:
                 for line in f:
                     c = line.split("\t")
                     if c[0].isdigit():
                         ymax = max(ymax, (int(c[1]) + int(c[6])) / 1024)
+                        xmax = max(xmax, int(c[0]) / 1000)
+                        moves_max = max(moves_max, int(c[19]))
+                        t.append(int(c[0]) / 1000)
+                        pt.append(int(c[8]))
+                        oom.append(int(c[11]))
+            phases[p] = ramp_phases(t, pt, bool(oom) and oom[-1] > oom[0])
         made = []
         for term, ext, size in (("pngcairo font 'DejaVu Sans,9'", "png", "%d,%d" % (560 * ncols, 400 * nrows)),
                                 ("svg font 'DejaVu Sans,10' dynamic", "svg", "%d,%d" % (560 * ncols, 400 * nrows))):
@@ -497,6 +533,7 @@ class Report:
                   "set key outside bottom center horizontal maxrows 2 font ',8' samplen 2",
                   "set multiplot layout %d,%d" % (nrows, ncols), "set xlabel 'seconds'", "set ylabel 'MiB'",
                   "set yrange [0:%d]" % (int(ymax * 1.1) + 1), "set y2label 'moves'", "set y2tics", "set ytics nomirror",
+                  "set xrange [0:%d]" % (int(xmax / 10 + 1) * 10), "set y2range [0:%d]" % int(moves_max * 1.3 + 1),
                   "set grid"]
             for x, p in files:
                 s = x.get("summary") or {}
@@ -504,7 +541,11 @@ class Report:
                     x["config"], x.get("desc", ""), s.get("oom_kills", "?"), s.get("movable_end", "?"),
                     x.get("blocks", "?"), "ok" if x.get("unplugged") else "failed")
                 gp.append("set title \"%s\" font ',9'" % title.replace('"', "'"))
-                gp.append("set y2range [0:%d]" % max(8, int(s.get("moves", 0) * 1.3) + 1))
+                gp.append("unset arrow")
+                gp.append("unset label")
+                for phase, at in phases[p]:
+                    gp.append("set arrow from %g, graph 0 to %g, graph 1 nohead dt 3 lc rgb '#555555'" % (at, at))
+                    gp.append("set label '%s' at %g, graph 0.97 offset 0.4, 0 font ',8' tc rgb '#555555'" % (phase, at))
                 gp.append("prev = -1")
                 gp.append("plot '%s' every ::1 using ($1/1000):($2/1024) with lines lw 2 lc rgb '#1f5fbf' title 'kernel managed', "
                           "'' every ::1 using ($1/1000):($7/1024) with lines lw 2 lc rgb '#2ca02c' title 'Movable managed', "
@@ -512,8 +553,8 @@ class Report:
                           "'' every ::1 using ($1/1000):($6/1024) with lines dt 2 lc rgb '#d62728' title 'kernel high watermark', "
                           "'' every ::1 using ($1/1000):($9/1024) with lines lc rgb '#7f7f7f' title 'page tables (ramp)', "
                           "'' every ::1 using ($1/1000):20 axes x1y2 with steps lw 2 lc rgb '#9467bd' title 'moves', "
-                          "'' every ::1 using ($1/1000):(d = (prev >= 0 ? $12 - prev : 0), prev = $12, d > 0 ? 40 : 1/0) "
-                          "with points pt 7 ps 1.5 lc rgb 'black' title 'OOM kill'" % p)
+                          "'' every ::1 using ($1/1000):(d = (prev >= 0 ? $12 - prev : 0), prev = $12, d > 0 ? %d : 1/0) "
+                          "with points pt 7 ps 1.5 lc rgb 'black' title 'OOM kill'" % (p, int(ymax * 0.15)))
             gp.append("unset multiplot")
             res = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", universal_newlines=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -656,17 +697,17 @@ class Report:
                       "%s moves." % (c, v["desc"], "no OOM" if v["no_oom"] else "**OOM or allocation failures**",
                                      v["unpl"], "succeeded" if v["unplugged"] else "failed", v["moves"])
                 if v["unpl"] < 90 and v["pages"]:
-                    busy = re.findall(r"(slab|noflags|pgtable|other|reserved)=(\d+)", v["pages"])
-                    unm = {}
-                    for kind, n in busy:
-                        unm[kind] = unm.get(kind, 0) + int(n)
-                    txt += (" The blocks memzoned harvested during the ramp stayed in the kernel zone: when they came "
-                            "online they were the only ZONE_NORMAL of a 1 GiB guest (its boot memory is DMA/DMA32), "
-                            "so every kernel allocation of those minutes preferred them, and what is still allocated "
-                            "there cannot be migrated (offline refused with EBUSY): %s 4 KiB pages of unmovable "
-                            "kernel memory in the blocks left (%s; kpageflags above)." % (
-                                "{:,}".format(sum(unm.values())),
-                                ", ".join("%s %s" % (k, "{:,}".format(n)) for k, n in sorted(unm.items()))))
+                    per = [dict((k, int(n)) for k, n in re.findall(r"(\w+)=(\d+)", line))
+                           for line in v["pages"].splitlines() if line.startswith("memory")]
+                    pinned = [b.get("slab", 0) + b.get("pgtable", 0) for b in per]
+                    txt += (" The %d blocks memzoned harvested during the ramp stayed in the kernel zone, their "
+                            "offline refused with EBUSY although each is %.1f–%.1f %% free: when they came online they "
+                            "were the only ZONE_NORMAL of a 1 GiB guest (its boot memory is DMA/DMA32), so every kernel "
+                            "allocation of those minutes preferred them, and a few pages that stay allocated pin a "
+                            "block: %d–%d slab or page-table pages per block (kpageflags above)." % (
+                                len(per), min(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
+                                max(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
+                                min(pinned), max(pinned)) if per else "")
                 if v["unpl"] < 90:
                     txt += (" A failed ACPI unplug also puts the blocks it had offlined back online with the kernel's "
                             "default online type (ZONE_NORMAL here), see *zones after device_del*.")

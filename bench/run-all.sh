@@ -57,6 +57,7 @@ export MEMZONE_BUILDDIR=$build BENCH_VM_PREP=$prep/vm
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 t_start=$(date +%s) d_start=$(date '+%Y-%m-%d %H:%M %Z') load_start=$(loadavg)
+commit_start=$(git -C "$TOP" describe --always --dirty --abbrev=12 2>/dev/null || echo '?')
 
 # run STEP CMD...: one benchmark, its stderr in logs/STEP.log; a failure is noted, the run goes on
 run() {
@@ -115,7 +116,7 @@ if [ -f "$prep/vm/env" ]; then
     done
 fi
 printf '%s\n' "${notes[@]}" > "$results/notes.txt"
-BM_TOP=$TOP BM_LIB=$HERE/lib BM_START=$d_start BM_T0=$t_start BM_LOAD0=$load_start BM_KERNELS=$kernels \
+BM_TOP=$TOP BM_COMMIT=$commit_start BM_LIB=$HERE/lib BM_START=$d_start BM_T0=$t_start BM_LOAD0=$load_start BM_KERNELS=$kernels \
 BM_SMOKE=$smoke BM_DAEMON_NOTE=${daemon_note:-} BM_NOTES=$results/notes.txt BM_ONLY=$only python3 - "$results/meta.json" <<'PY'
 import os, subprocess, sys, time
 sys.dont_write_bytecode = True
@@ -129,7 +130,8 @@ def sh(*a):
         return ""
 minutes = max(1, round((time.time() - int(e["BM_T0"])) / 60))
 meta = {
-    "commit": sh("git", "-C", e["BM_TOP"], "describe", "--always", "--dirty", "--abbrev=12") or "?",
+    "commit": e["BM_COMMIT"],  # what the build was made from (the tree when the run started)
+    "commit_end": sh("git", "-C", e["BM_TOP"], "describe", "--always", "--dirty", "--abbrev=12") or "?",
     "start": e["BM_START"], "end": time.strftime("%Y-%m-%d %H:%M %Z"), "minutes": minutes,
     "load_start": [float(x) for x in e["BM_LOAD0"].split()], "load_end": benchlib.loadavg()[:3],
     "host": benchlib.host_facts(),
