@@ -13,7 +13,8 @@
 #   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for 6 onlining policies (item 4)
 # then bench/report.py writes RESULTS.md and the gnuplot figures.
 #
-# Full run: raw results in bench/results/ (JSON, sample tables, logs), bench/RESULTS.md, bench/*.png/svg
+# Full run: raw results in bench/results/ (JSON, sample tables), bench/RESULTS.md, bench/*.png/svg, the
+# step logs in BUILDDIR/bench-logs/
 # (about an hour under TCG on 2 CPUs). --smoke: one short iteration of the fixture-tree benchmarks
 # and one short VM boot (hot-add 1 GiB per method), results and report in a temporary directory
 # (--results to keep them), the committed RESULTS.md untouched; a couple of minutes.
@@ -39,8 +40,11 @@ if [ -z "$results" ]; then
     if [ $smoke = 1 ]; then results=$(mktemp -d /tmp/memzone-bench-smoke.XXXXXX); own_results=1
     else results=$HERE/results; fi
 fi
-mkdir -p "$results/logs" "$results/samples"
+mkdir -p "$results/samples"
 results=$(cd "$results" && pwd)
+# step logs: with the results of a smoke run, in the build dir for a full run (not published)
+if [ $smoke = 1 ]; then logs=$results/logs; else logs=$build/bench-logs; fi
+mkdir -p "$logs"
 if [ $smoke = 1 ]; then report=$results/RESULTS.md plots=$results
 else report=$HERE/RESULTS.md plots=$HERE; fi
 steps=${only:-helper scaling daemon hotadd guestcost move policy}
@@ -59,18 +63,18 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 t_start=$(date +%s) d_start=$(date '+%Y-%m-%d %H:%M %Z') load_start=$(loadavg)
 commit_start=$(git -C "$TOP" describe --always --dirty --abbrev=12 2>/dev/null || echo '?')
 
-# run STEP CMD...: one benchmark, its stderr in logs/STEP.log; a failure is noted, the run goes on
+# run STEP CMD...: one benchmark, its stderr in $logs/STEP.log; a failure is noted, the run goes on
 run() {
     local step=$1 t0 rc; shift
     case " $steps " in *" $step "*) ;; *) return 0 ;; esac
     log "$step: $*"
     t0=$(date +%s)
-    "$@" 2> >(tee "$results/logs/$step.log" >&2)
+    "$@" 2> >(tee "$logs/$step.log" >&2)
     rc=$?
     log "$step: exit $rc after $(( $(date +%s) - t0 )) s"
     if [ $rc -ne 0 ]; then
         failed=1
-        notes+=("$step: exit status $rc (see bench/results/logs/$step.log); what it measured is reported as is")
+        notes+=("$step: exit status $rc (its log: $logs/$step.log); what it measured is reported as is")
     fi
 }
 for s in hotadd guestcost move policy; do case " $steps " in *" $s "*) rm -f "$results/$s.jsonl" ;; esac; done
