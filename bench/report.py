@@ -196,7 +196,7 @@ class Report:
                                     "base": base["median"] if base else None, "blocks": one["blocks"],
                                     "ratios": [ra["instructions"] for ra in r["ratios"] if ra["instructions"]]}
         if base:
-            self.w("- For scale: `memzone --version` (process start, loader, libsystemd/libudev/inih relocations, "
+            self.w("- For scale: `memzone --version` (process start, loader, loading and relocating libsystemd (with libgcrypt, liblzma, libzstd, liblz4, libcap) and libinih, "
                    "exit) costs %s instructions; the rest of an `online` run is the decision and its I/O." %
                    "{:,}".format(int(base["median"])))
         scal = text(os.path.join(self.rdir, "online-scaling.txt"))
@@ -338,7 +338,7 @@ class Report:
                next((re.search(r"n=(\d+)", x["line"]).group(1) for x in recs if x["line"].startswith("SPAWN")), "?"))
         self.w()
         labels = [("true", "`/bin/true` (static busybox): any process"),
-                  ("version", "`memzone --version`: memzone's process start (loader, libsystemd, libudev, inih)"),
+                  ("version", "`memzone --version`: memzone's process start (loader, libsystemd and what it pulls in, libinih)"),
                   ("plan", "`memzone plan memoryN`: + read the state, decide for one offline block"),
                   ("leave", "`memzone online memoryN`, block already in its zone: lock, snapshot, decide, log"),
                   ("kernel-online", "the kernel onlining one 128 MiB block (`online_movable` write)")]
@@ -650,7 +650,7 @@ class Report:
         h = f.get("helper")
         if h:
             share = " %.0f %% of them (%s) are what any run of the binary costs: process start, the dynamic loader " \
-                    "and the relocations of libsystemd, libudev and inih (`memzone --version`)." % (
+                    "and the loading and relocation of libsystemd (which pulls in libgcrypt, liblzma, libzstd, liblz4 and libcap) and libinih (`memzone --version`)." % (
                         100 * h["base"] / h["instr"], "{:,}".format(int(h["base"]))) if h.get("base") else ""
             out.append("**Helper cost does not grow with the machine** (t(131072)/t(1024) = %s in instructions): "
                        "the helper reads one block, its device and per-node totals, never the list of blocks. "
@@ -672,7 +672,7 @@ class Report:
                 if gk.get("leave") and gk.get("kernel-online") and gk.get("version") and gk.get("true"):
                     txt += (" In this TCG guest (%s) a helper run costs ~%.0f ms: ~%.0f ms for any process "
                             "(`/bin/true`), ~%.0f ms more for memzone's loader and libraries, ~%.0f ms for its "
-                            "own work; the kernel onlines a 128 MiB block in ~%.0f ms." % (
+                            "own work; the kernel onlines a 128 MiB block in ~%.1f ms." % (
                                 k0, gk["leave"] / 1000, gk["true"] / 1000, (gk["version"] - gk["true"]) / 1000,
                                 (gk["leave"] - gk["version"]) / 1000, gk["kernel-online"] / 1000))
             if h:
@@ -704,7 +704,7 @@ class Report:
                             "offline refused with EBUSY although each is %.1f–%.1f %% free: when they came online they "
                             "were the only ZONE_NORMAL of a 1 GiB guest (its boot memory is DMA/DMA32), so every kernel "
                             "allocation of those minutes preferred them, and a few pages that stay allocated pin a "
-                            "block: %d–%d slab or page-table pages per block (kpageflags above)." % (
+                            "block: %d–%d slab or page-table pages per block (kpageflags in section 4)." % (
                                 len(per), min(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
                                 max(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
                                 min(pinned), max(pinned)) if per else "")
