@@ -196,9 +196,9 @@ class Report:
                                     "base": base["median"] if base else None, "blocks": one["blocks"],
                                     "ratios": [ra["instructions"] for ra in r["ratios"] if ra["instructions"]]}
         if base:
-            self.w("- For scale: `memzone --version` (process start, loader, loading and relocating libsystemd (with libgcrypt, liblzma, libzstd, liblz4, libcap) and libinih, "
-                   "exit) costs %s instructions; the rest of an `online` run is the decision and its I/O." %
-                   "{:,}".format(int(base["median"])))
+            self.w("- For scale: `memzone --version` (process start, the loader mapping and relocating libsystemd "
+                   "with libgcrypt, liblzma, libzstd, liblz4, libcap, and libinih; exit) costs %s instructions; "
+                   "the rest of an `online` run is the decision and its I/O." % "{:,}".format(int(base["median"])))
         scal = text(os.path.join(self.rdir, "online-scaling.txt"))
         if scal:
             self.w()
