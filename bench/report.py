@@ -649,9 +649,10 @@ class Report:
         out = []
         h = f.get("helper")
         if h:
-            share = " %.0f %% of them (%s) are what any run of the binary costs: process start, the dynamic loader " \
-                    "and the loading and relocation of libsystemd (which pulls in libgcrypt, liblzma, libzstd, liblz4 and libcap) and libinih (`memzone --version`)." % (
-                        100 * h["base"] / h["instr"], "{:,}".format(int(h["base"]))) if h.get("base") else ""
+            share = (" %.0f %% of them (%s) are what any run of the binary costs: process start and the dynamic "
+                     "loader mapping and relocating libsystemd (which pulls in libgcrypt, liblzma, libzstd, liblz4 and "
+                     "libcap) and libinih (`memzone --version`)." % (
+                         100 * h["base"] / h["instr"], "{:,}".format(int(h["base"])))) if h.get("base") else ""
             out.append("**Helper cost does not grow with the machine** (t(131072)/t(1024) = %s in instructions): "
                        "the helper reads one block, its device and per-node totals, never the list of blocks. "
                        "One run is %s instructions, %.1f ms of CPU on this host.%s" % (
