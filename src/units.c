@@ -37,6 +37,28 @@ static bool only_blanks(const char *s)
 	return *s == '\0';
 }
 
+/* A decimal, an optional unit touching it ("512M"; "1.5 s" is refused) and nothing after but
+ * blanks. The unit goes to suffix as written; the caller looks it up. */
+static int parse_with_suffix(const char *s, double *v, char *suffix, size_t len)
+{
+	const char *end;
+	size_t n = 0;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_decimal(s, v, &end);
+	if (r < 0)
+		return r;
+	while (*end && !isspace((unsigned char)*end)) {
+		if (n + 1 >= len)
+			return -EINVAL;
+		suffix[n++] = *end++;
+	}
+	suffix[n] = '\0';
+	return only_blanks(end) ? 0 : -EINVAL;
+}
+
 int mz_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct { const char *suffix; unsigned shift; } units[] = {
@@ -48,24 +70,11 @@ int mz_parse_size(const char *s, uint64_t *bytes)
 		{ "p", 50 }, { "pb", 50 }, { "pib", 50 },
 	};
 	char suffix[8];
-	const char *end;
-	size_t n = 0;
 	double v;
-	int r;
+	int r = parse_with_suffix(s, &v, suffix, sizeof(suffix));
 
-	if (!s)
-		return -EINVAL;
-	r = parse_decimal(s, &v, &end);
 	if (r < 0)
 		return r;
-	while (*end && !isspace((unsigned char)*end)) {
-		if (n + 1 >= sizeof(suffix))
-			return -EINVAL;
-		suffix[n++] = *end++;
-	}
-	suffix[n] = '\0';
-	if (!only_blanks(end))
-		return -EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(suffix, units[i].suffix) != 0)
 			continue;
@@ -110,24 +119,11 @@ int mz_parse_duration(const char *s, uint64_t *ms)
 		{ "m", 60000 }, { "min", 60000 }, { "h", 3600000 },
 	};
 	char suffix[8];
-	const char *end;
-	size_t n = 0;
 	double v;
-	int r;
+	int r = parse_with_suffix(s, &v, suffix, sizeof(suffix));
 
-	if (!s)
-		return -EINVAL;
-	r = parse_decimal(s, &v, &end);
 	if (r < 0)
 		return r;
-	while (*end && !isspace((unsigned char)*end)) {
-		if (n + 1 >= sizeof(suffix))
-			return -EINVAL;
-		suffix[n++] = *end++;
-	}
-	suffix[n] = '\0';
-	if (!only_blanks(end))
-		return -EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcasecmp(suffix, units[i].suffix) != 0)
 			continue;
