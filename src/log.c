@@ -1,18 +1,23 @@
-/* log.c - one log call, three sinks: journal (structured), stderr (by hand), /dev/kmsg (no journal) */
-#define SD_JOURNAL_SUPPRESS_LOCATION
+/* log.c - one log call, three sinks: journal (structured), stderr (by hand), /dev/kmsg (no journal)
+ *
+ * The journal is spoken to directly in its native protocol (systemd's JOURNAL_NATIVE_PROTOCOL):
+ * one AF_UNIX datagram per entry. That keeps libsystemd, and the libraries it pulls in, out of the
+ * `memzone` binary udev starts once per hot-added block. */
 #include "log.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <systemd/sd-journal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_FIELDS 16
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static const char *log_ident = "memzone";
 static bool to_stderr = true, to_journal, to_kmsg;
@@ -38,7 +43,7 @@ void mz_log_init(const char *ident, enum mz_log_target target)
 			to_stderr = true;
 			break;
 		}
-		if (access("/run/systemd/journal/socket", W_OK) == 0)
+		if (access(JOURNAL_SOCKET, W_OK) == 0)
 			to_journal = true;
 		if (isatty(STDERR_FILENO))
 			to_stderr = true;
@@ -84,21 +89,87 @@ static void log_kmsg(int prio, const char *msg)
 	close(fd);
 }
 
-static void log_journal(int prio, const char *const *kv, const char *msg)
+/* Append one "KEY=value" field in the journal's native format. A value with a newline goes in the
+ * binary form: KEY '\n' <value length, 64-bit little endian> value '\n'. */
+static size_t journal_field(char *buf, size_t cap, size_t len, const char *field)
 {
-	char m[1200], p[32], id[64];
-	struct iovec iov[MAX_FIELDS + 3];
-	size_t n = 0;
+	const char *eq = strchr(field, '=');
+	size_t fl = strlen(field), kl, vl;
 
+	if (!eq || eq == field)
+		return len; /* not a field: the journal would drop the whole entry */
+	kl = (size_t)(eq - field);
+	vl = fl - kl - 1;
+	if (!memchr(eq + 1, '\n', vl)) {
+		if (cap - len < fl + 1)
+			return len;
+		memcpy(buf + len, field, fl);
+		buf[len + fl] = '\n';
+		return len + fl + 1;
+	}
+	if (cap - len < kl + 1 + 8 + vl + 1)
+		return len;
+	memcpy(buf + len, field, kl);
+	len += kl;
+	buf[len++] = '\n';
+	for (int i = 0; i < 8; i++)
+		buf[len++] = (char)(((uint64_t)vl >> (8 * i)) & 0xff);
+	memcpy(buf + len, eq + 1, vl);
+	len += vl;
+	buf[len++] = '\n';
+	return len;
+}
+
+int mz_journal_send(const char *socket_path, int prio, const char *ident, const char *const *kv, const char *msg)
+{
+	/* An entry is bounded by construction: the message is at most 1023 bytes (mz_log_kv), the
+	 * identifier and the fields are short. A field that does not fit is left out; a datagram the
+	 * socket still refuses as too big (EMSGSIZE) is sent again with the message alone. */
+	static int shared_fd = -1; /* one unbound socket for the process, like sd_journal's */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[8192], p[32], id[80], m[1100];
+	size_t len = 0, base;
+	int fd = __atomic_load_n(&shared_fd, __ATOMIC_ACQUIRE);
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+	if (fd < 0) {
+		int expected = -1;
+
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!__atomic_compare_exchange_n(&shared_fd, &expected, fd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			close(fd); /* another thread was first */
+			fd = expected;
+		}
+	}
 	snprintf(m, sizeof(m), "MESSAGE=%s", msg);
 	snprintf(p, sizeof(p), "PRIORITY=%d", prio);
-	snprintf(id, sizeof(id), "SYSLOG_IDENTIFIER=%s", log_ident);
-	iov[n++] = (struct iovec){ m, strlen(m) };
-	iov[n++] = (struct iovec){ p, strlen(p) };
-	iov[n++] = (struct iovec){ id, strlen(id) };
+	snprintf(id, sizeof(id), "SYSLOG_IDENTIFIER=%s", ident);
+	len = journal_field(buf, sizeof(buf), len, m);
+	len = journal_field(buf, sizeof(buf), len, p);
+	len = journal_field(buf, sizeof(buf), len, id);
+	base = len;
 	for (size_t i = 0; kv && kv[i] && i < MAX_FIELDS; i++)
-		iov[n++] = (struct iovec){ (void *)kv[i], strlen(kv[i]) };
-	sd_journal_sendv(iov, (int)n);
+		len = journal_field(buf, sizeof(buf), len, kv[i]);
+	for (;;) {
+		if (sendto(fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EMSGSIZE || len == base)
+			return -errno;
+		len = base;
+	}
+}
+
+static void log_journal(int prio, const char *const *kv, const char *msg)
+{
+	/* journald gone since mz_log_init: the line must still go somewhere */
+	if (mz_journal_send(JOURNAL_SOCKET, prio, log_ident, kv, msg) < 0 && !to_stderr && !to_kmsg)
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
 }
 
 void mz_log_kv(int prio, const char *const *kv, const char *fmt, ...)

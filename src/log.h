@@ -25,3 +25,8 @@ void mz_log_kv(int prio, const char *const *kv, const char *fmt, ...) __attribut
 #define mz_warn(...) mz_log_kv(LOG_WARNING, NULL, __VA_ARGS__)
 #define mz_info(...) mz_log_kv(LOG_INFO, NULL, __VA_ARGS__)
 #define mz_debug(...) mz_log_kv(LOG_DEBUG, NULL, __VA_ARGS__)
+
+/* Send one entry to the journal socket at socket_path in journald's native protocol: MESSAGE=,
+ * PRIORITY=, SYSLOG_IDENTIFIER= and the kv fields, one datagram. 0 or -errno. The path is a
+ * parameter for the unit test; mz_log_kv uses /run/systemd/journal/socket. */
+int mz_journal_send(const char *socket_path, int prio, const char *ident, const char *const *kv, const char *msg);
