@@ -98,7 +98,7 @@ int cmd_init(int argc, char **argv)
 		return MZ_EXIT_FAILURE;
 	}
 	/* also applies kernel_auto_online = disable, under the lock */
-	mz_online_blocks(&cfg, builtin, ids, n, &st);
+	mz_online_blocks(&cfg, builtin, ids, n, false, &st);
 	free(ids);
 	if (n)
 		mz_info("init: %zu offline block%s: %u onlined, %u left, %u gone, %u failed", n, n == 1 ? "" : "s",

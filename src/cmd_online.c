@@ -15,7 +15,9 @@ static void usage(void)
 	       "/run/memzone/lock: movable (hot-removable) while the MOVABLE:KERNEL caps allow it,\n"
 	       "kernel memory otherwise. Run by the udev rule for every new block; usable by hand.\n"
 	       "A hot-added block that is already online is moved to the policy's zone when\n"
-	       "already_online = fix. 'memzone plan' shows the same decisions without writing.\n\n"
+	       "already_online = fix. A block it onlines is followed by the other offline blocks of\n"
+	       "its device, each decided on its own; their own events then find them done.\n"
+	       "'memzone plan' shows the same decisions without writing.\n\n"
 	       "Options:\n" MZ_COMMON_HELP
 	       "\nExit status:\n"
 	       "  0  every block was onlined, rezoned or left as the policy says\n"
@@ -59,13 +61,24 @@ int cmd_online(int argc, char **argv)
 	}
 	mz_cli_finish_opts();
 
+	/* The helper of another block of the same device onlined these already (the usual case for
+	 * all but a device's first block): nothing to decide, no config, lock or snapshot needed. */
+	while (n > 0 && mz_online_take_mark(ids[n - 1])) {
+		mz_debug("memory%lu: already onlined with another block of its device", ids[n - 1]);
+		n--;
+	}
+	if (n == 0) {
+		free(ids);
+		return MZ_EXIT_OK;
+	}
+
 	/* A broken config must not leave new memory offline: online with the defaults, say so loudly. */
 	builtin = mz_cli_load_config(&cfg) < 0;
 	if (builtin) {
 		mz_config_defaults(&cfg);
 		mz_err("the configuration is broken (see above): onlining with the built-in defaults");
 	}
-	mz_online_blocks(&cfg, builtin, ids, n, &st);
+	mz_online_blocks(&cfg, builtin, ids, n, true, &st);
 	free(ids);
 
 	if (st.failed && st.failed == n)

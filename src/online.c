@@ -15,10 +15,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Devices decided movable as a whole whose other blocks are still arriving (/run/memzone/reserve,
@@ -301,6 +304,11 @@ static uint64_t reserve_apply(struct reservations *r, struct mz_snapshot *s, con
 		const struct mz_node_snap *node;
 		uint64_t bytes;
 
+		if (r->first[i] == own->first_block && own->n_blocks) {
+			i++; /* the device's own rest is what its next block checks against the cap (and
+			      * reserve_update keeps or drops it): no need to read the device again */
+			continue;
+		}
 		memset(&dev, 0, sizeof(dev));
 		if (mz_snapshot_block(s, io, r->first[i], &b, &dev) < 0 || dev.n_kernel || !dev.n_movable ||
 		    !dev.n_offline) {
@@ -308,8 +316,6 @@ static uint64_t reserve_apply(struct reservations *r, struct mz_snapshot *s, con
 			continue;
 		}
 		i++;
-		if (dev.first_block == own->first_block && dev.n_blocks && own->n_blocks)
-			continue; /* the device's own rest is what its next block checks against the cap */
 		bytes = (uint64_t)dev.n_offline * s->block_size;
 		node = mz_policy_node(s, b.node);
 		if (node) {
@@ -373,7 +379,29 @@ static void why_prefix(struct mz_decision *d, const char *prefix)
 	d->why[pl + wl] = '\0';
 }
 
-static void do_block(struct job *j, unsigned long id)
+/* The device after memzone onlined one of its offline blocks (movable or not). */
+static void device_count_onlined(struct mz_device_snap *dev, bool movable)
+{
+	enum mz_zone z = movable ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL;
+
+	if (dev->n_offline)
+		dev->n_offline--;
+	if (dev->n_kernel + dev->n_movable == 0)
+		dev->zone = z;
+	if (movable)
+		dev->n_movable++;
+	else
+		dev->n_kernel++;
+	dev->mixed = dev->n_kernel && dev->n_movable;
+	if (dev->mixed)
+		dev->zone = MZ_ZONE_NONE;
+}
+
+/* Read block id (and with dev_known false its device), decide on a fresh snapshot and carry the
+ * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
+ * -1 otherwise. *dev: the block's device afterwards (with this block counted online when memzone
+ * onlined it); with dev_known it is the caller's up-to-date device of the block, not read again. */
+static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_io, bool dev_known)
 {
 	struct mz_snapshot s;
 	struct mz_block b;
@@ -383,7 +411,7 @@ static void do_block(struct job *j, unsigned long id)
 	bool have_snapshot;
 	uint64_t reserved;
 	char err[512], sz[16];
-	int r;
+	int r, onlined = -1;
 
 	memset(&s, 0, sizeof(s));
 	r = mz_snapshot_read(&s, err, sizeof(err));
@@ -400,7 +428,12 @@ static void do_block(struct job *j, unsigned long id)
 
 	memset(&b, 0, sizeof(b));
 	memset(&dev, 0, sizeof(dev));
-	r = mz_snapshot_block(&s, j->io, id, &b, &dev);
+	if (dev_known) {
+		dev = *dev_io;
+		r = s.block_size ? mz_memblock_read(id, s.block_size, &b) : -ENOENT;
+	} else {
+		r = mz_snapshot_block(&s, j->io, id, &b, &dev);
+	}
 	if (r == -ENOENT) {
 		mz_info("memory%lu: no such block (removed already?); skipped", id);
 		j->st->vanished++;
@@ -436,7 +469,10 @@ static void do_block(struct job *j, unsigned long id)
 	switch (d.action) {
 	case MZ_ACTION_ONLINE_MOVABLE:
 	case MZ_ACTION_ONLINE_KERNEL:
-		reserve_update(&j->res, j->c, &dev, do_online(j, &s, &b, &d, &f));
+		onlined = do_online(j, &s, &b, &d, &f);
+		reserve_update(&j->res, j->c, &dev, onlined);
+		if (onlined >= 0)
+			device_count_onlined(&dev, onlined == 1);
 		break;
 	case MZ_ACTION_REZONE_MOVABLE:
 	case MZ_ACTION_REZONE_KERNEL:
@@ -451,8 +487,114 @@ static void do_block(struct job *j, unsigned long id)
 		break;
 	}
 out:
+	*dev_io = dev;
 	if (have_snapshot)
 		mz_snapshot_free(&s);
+	return onlined;
+}
+
+/* ---------------------------------------------------------------- the device's other blocks
+ *
+ * udev runs one helper per block, and the helpers of one device wait for each other on the lock:
+ * so the first helper of a device onlines every offline block of that device, under the same lock
+ * hold, each with its own decision on a fresh snapshot (zone totals, node, the block itself). The
+ * states of the device's blocks are read once, by the first block's decision: from then on memzone
+ * holds the lock and is the one changing them, so it counts its own confirmed writes instead of
+ * reading the device again for every block (a 64-block device would cost 64 x 64 reads).
+ * Each block onlined this way gets a marker, <root>/run/memzone/onlined/memoryN, that its own
+ * event consumes: it needs no decision, the one just made for it is as fresh as any. A marker
+ * counts only while the block is online and for MZ_ONLINE_MARK_TTL_S seconds: one left behind (no
+ * event came) cannot make a later block of the same number skip its decision. */
+
+static int mark_path(char *path, size_t len, unsigned long id)
+{
+	return mz_path(path, len, "/run/memzone/onlined/memory%lu", id);
+}
+
+static void mark_onlined(unsigned long id)
+{
+	char path[MZ_PATH_MAX];
+	int fd;
+
+	if (mz_path(path, sizeof(path), "/run/memzone/onlined") < 0 || (mkdir(path, 0755) < 0 && errno != EEXIST) ||
+	    mark_path(path, sizeof(path), id) < 0)
+		return;
+	/* O_TRUNC and a fresh mtime: a stale marker of the same block number is renewed */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+}
+
+bool mz_online_take_mark(unsigned long id)
+{
+	char path[MZ_PATH_MAX];
+	struct mz_block_brief bb;
+	struct stat st;
+	time_t now = time(NULL);
+	bool fresh;
+	int memfd, r;
+
+	if (mark_path(path, sizeof(path), id) < 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (unlink(path) < 0)
+		return false; /* another helper took it */
+	fresh = st.st_mtime <= now && now - st.st_mtime <= MZ_ONLINE_MARK_TTL_S;
+	if (!fresh)
+		return false;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return false;
+	r = mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0);
+	close(memfd);
+	return r == 0 && bb.state == MZ_BLOCK_ONLINE;
+}
+
+/* After block done of dev was onlined (dev counts it online already): the device's other blocks
+ * that exist and are offline now. The helpers of those blocks wait for the lock meanwhile, for at
+ * most lock_timeout before they go ahead without it: after half of that the sweep stops and leaves
+ * the rest to them (a huge device on a slow machine). */
+static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsigned long done)
+{
+	struct mz_device_snap cur = *dev;
+	/* the exit status is about the blocks named: a swept block that fails gets no marker, and its
+	 * own helper tries again and reports it */
+	struct mz_online_stats own_stats, *named = j->st;
+	uint64_t t0 = mz_now_ms();
+	int memfd;
+
+	if (dev->n_blocks < 2 || dev->last_block < dev->first_block)
+		return; /* a block alone (boot memory, an unknown agent's block) */
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return;
+	memset(&own_stats, 0, sizeof(own_stats));
+	j->st = &own_stats;
+	for (unsigned long id = dev->first_block;; id++) {
+		struct mz_block_brief bb;
+
+		if (mz_now_ms() - t0 > j->c->lock_timeout_ms / 2) {
+			mz_debug("memory%lu..%lu: left to their own events (lock held for half of lock_timeout)", id,
+				 dev->last_block);
+			break;
+		}
+		if (id != done && mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
+		    bb.state == MZ_BLOCK_OFFLINE) {
+			mz_debug("memory%lu: offline block of %s, handled with memory%lu's event", id,
+				 dev->name[0] ? dev->name : "the same device", done);
+			if (do_block(j, id, &cur, true) >= 0)
+				mark_onlined(id);
+		}
+		if (id == dev->last_block)
+			break;
+	}
+	close(memfd);
+	j->st = named;
+	if (own_stats.onlined + own_stats.failed + own_stats.vanished + own_stats.left)
+		mz_debug("with memory%lu, %s: %u more onlined, %u left, %u gone, %u failed", done,
+			 dev->name[0] ? dev->name : "its device", own_stats.onlined, own_stats.left, own_stats.vanished,
+			 own_stats.failed);
 }
 
 int mz_online_disable_kernel_auto_online(void)
@@ -483,12 +625,13 @@ int mz_online_disable_kernel_auto_online(void)
 }
 
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      struct mz_online_stats *st)
+		      bool whole_device, struct mz_online_stats *st)
 {
 	struct mz_lock lock = MZ_LOCK_INIT;
 	struct mz_iomem io;
 	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st };
 	char err[512], tbuf[16];
+	bool locked;
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -499,6 +642,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 			mz_format_duration(c->lock_timeout_ms, tbuf, sizeof(tbuf)));
 	else if (r < 0)
 		mz_warn("cannot take /run/memzone/lock: %s; going ahead without it", strerror(-r));
+	locked = r >= 0;
 
 	if (c->kernel_auto_online == MZ_KAO_DISABLE)
 		mz_online_disable_kernel_auto_online();
@@ -510,8 +654,19 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 		mz_debug("%s: devices of blocks unknown", err);
 
 	reserve_load(&j.res);
-	for (size_t i = 0; i < n; i++)
-		do_block(&j, ids[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct mz_device_snap dev;
+
+		if (whole_device && mz_online_take_mark(ids[i])) {
+			/* onlined while this helper waited for the lock */
+			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
+			st->left++;
+			continue;
+		}
+		/* without the lock another helper may be sweeping the same device: this block only */
+		if (do_block(&j, ids[i], &dev, false) >= 0 && whole_device && locked)
+			sweep_device(&j, &dev, ids[i]);
+	}
 	reserve_save(&j.res);
 	free(j.res.first);
 

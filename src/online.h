@@ -23,9 +23,20 @@ struct mz_online_stats {
  * builtin_defaults: c holds the built-in defaults because the config was broken (logged, and the
  * decisions carry reason builtin_defaults). With kernel_auto_online = disable, auto_online_blocks
  * is set to "offline" first. When the lock cannot be had within lock_timeout the blocks are still
- * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline. */
+ * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline.
+ * whole_device (`memzone online`, the udev helper): a block onlined here is followed, under the same
+ * lock hold, by every other offline block of its device (each with its own fresh snapshot and
+ * decision), and each of them gets a marker that mz_online_take_mark() consumes at its own event. */
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      struct mz_online_stats *st);
+		      bool whole_device, struct mz_online_stats *st);
+
+/* How long a marker of a block onlined ahead of its own udev event stays good. */
+#define MZ_ONLINE_MARK_TTL_S 300
+
+/* The udev event of a block that another block's helper already onlined (whole_device above): true,
+ * and the marker gone, when <root>/run/memzone/onlined/memoryN was there, is at most
+ * MZ_ONLINE_MARK_TTL_S old and the block is online. Cheap: no config, no lock, no snapshot. */
+bool mz_online_take_mark(unsigned long id);
 
 /* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
  * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test-online-concurrency.sh - one `memzone online` per new block, all started at once on one tree:
 # a 64-block DIMM and a 32-block virtio-mem device arriving together, as udev would run them.
-# Every block must be onlined exactly once, the DIMM must not end half movable, the ratio cap must
+# The first helper of a device to get the lock onlines all of the device's blocks; every block must
+# still be onlined exactly once, the DIMM must not end half movable, the ratio cap must
 # hold in every intermediate state the kernel model logged, and everything must finish (no deadlock).
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
 . "$top_srcdir/tests/test-online-lib.sh"
@@ -52,6 +53,9 @@ done
 is "$once" 96 "every block onlined exactly once"
 is "$twice/$offline" 0/0 "none twice, none left offline"
 is "$(grep -c ' offline ' "$T/proc/.kmodel.log")" 0 "nothing was offlined"
+# the first helper of each device onlines the device's other blocks; their own helpers take the
+# marker it leaves (before the lock, or after waiting for it)
+is "$(ls -A "$T/run/memzone/onlined" 2>/dev/null)" "" "every block's own helper consumed its marker"
 check "the ratio cap held in every intermediate state" kmodel_check 301
 dimm=$(zone_of "$D" "$DL")
 check "the DIMM is all in one zone ($dimm)" test "$dimm" = Movable -o "$dimm" = Normal

@@ -46,16 +46,51 @@ for f in MEMZONE_BLOCK=memory$F MEMZONE_NODE=1 MEMZONE_ZONE=Movable MEMZONE_SOUR
 done
 check "the log line says why, with numbers" grep -qE "memory$F: online_movable \(node 1, dimm PNP0C80:00, 128M\): \
 whole device PNP0C80:00 \(4 blocks\): node 1: movable 0B \+ 512M stays within 301% of kernel" "$TMP/err"
+is "$(zone_of "$F" "$L")" Movable "the first block's event onlined the whole DIMM"
+check "the rest follows the device" in_err "MEMZONE_REASON=whole_device"
+is "$(grep -c "^memzone: memory[0-9]*: online_movable" "$TMP/err")" 4 "... one decision and log line per block"
+is "$(for b in $(seq "$F" "$L"); do kmodel_count online "$b"; done | sort -u)" 1 "... one online write per block"
+is "$(ls "$T/run/memzone/onlined")" "$(blocks $((F + 1)) "$L" | tr ' ' '\n' | sed '/^$/d' | sort)" \
+	"... a marker for each block onlined ahead of its own event"
 # shellcheck disable=SC2046 # one argument per block
 mz online -v $(blocks $((F + 1)) "$L")
-is "$rc" 0 "rest of the DIMM in one call: exit 0"
-is "$(zone_of "$F" "$L")" Movable "whole DIMM in Movable"
-check "the rest follows the device" in_err "MEMZONE_REASON=whole_device"
-is "$(kmodel_count online "$F")" 1 "the model saw one online write for the first block"
+is "$rc" 0 "the other blocks' own events: exit 0"
+is "$(for b in $(seq "$F" "$L"); do kmodel_count . "$b"; done | sort -u)" 1 "... nothing written"
+check "... no decision made again" bash -c "! grep -q MEMZONE_ '$TMP/err'"
+check "... said at debug level" in_err "already onlined with another block of its device"
+is "$(ls -A "$T/run/memzone/onlined")" "" "... markers consumed"
 mz online "memory$F"
 is "$rc" 0 "again on an online block: exit 0"
 is "$(kmodel_count . "$F")" 1 "... and nothing written"
 check "... logged as already right" in_err "leave"
+
+# ---- a block of the device that cannot be onlined: the first block's event still exits 0, the
+# block gets no marker and its own event reports it
+tree sweepfail --blocks 40 --nodes 1 --hotplug dimm:3
+F=$(dev first_block 0)
+echo none >"$T/$MEM/memory$((F + 1))/valid_zones"
+mz online "memory$F"
+is "$rc/$(state "$F")/$(state $((F + 1)))/$(state $((F + 2)))" 0/online/offline/online \
+	"a device block the kernel offers no zone for: the others onlined, exit 0 for the named block"
+check "... no marker for it" test ! -e "$T/run/memzone/onlined/memory$((F + 1))"
+mz online "memory$((F + 1))"
+is "$rc/$(state $((F + 1)))" 1/offline "... its own event decides again and reports it (exit 1)"
+
+# ---- a marker counts only while its block is online and for MZ_ONLINE_MARK_TTL_S
+tree marks --blocks 40 --nodes 1 --hotplug dimm:2 --hotplug dimm:2
+A=$(dev first_block 0) B=$(dev first_block 1)
+mkdir -p "$T/run/memzone/onlined"
+: >"$T/run/memzone/onlined/memory$A"
+mz online "memory$A"
+is "$rc/$(zone_of "$A" $((A + 1)))" 0/Movable "a marker of an offline block: the block is decided and onlined"
+check "... logged as a decision" in_err "memory$A: online_movable"
+mz online "memory$B"
+touch -d '-301 seconds' "$T/run/memzone/onlined/memory$((B + 1))"
+printf '[online]\nalready_online = fix\n' | conf
+mz online "memory$((B + 1))"
+is "$rc" 0 "a marker older than 300 s: exit 0"
+check "... the block is decided again (already right)" in_err "memory$((B + 1)): leave"
+check "... and the stale marker is gone" test ! -e "$T/run/memzone/onlined/memory$((B + 1))"
 
 # ---- a DIMM bigger than the cap: the first block decides for the whole device
 tree cap --blocks 80 --nodes 1 --hotplug dimm:64
@@ -66,10 +101,11 @@ is "$(zone_of "$F" "$L")" Normal "64-block DIMM over the cap: all kernel, never 
 check "cap never crossed (whole device)" kmodel_check 301
 tree cap2 --blocks 80 --nodes 1 --hotplug dimm:64
 printf '[source dimm]\nwhole_device = no\n' | conf
-for b in $(seq "$F" "$L"); do mz online -v "memory$b"; done
+mz online -v "memory$F"
+check "the cap is named in the log" in_err "MEMZONE_REASON=ratio_cap_node"
+for b in $(seq $((F + 1)) "$L"); do mz online -v "memory$b"; done
 is "$(zone_of "$F" "$L")" "Movable Normal" "whole_device = no: movable up to the cap, kernel after"
 check "cap never crossed (per block)" kmodel_check 301
-check "the cap is named in the log" in_err "MEMZONE_REASON=ratio_cap_node"
 
 # ---- source rules
 tree src --blocks 40 --nodes 1 --hotplug dimm:2 --hotplug virtio_mem:2 --hotplug kmem:2 --hotplug other:2
@@ -82,6 +118,10 @@ check "... reason source_rule" in_err "MEMZONE_REASON=source_rule"
 is "$(state "$V")" offline "[source virtio_mem] zone = ignore: left offline"
 check "... reason source_ignored" in_err "MEMZONE_REASON=source_ignored"
 is "$(state "$K")" offline "kmem is daxctl's by default: left offline"
+is "$(zone_of "$K" $((K + 1)))/$(zone_of "$V" $((V + 1)))" offline/offline \
+	"... ignored devices: their other blocks are left offline too"
+is "$(zone_of "$D" $((D + 1)))" Normal "the DIMM's second block onlined with the first one's event"
+is "$(ls "$T/run/memzone/onlined" 2>/dev/null)" "memory$((D + 1))" "... the only marker"
 is "$(zones "$O")" Movable "plain System RAM without ACPI node: [source other], movable"
 check "... source other" in_err "MEMZONE_SOURCE=other"
 
@@ -92,9 +132,10 @@ printf '[source kmem]\nzone = policy\n' | conf
 mz online -v "memory$K"
 is "$(zones "$K")" Movable "CPU-less node: movable"
 check "... reason memory_only_node" in_err "MEMZONE_REASON=memory_only_node"
+tree cxl2 --blocks 40 --nodes 2 --cpuless 1 --hotplug kmem:4@1
 printf '[online]\nmemory_only_nodes = kernel\n[source kmem]\nzone = policy\nwhole_device = no\n' | conf
-mz online "memory$((K + 1))"
-is "$(zones "$((K + 1))")" Normal "memory_only_nodes = kernel"
+mz online "memory$K"
+is "$(zone_of "$K" $((K + 3)))" Normal "memory_only_nodes = kernel"
 
 # ---- valid_zones
 tree vz --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1 --hotplug dimm:1
@@ -188,13 +229,13 @@ is "$rc" 0 "a vanished block: exit 0"
 check "... logged" in_err "no such block"
 
 # ---- plain state files, no model: what was written
-tree plain --blocks 40 --nodes 1 --hotplug dimm:2
-F=$(dev first_block 0)
+tree plain --blocks 40 --nodes 1 --hotplug dimm:1 --hotplug dimm:1
+F=$(dev first_block 0) G=$(dev first_block 1)
 mz_plain online "memory$F"
 check "plain file: online_movable written" grep -q '^online_movable' "$T/$MEM/memory$F/state"
 printf '[online]\ndefault_zone = kernel\n' | conf
-mz_plain online "memory$((F + 1))"
-check "plain file: online_kernel written" grep -q '^online_kernel' "$T/$MEM/memory$((F + 1))/state"
+mz_plain online "memory$G"
+check "plain file: online_kernel written" grep -q '^online_kernel' "$T/$MEM/memory$G/state"
 
 # ---- the lock: held by someone else for longer than lock_timeout, the block is onlined anyway
 tree lock --blocks 40 --nodes 1 --hotplug dimm:2
