@@ -2,6 +2,7 @@
 #include "daemon_state.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -88,6 +89,15 @@ static void copy_one_line(char *dst, size_t len, const char *src)
 	dst[i] = '\0';
 }
 
+/* The error is one token at the end of its line: no blank of any kind in it, or the reader would split
+ * it or (cut to the field's size, at the end of the line) strip it (found by fuzz/fuzz-state.c). */
+static void one_token(char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s))
+			*s = '_';
+}
+
 static struct mz_ds_node *node_slot(struct mz_daemon_state *st, int node)
 {
 	size_t i;
@@ -110,14 +120,17 @@ static struct mz_ds_node *node_slot(struct mz_daemon_state *st, int node)
 void mz_daemon_state_set_node(struct mz_daemon_state *st, int node, enum mz_verdict v, const char *fmt, ...)
 {
 	struct mz_ds_node *n = node_slot(st, node);
-	char reason[MZ_DS_REASON_MAX];
+	char reason[MZ_DS_REASON_MAX], line[MZ_DS_REASON_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	n->verdict = v;
-	copy_one_line(n->reason, sizeof(n->reason), reason);
+	/* trimmed as the reader trims a line, so the file reads back as written: a reason cut at
+	 * MZ_DS_REASON_MAX can end in a blank (found by fuzz/fuzz-state.c) */
+	copy_one_line(line, sizeof(line), reason);
+	snprintf(n->reason, sizeof(n->reason), "%s", mz_strstrip(line));
 }
 
 void mz_daemon_state_add_backoff(struct mz_daemon_state *st, unsigned long block, int64_t until)
@@ -139,10 +152,7 @@ void mz_daemon_state_record_move(struct mz_daemon_state *st, const struct mz_ds_
 	}
 	slot = &st->moves[st->nmoves++];
 	*slot = *m;
-	/* the error is one token on its line: keep it so */
-	for (char *p = slot->error; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			*p = '_';
+	one_token(slot->error);
 	switch (m->result) {
 	case MZ_MOVE_OK:
 		if (m->dir == MZ_MOVE_TO_KERNEL)
@@ -323,6 +333,7 @@ static int parse_line(struct mz_daemon_state *st, const char *key, char *val, co
 		m.result = (enum mz_move_result)res;
 		if (strcmp(tok[5], "-") != 0)
 			snprintf(m.error, sizeof(m.error), "%s", tok[5]);
+		one_token(m.error);
 		/* keep the newest MZ_DS_MOVES, without counting them again */
 		if (st->nmoves == MZ_DS_MOVES) {
 			memmove(&st->moves[0], &st->moves[1], (MZ_DS_MOVES - 1) * sizeof(st->moves[0]));
