@@ -237,35 +237,8 @@ static void test_moves(void)
 	b = block(15);
 	ok(r == 0 && out.result == MZ_MOVE_OK && b.zone == MZ_ZONE_MOVABLE, "move back to Movable (%s)", out.why);
 
-	rules("memory14 offline EBUSY\n");
-	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
-	b = block(14);
-	ok(r == -EBUSY && out.result == MZ_MOVE_FAILED && out.err == EBUSY && b.state == MZ_BLOCK_ONLINE &&
-		   b.zone == MZ_ZONE_MOVABLE && !intent_exists(),
-	   "offline EBUSY: failed, still online in Movable, intent cleared (%s)", out.why);
-
-	for (const char *const *e = (const char *const[]){ "EAGAIN", "ENOMEM", "EINVAL", "EINTR", NULL }; *e; e++) {
-		char rl[64];
-
-		snprintf(rl, sizeof(rl), "memory14 offline %s\n", *e);
-		rules(rl);
-		r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
-		b = block(14);
-		ok(r < 0 && out.result == MZ_MOVE_FAILED && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE,
-		   "offline %s: failed, still online in Movable (%s)", *e, out.why);
-	}
-
-	rules("memory14 offline short\n");
-	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
-	b = block(14);
-	ok(r == -EIO && out.result == MZ_MOVE_FAILED && b.state == MZ_BLOCK_ONLINE, "offline short write: EIO, still online");
-
+	/* single faults of the offline and online writes: test_fault_matrix() */
 	rules("memory14 offline hang\n");
-	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 300, &out);
-	b = block(14);
-	ok(r == -EINTR && out.result == MZ_MOVE_TIMEOUT && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE &&
-		   !intent_exists(),
-	   "offline that never finishes: interrupted by offline_timeout, still online (%s)", out.why);
 
 	/* a signal blocked for a signalfd (SIGTERM in memzoned) must not end the offline; the timeout does */
 	{
@@ -291,20 +264,6 @@ static void test_moves(void)
 		timer_delete(t);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-
-	rules("memory14 online_kernel EINVAL\n");
-	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
-	b = block(14);
-	ok(r == -EINVAL && out.result == MZ_MOVE_ROLLED_BACK && b.state == MZ_BLOCK_ONLINE && b.zone == MZ_ZONE_MOVABLE &&
-		   !intent_exists(),
-	   "kernel zone refused: rolled back to Movable (%s)", out.why);
-
-	rules("memory14 online_kernel EINTR 1\n");
-	r = mz_actuator_move(14, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
-	b = block(14);
-	ok(r == 0 && out.result == MZ_MOVE_OK && b.zone == MZ_ZONE_NORMAL, "an interrupted online is retried (%s)", out.why);
-	rules("");
-	mz_actuator_move(14, MZ_ZONE_NORMAL, MZ_MOVE_TO_MOVABLE, BS, 5000, &out);
 
 	rules("memory13 online_kernel ENOMEM\nmemory13 online_movable EBUSY\n");
 	r = mz_actuator_move(13, MZ_ZONE_MOVABLE, MZ_MOVE_TO_KERNEL, BS, 5000, &out);
@@ -359,6 +318,220 @@ static void test_moves(void)
 		ok(r < 0 && out.result == MZ_MOVE_FAILED && !intent_exists(), "a block that vanished: failed, no record left (%s)",
 		   out.why);
 	}
+}
+
+/* ------------------------------------------------------------------ the fault matrix */
+
+/* One row per fault for the table `make check` prints (tests/print-fault-matrix.sh): area, write or read,
+ * fault, expected outcome, observed outcome, whether every block online before is online after. */
+static FILE *matrix;
+
+static void matrix_open(void)
+{
+	const char *b = getenv("top_builddir");
+	char path[MZ_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/tests/test-actuator.matrix", b ? b : ".");
+	matrix = fopen(path, "w"); /* rows of an earlier run go */
+	if (!matrix)
+		diag("cannot write %s: %s", path, strerror(errno));
+}
+
+static void matrix_row(const char *area, const char *op, const char *fault, const char *expected, const char *observed,
+		       bool safe)
+{
+	ok(strcmp(expected, observed) == 0 && safe, "%s %s %s: %s; no online block left offline: %s", area, op, fault,
+	   observed, safe ? "yes" : "NO");
+	if (strcmp(expected, observed) != 0)
+		diag("expected: %s", expected);
+	if (matrix) {
+		fprintf(matrix, "%s\t%s\t%s\t%s\t%s\t%s\n", area, op, fault, expected, observed, safe ? "yes" : "no");
+		fflush(matrix);
+	}
+}
+
+#define MATRIX_BLOCKS 16
+
+/* Which blocks are online now (ids 0..MATRIX_BLOCKS-1). */
+static void online_set(bool *on)
+{
+	for (unsigned long id = 0; id < MATRIX_BLOCKS; id++)
+		on[id] = block(id).state == MZ_BLOCK_ONLINE;
+}
+
+/* Every block online in `before` is online now, or gone (a vanished block is not one left offline). */
+static bool none_left_offline(const bool *before)
+{
+	for (unsigned long id = 0; id < MATRIX_BLOCKS; id++) {
+		struct mz_block b;
+
+		if (before[id] && mz_memblock_read(id, BS, &b) == 0 && b.state != MZ_BLOCK_ONLINE)
+			return false;
+	}
+	return true;
+}
+
+/* Writes of word to memory<id> the fault shim saw since its log was last removed. */
+static unsigned writes_of(unsigned long id, const char *word)
+{
+	char line[160], want[64];
+	unsigned n = 0;
+	FILE *f = fopen(flog, "r");
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "memory%lu %s ", id, word);
+	while (fgets(line, sizeof(line), f))
+		n += strncmp(line, want, strlen(want)) == 0;
+	fclose(f);
+	return n;
+}
+
+/* Put block id online in zone z without faults (the start of a row). */
+static void reset_block(unsigned long id, enum mz_zone z)
+{
+	struct mz_block b = block(id);
+
+	rules("");
+	if (b.state == MZ_BLOCK_ONLINE && b.zone == z)
+		return;
+	if (b.state == MZ_BLOCK_ONLINE)
+		mz_memblock_write_state(id, "offline");
+	mz_memblock_write_state(id, mz_online_word(z));
+}
+
+/* What the move did, in the matrix's words, from the outcome and the block as it is now. memzoned's
+ * reaction follows from the outcome (rebalance.c): a failed move of a block whose state is known
+ * backs off; a stranded block keeps its intent record and the next tick recovers it. */
+static void describe(char *buf, size_t len, unsigned long id, const struct mz_move_outcome *out, const char *word)
+{
+	struct mz_block b = block(id);
+	const char *zone = b.state == MZ_BLOCK_ONLINE ? mz_zone_name(b.zone) : mz_block_state_name(b.state);
+	bool record = intent_exists();
+
+	if (out->stranded)
+		snprintf(buf, len, "stranded %s, record %s", zone, record ? "kept" : "LOST");
+	else if (out->result == MZ_MOVE_OK)
+		snprintf(buf, len, "%smoved to %s", writes_of(id, word) > 1 ? "retry, " : "", zone);
+	else if (out->result == MZ_MOVE_ROLLED_BACK)
+		snprintf(buf, len, "rollback to %s, backoff", zone);
+	else if (out->state == MZ_BLOCK_UNKNOWN && b.state == MZ_BLOCK_UNKNOWN)
+		snprintf(buf, len, "skip (block gone)");
+	else
+		snprintf(buf, len, "%s, stays %s, backoff", out->result == MZ_MOVE_TIMEOUT ? "timeout" : "refused", zone);
+	if (record && !out->stranded)
+		snprintf(buf + strlen(buf), len - strlen(buf), ", record left");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* The faults of the brief for every state write of a move, each applying to one write (a transient
+ * fault; "hang" waits for a signal like the kernel's migration loop). */
+static void test_fault_matrix(void)
+{
+	static const char *const two_dimms[] = { "dimm:4=movable", "dimm:4=movable", NULL };
+	static const struct {
+		const char *word, *fault, *expected;
+	} rows[] = {
+		/* offline: refused, the block stays where it was; memzoned backs off from it */
+		{ "offline", "EBUSY", "refused, stays Movable, backoff" },
+		{ "offline", "EINVAL", "refused, stays Movable, backoff" },
+		{ "offline", "EINTR", "refused, stays Movable, backoff" },
+		{ "offline", "EAGAIN", "refused, stays Movable, backoff" },
+		{ "offline", "ENOENT", "skip (block gone)" },
+		{ "offline", "ENOMEM", "refused, stays Movable, backoff" },
+		{ "offline", "short", "refused, stays Movable, backoff" },
+		{ "offline", "hang", "timeout, stays Movable, backoff" },
+		/* online in the new zone: a transient error is retried, a refusal rolls back to the old zone */
+		{ "online_kernel", "EBUSY", "rollback to Movable, backoff" },
+		{ "online_kernel", "EINVAL", "rollback to Movable, backoff" },
+		{ "online_kernel", "EINTR", "retry, moved to Normal" },
+		{ "online_kernel", "EAGAIN", "retry, moved to Normal" },
+		{ "online_kernel", "ENOENT", "stranded offline, record kept; next tick: online Normal" },
+		{ "online_kernel", "ENOMEM", "rollback to Movable, backoff" },
+		{ "online_kernel", "short", "rollback to Movable, backoff" },
+		{ "online_kernel", "hang", "retry, moved to Normal" },
+		{ "online_movable", "EBUSY", "rollback to Normal, backoff" },
+		{ "online_movable", "EINVAL", "rollback to Normal, backoff" },
+		{ "online_movable", "EINTR", "retry, moved to Movable" },
+		{ "online_movable", "EAGAIN", "retry, moved to Movable" },
+		{ "online_movable", "ENOENT", "stranded offline, record kept; next tick: online Movable" },
+		{ "online_movable", "ENOMEM", "rollback to Normal, backoff" },
+		{ "online_movable", "short", "rollback to Normal, backoff" },
+		{ "online_movable", "hang", "retry, moved to Movable" },
+	};
+	struct sigaction sa = { .sa_handler = on_signal }, old_sa; /* no SA_RESTART: the write ends with EINTR */
+
+	if (!make_tree(two_dimms)) {
+		ok(false, "mktree.py builds the tree");
+		return;
+	}
+	matrix_open();
+	sigaction(SIGUSR1, &sa, &old_sa);
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(rows); i++) {
+		bool to_kernel = strcmp(rows[i].word, "online_movable") != 0;
+		enum mz_zone from = to_kernel ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL;
+		const char *area = to_kernel ? "memzoned move to kernel" : "memzoned move to Movable";
+		struct mz_move_outcome out;
+		bool before[MATRIX_BLOCKS];
+		char rl[96], observed[256], path[MZ_PATH_MAX];
+		timer_t t;
+		bool timer = false;
+		unsigned long id = 14;
+
+		reset_block(id, from);
+		online_set(before);
+		unlink(flog);
+		if (strcmp(rows[i].fault, "ENOENT") == 0 && strcmp(rows[i].word, "offline") == 0) {
+			/* the block vanishes (unplugged) before the offline: its directory is gone */
+			char *rmv[] = { "rm", "-rf", path, NULL };
+
+			id = 15;
+			mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu", id);
+			run(rmv);
+		} else {
+			snprintf(rl, sizeof(rl), "memory%lu %s %s 1\n", id, rows[i].word, rows[i].fault);
+			rules(rl);
+		}
+		if (strcmp(rows[i].fault, "hang") == 0 && strcmp(rows[i].word, "offline") != 0) {
+			/* nothing bounds an online write: a signal (here 100 ms in) ends the hang */
+			struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+			struct itimerspec its = { .it_value = { 0, 100 * 1000000L } };
+
+			timer = timer_create(CLOCK_MONOTONIC, &sev, &t) == 0 && timer_settime(t, 0, &its, NULL) == 0;
+		}
+		mz_actuator_move(id, from, to_kernel ? MZ_MOVE_TO_KERNEL : MZ_MOVE_TO_MOVABLE, BS, 300, &out);
+		if (timer)
+			timer_delete(t);
+		describe(observed, sizeof(observed), id, &out, rows[i].word);
+		if (out.stranded) {
+			/* what the next tick does: recover from the record */
+			struct mz_intent in;
+			struct mz_move_outcome rec;
+			char err[256];
+			struct mz_block b;
+
+			rules("");
+			if (mz_intent_read(&in, err, sizeof(err)) == 0 && mz_actuator_recover(&in, BS, &rec) == 0) {
+				b = block(id);
+				snprintf(observed + strlen(observed), sizeof(observed) - strlen(observed), "; next tick: %s %s",
+					 mz_block_state_name(b.state), b.state == MZ_BLOCK_ONLINE ? mz_zone_name(b.zone) : "");
+			} else {
+				snprintf(observed + strlen(observed), sizeof(observed) - strlen(observed),
+					 "; next tick: recovery failed");
+			}
+		}
+		snprintf(rl, sizeof(rl), "write %s", rows[i].word);
+		matrix_row(area, rl, rows[i].fault, rows[i].expected, observed, none_left_offline(before));
+	}
+	sigaction(SIGUSR1, &old_sa, NULL);
+	rules("");
+	if (matrix)
+		fclose(matrix);
+	matrix = NULL;
 }
 
 /* ------------------------------------------------------------------ picking */
@@ -501,6 +674,7 @@ int main(int argc, char **argv)
 	test_tally();
 	test_ranking();
 	test_moves();
+	test_fault_matrix();
 	test_pick();
 	return tap_done();
 }
