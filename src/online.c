@@ -631,6 +631,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	struct mz_iomem io;
 	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st };
 	char err[512], tbuf[16];
+	unsigned long *todo = NULL;
 	bool locked;
 	int r;
 
@@ -643,6 +644,29 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	else if (r < 0)
 		mz_warn("cannot take /run/memzone/lock: %s; going ahead without it", strerror(-r));
 	locked = r >= 0;
+
+	/* Blocks onlined by the helper this one waited for: nothing else to do, and the lock is let go
+	 * at once for the next device's first helper (a burst of DIMMs queues all of them on it). */
+	if (whole_device) {
+		size_t left = 0;
+
+		todo = mz_xcalloc(n, sizeof(*todo));
+		for (size_t i = 0; i < n; i++) {
+			if (mz_online_take_mark(ids[i])) {
+				mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
+				st->left++;
+			} else {
+				todo[left++] = ids[i];
+			}
+		}
+		ids = todo;
+		n = left;
+		if (n == 0) {
+			free(todo);
+			mz_lock_release(&lock);
+			return;
+		}
+	}
 
 	if (c->kernel_auto_online == MZ_KAO_DISABLE)
 		mz_online_disable_kernel_auto_online();
@@ -657,12 +681,6 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	for (size_t i = 0; i < n; i++) {
 		struct mz_device_snap dev;
 
-		if (whole_device && mz_online_take_mark(ids[i])) {
-			/* onlined while this helper waited for the lock */
-			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
-			st->left++;
-			continue;
-		}
 		/* without the lock another helper may be sweeping the same device: this block only */
 		if (do_block(&j, ids[i], &dev, false) >= 0 && whole_device && locked)
 			sweep_device(&j, &dev, ids[i]);
@@ -672,5 +690,6 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	if (j.io)
 		mz_iomem_free(&io);
+	free(todo);
 	mz_lock_release(&lock);
 }
