@@ -222,35 +222,40 @@ int mz_actuator_recover(const struct mz_intent *in, uint64_t block_size, struct 
 {
 	const char *failed_word;
 	struct mz_block b;
+	char rec[MZ_PATH_MAX];
 	int r, err, used;
 
 	outcome_init(out);
 	out->step = "recover";
+	/* the messages name the record, so the log says where the interrupted move comes from */
+	if (mz_path(rec, sizeof(rec), MZ_INTENT_PATH) < 0)
+		snprintf(rec, sizeof(rec), "%s", MZ_INTENT_PATH);
 	r = settled_state(in->block, block_size, &b);
 	if (r == -ENOENT) {
 		mz_intent_clear();
 		out->result = MZ_MOVE_FAILED;
-		snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move is gone (unplugged)", in->block);
+		snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move is gone (unplugged); "
+			 "record removed", rec, in->block);
 		return 0;
 	}
 	if (r < 0) {
 		out->err = -r;
-		snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move is unreadable: %s", in->block,
-			 strerror(-r));
+		snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move is unreadable: %s", rec,
+			 in->block, strerror(-r));
 		return r;
 	}
 	if (b.state == MZ_BLOCK_ONLINE) {
 		outcome_block(out, &b);
 		out->result = zone_matches(in->to, b.zone) ? MZ_MOVE_OK : MZ_MOVE_ROLLED_BACK;
 		mz_intent_clear();
-		snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move %s -> %s is online in %s",
-			 in->block, mz_zone_name(in->from), mz_zone_name(in->to), mz_zone_name(b.zone));
+		snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move %s -> %s is online in %s",
+			 rec, in->block, mz_zone_name(in->from), mz_zone_name(in->to), mz_zone_name(b.zone));
 		return 0;
 	}
 	if (b.state != MZ_BLOCK_OFFLINE) {
 		outcome_block(out, &b);
 		out->stranded = true;
-		snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move is %s; retrying later",
+		snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move is %s; retrying later", rec,
 			 in->block, mz_block_state_name(b.state));
 		return -EAGAIN;
 	}
@@ -260,14 +265,14 @@ int mz_actuator_recover(const struct mz_intent *in, uint64_t block_size, struct 
 		out->stranded = true;
 		out->err = err;
 		out->step = failed_word;
-		snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move stays offline: %s refused (%s)",
-			 in->block, failed_word ? failed_word : "?", strerror(err));
+		snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move stays offline: %s refused (%s)",
+			 rec, in->block, failed_word ? failed_word : "?", strerror(err));
 		return -err;
 	}
 	mz_intent_clear();
 	out->result = used == 0 && zone_matches(in->to, b.zone) ? MZ_MOVE_OK : MZ_MOVE_ROLLED_BACK;
-	snprintf(out->why, sizeof(out->why), "memory%lu of the interrupted move %s -> %s was offline; %s: online in %s",
-		 in->block, mz_zone_name(in->from), mz_zone_name(in->to),
+	snprintf(out->why, sizeof(out->why), "%.120s: memory%lu of the interrupted move %s -> %s was offline; %s: online in %s",
+		 rec, in->block, mz_zone_name(in->from), mz_zone_name(in->to),
 		 out->result == MZ_MOVE_OK ? "completed" : "rolled back", mz_zone_name(b.zone));
 	return 0;
 }

@@ -158,6 +158,21 @@ int mz_intent_read(struct mz_intent *in, char *err, size_t errlen)
 	return r;
 }
 
+int mz_intent_set_aside(char *kept, size_t len)
+{
+	char path[MZ_PATH_MAX];
+	int r = intent_path(path, sizeof(path));
+
+	if (r == 0)
+		r = mz_path(kept, len, MZ_INTENT_CORRUPT_PATH);
+	if (r < 0)
+		return r;
+	if (rename(path, kept) == 0 || errno == ENOENT)
+		return 0;
+	kept[0] = '\0';
+	return mz_intent_clear();
+}
+
 int mz_intent_clear(void)
 {
 	char path[MZ_PATH_MAX];

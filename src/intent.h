@@ -11,6 +11,11 @@
  *   to=Normal           zone wanted ("Movable" -> online_movable, any kernel zone -> online_kernel)
  *   started=1764111000  epoch s
  *   pid=1234
+ * A record that cannot be read or parsed (cut short, garbage, empty, another version) names no block
+ * we can trust: memzoned logs an error naming the file, renames it to intent.corrupt (replacing an
+ * older one; removes it if the rename fails) for inspection, and touches no block. A valid record
+ * naming a block that is gone is removed. memzoned writes the record atomically (rename), so a
+ * corrupt one comes from elsewhere (a hand edit, another version).
  */
 #pragma once
 #include <stddef.h>
@@ -20,6 +25,7 @@
 #include "zone.h"
 
 #define MZ_INTENT_PATH "/run/memzone/intent"
+#define MZ_INTENT_CORRUPT_PATH "/run/memzone/intent.corrupt"
 #define MZ_INTENT_VERSION 1
 
 struct mz_intent {
@@ -41,3 +47,6 @@ int mz_intent_write(const struct mz_intent *in, char *err, size_t errlen);
 int mz_intent_read(struct mz_intent *in, char *err, size_t errlen);
 /* Remove the record; 0 also when there was none. */
 int mz_intent_clear(void);
+/* An unusable record: rename it to <root>/run/memzone/intent.corrupt, else remove it. 0 and kept
+ * set to the new path (or "" when it was removed), or -errno when it is still there. */
+int mz_intent_set_aside(char *kept, size_t len);

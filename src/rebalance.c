@@ -251,9 +251,13 @@ int mz_rebalance_recover(struct mz_rebalancer *r)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
-		/* a record we cannot parse names no block: keeping it would block every start */
-		mz_err("%s; removing it", err);
-		mz_intent_clear();
+		/* a record we cannot parse names no block we can trust: set it aside for inspection
+		 * (keeping it would stop every recovery) and touch no block */
+		char kept[MZ_PATH_MAX];
+		int sr = mz_intent_set_aside(kept, sizeof(kept));
+
+		mz_err("%s; %s%s, no block was touched", err, sr < 0 ? "cannot remove it: " : kept[0] ? "set aside as " :
+		       "removed", sr < 0 ? strerror(-sr) : kept);
 		return 0;
 	}
 	if (r->mode == MZ_REBALANCE_DRY_RUN) {
