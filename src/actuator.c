@@ -374,9 +374,12 @@ void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const ui
 		t->used++;
 		/* migration moves LRU, anonymous, shmem and KSM pages (a THP's tails follow their head);
 		 * slab, page tables, reserved and other kernel pages stay and make the offline fail */
-		if ((f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) ||
-		    !(f & (KPF_LRU | KPF_ANON | KPF_SWAPBACKED | KPF_KSM | KPF_COMPOUND_TAIL)))
+		if (f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) {
 			t->unmovable++;
+			t->pinned++;
+		} else if (!(f & (KPF_LRU | KPF_ANON | KPF_SWAPBACKED | KPF_KSM | KPF_COMPOUND_TAIL))) {
+			t->unmovable++;
+		}
 	}
 }
 

@@ -74,6 +74,8 @@ void mz_backoffs_free(struct mz_backoffs *b);
 struct mz_page_tally {
 	uint64_t pages, used, unmovable; /* used: mapped or flagged; unmovable: slab, page tables, reserved,
 					  * or used without any flag migration can handle */
+	uint64_t pinned;                 /* of unmovable: slab, page tables, reserved. The kernel refuses
+					  * the offline of a kernel-zone block holding one at once (EBUSY) */
 };
 /* Pure: tally n pages from their kpagecount and kpageflags words. */
 void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const uint64_t *flags, size_t n);

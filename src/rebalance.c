@@ -322,6 +322,58 @@ static void no_candidate(const struct mz_rebalance_pick *p, enum mz_verdict want
 		p->node, mz_verdict_name(want), st->considered, st->boot, st->source_rule, st->unplugging, st->backoff);
 }
 
+size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!c[i].tallied || c[i].pages.pinned == 0)
+			break;
+	return i;
+}
+
+/* Every candidate of a give-back holds pages the kernel cannot migrate (slab, page tables): offlining
+ * one is refused at once, after the kernel dumped the page into its log and drained every CPU's page
+ * lists. Those blocks back off as after a refused offline, without the offline. */
+static void giveback_pinned(struct mz_rebalancer *r, struct mz_rebalance_pick *p, const struct mz_candidate *c,
+			    size_t n, bool writes)
+{
+	char msg[512], tbuf[16];
+
+	for (size_t i = 0; i < n; i++) {
+		struct mz_rebalance_pick q = *p;
+		int len;
+
+		q.any = true;
+		q.block = c[i].block;
+		q.from = c[i].zone;
+		q.tallied = true;
+		q.pages = c[i].pages;
+		q.outcome.result = writes ? MZ_MOVE_FAILED : MZ_MOVE_OBSERVED;
+		q.outcome.err = EBUSY;
+		q.outcome.step = "offline";
+		q.outcome.state = MZ_BLOCK_ONLINE;
+		q.outcome.zone = c[i].zone;
+		snprintf(q.outcome.why, sizeof(q.outcome.why), "%smemory%lu not offlined: %" PRIu64 " of its pages are "
+			 "slab, page tables or reserved, which the kernel cannot migrate", writes ? "" : "would leave ",
+			 c[i].block, c[i].pages.pinned);
+		len = snprintf(msg, sizeof(msg), "%s", q.outcome.why);
+		if (writes) {
+			uint64_t delay = mz_backoff_fail(&r->backoffs, c[i].block, mz_now_ms(),
+							 r->cfg.rebalance.backoff_initial_ms, r->cfg.rebalance.backoff_max_ms);
+
+			snprintf(msg + len, sizeof(msg) - (size_t)len, "; memory%lu backs off for %s", c[i].block,
+				 mz_format_duration(delay, tbuf, sizeof(tbuf)));
+		}
+		if (r->mode == MZ_REBALANCE_ACT)
+			log_move(writes ? LOG_WARNING : LOG_INFO, &q, msg);
+		if (writes) /* a failed give-back in the state file (not a write: no rate cap is charged) */
+			record(r, &q, mz_wall_s());
+		if (i == 0)
+			*p = q; /* the pick reported by `memzone rebalance --once` */
+	}
+}
+
 /* Returns false when the move was not even looked for (nothing changed since a scan found nothing). */
 static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, const struct mz_pressure_sample *s,
 			 uint64_t now)
@@ -333,7 +385,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	struct mz_lock lk = MZ_LOCK_INIT;
 	struct mz_iomem io = { 0 };
 	struct mz_candidate *cands = NULL;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int64_t started = mz_wall_s();
 	char msg[512], ebuf[256], tbuf[16];
 	bool have_io;
@@ -368,20 +420,29 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		free(cands);
 		return true;
 	}
+	if (dir == MZ_MOVE_TO_MOVABLE) {
+		k = mz_rebalance_giveback_pick(cands, n);
+		if (k == n) {
+			mz_lock_release(&lk);
+			giveback_pinned(r, p, cands, n, writes);
+			free(cands);
+			return true;
+		}
+	}
 	p->any = true;
-	p->block = cands[0].block;
-	p->from = cands[0].zone;
-	p->tallied = cands[0].tallied;
-	p->pages = cands[0].pages;
+	p->block = cands[k].block;
+	p->from = cands[k].zone;
+	p->tallied = cands[k].tallied;
+	p->pages = cands[k].pages;
 
 	if (!writes) {
 		char used[48] = "page use unknown";
 
-		if (cands[0].tallied)
-			snprintf(used, sizeof(used), "%" PRIu64 " of %" PRIu64 " pages in use", cands[0].pages.used,
-				 cands[0].pages.pages);
+		if (cands[k].tallied)
+			snprintf(used, sizeof(used), "%" PRIu64 " of %" PRIu64 " pages in use", cands[k].pages.used,
+				 cands[k].pages.pages);
 		snprintf(p->outcome.why, sizeof(p->outcome.why), "would move memory%lu (%s%s%s, %s) from %s %s",
-			 p->block, mz_source_name(cands[0].source), cands[0].device[0] ? " " : "", cands[0].device,
+			 p->block, mz_source_name(cands[k].source), cands[k].device[0] ? " " : "", cands[k].device,
 			 used, mz_zone_name(p->from), dir == MZ_MOVE_TO_KERNEL ? "to a kernel zone" : "to Movable");
 		free(cands);
 		if (r->mode == MZ_REBALANCE_ACT) { /* observe_only: behave as if it had moved (caps, cooldown) */

@@ -57,6 +57,12 @@ struct mz_rebalancer {
 	void *progress_ctx;
 };
 
+/* Pure: which of the ranked give-back (to-movable) candidates to offline: the first whose pages are
+ * unknown or hold no pinned page (slab, page tables, reserved: the kernel refuses the offline of a
+ * kernel-zone block holding one at once). n when every candidate holds some: then none is offlined,
+ * they back off as after a refused offline. */
+size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n);
+
 /* Read the page and block sizes; mode and write_state as above. err names what was unreadable. */
 int mz_rebalance_init(struct mz_rebalancer *r, const struct mz_config *c, enum mz_rebalance_mode mode,
 		      bool write_state, char *err, size_t errlen);

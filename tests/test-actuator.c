@@ -9,6 +9,7 @@
 #include "intent.h"
 #include "iomem.h"
 #include "memblock.h"
+#include "rebalance.h"
 #include "tap.h"
 #include "util.h"
 
@@ -161,28 +162,32 @@ static void test_backoff(void)
 static void test_tally(void)
 {
 	/* kpagecount is the map count: unmapped page cache and slab read 0 there */
-	static const struct { uint64_t count, flags; bool used, unmovable; const char *what; } pages[] = {
-		{ 0, 0, false, false, "a free tail page (no flags)" },
-		{ 0, 1ull << 10, false, false, "a free buddy head" },
-		{ 0, 1ull << 25, false, false, "a free page marked idle" },
-		{ 0, (1ull << 5) | (1ull << 14) | (1ull << 3), true, false, "unmapped shmem/page cache (LRU, swapbacked)" },
-		{ 1, (1ull << 5) | (1ull << 12) | (1ull << 11), true, false, "mapped anonymous memory" },
-		{ 0, 1ull << 16, true, false, "a THP tail" },
-		{ 0, 1ull << 7, true, true, "slab" },
-		{ 0, 1ull << 26, true, true, "a page table" },
-		{ 0, 1ull << 32, true, true, "reserved" },
-		{ 1, 0, true, true, "a mapped page without flags (a driver's)" },
-		{ 0, 1ull << 23, false, false, "logically offline (balloon)" },
-		{ 0, 1ull << 20, false, false, "no page (a hole)" },
+	static const struct { uint64_t count, flags; bool used, unmovable, pinned; const char *what; } pages[] = {
+		{ 0, 0, false, false, false, "a free tail page (no flags)" },
+		{ 0, 1ull << 10, false, false, false, "a free buddy head" },
+		{ 0, 1ull << 25, false, false, false, "a free page marked idle" },
+		{ 0, (1ull << 5) | (1ull << 14) | (1ull << 3), true, false, false,
+		  "unmapped shmem/page cache (LRU, swapbacked)" },
+		{ 1, (1ull << 5) | (1ull << 12) | (1ull << 11), true, false, false, "mapped anonymous memory" },
+		{ 0, 1ull << 16, true, false, false, "a THP tail" },
+		{ 0, 1ull << 7, true, true, true, "slab" },
+		{ 0, (1ull << 7) | (1ull << 15), true, true, true, "a compound slab head" },
+		{ 0, 1ull << 26, true, true, true, "a page table" },
+		{ 0, 1ull << 32, true, true, true, "reserved" },
+		{ 1, 0, true, true, false, "a mapped page without flags (a driver's)" },
+		{ 0, 1ull << 4, true, true, false, "dirty, not on an LRU list (yet)" },
+		{ 0, 1ull << 23, false, false, false, "logically offline (balloon)" },
+		{ 0, 1ull << 20, false, false, false, "no page (a hole)" },
 	};
 
 	for (size_t i = 0; i < MZ_ARRAY_SIZE(pages); i++) {
 		struct mz_page_tally t = { 0 };
 
 		mz_page_tally_add(&t, &pages[i].count, &pages[i].flags, 1);
-		ok(t.pages == 1 && (t.used == 1) == pages[i].used && (t.unmovable == 1) == pages[i].unmovable,
-		   "page tally: %s: %s%s", pages[i].what, pages[i].used ? "used" : "free",
-		   pages[i].unmovable ? ", unmovable" : "");
+		ok(t.pages == 1 && (t.used == 1) == pages[i].used && (t.unmovable == 1) == pages[i].unmovable &&
+		   (t.pinned == 1) == pages[i].pinned,
+		   "page tally: %s: %s%s%s", pages[i].what, pages[i].used ? "used" : "free",
+		   pages[i].unmovable ? ", unmovable" : "", pages[i].pinned ? ", pinned (the offline is refused at once)" : "");
 	}
 }
 
@@ -193,6 +198,34 @@ static struct mz_candidate cand(unsigned long id, unsigned dev_kernel, bool tall
 	c.pages.used = used;
 	c.pages.unmovable = unmov;
 	return c;
+}
+
+static struct mz_candidate pinned_cand(unsigned long id, bool tallied, uint64_t unmov, uint64_t pinned)
+{
+	struct mz_candidate c = cand(id, 0, tallied, unmov, unmov);
+
+	c.pages.pinned = pinned;
+	return c;
+}
+
+/* A give-back offlines the first candidate that can leave the kernel zone; when every known one
+ * holds slab or page tables none is offlined (the kernel would refuse at once). */
+static void test_giveback_pick(void)
+{
+	struct mz_candidate a[] = { pinned_cand(60, true, 3, 3), pinned_cand(61, true, 9, 0), pinned_cand(62, true, 12, 12) };
+	struct mz_candidate b[] = { pinned_cand(56, true, 2, 2), pinned_cand(57, true, 40, 40) };
+	struct mz_candidate c[] = { pinned_cand(56, true, 2, 2), pinned_cand(57, false, 0, 0) };
+	struct mz_candidate d[] = { pinned_cand(58, true, 0, 0) };
+
+	ok(mz_rebalance_giveback_pick(a, 3) == 1,
+	   "give-back: a block with unmovable pages but no slab/page table is tried before pinned ones (got %zu)",
+	   mz_rebalance_giveback_pick(a, 3));
+	ok(mz_rebalance_giveback_pick(b, 2) == 2, "give-back: every candidate pinned -> none is offlined (got %zu)",
+	   mz_rebalance_giveback_pick(b, 2));
+	ok(mz_rebalance_giveback_pick(c, 2) == 1, "give-back: a block whose pages are unknown is still tried (got %zu)",
+	   mz_rebalance_giveback_pick(c, 2));
+	ok(mz_rebalance_giveback_pick(d, 1) == 0 && mz_rebalance_giveback_pick(d, 0) == 0,
+	   "give-back: a clean block is tried; no candidate -> 0");
 }
 
 static void test_ranking(void)
@@ -673,6 +706,7 @@ int main(int argc, char **argv)
 	test_backoff();
 	test_tally();
 	test_ranking();
+	test_giveback_pick();
 	test_moves();
 	test_fault_matrix();
 	test_pick();
