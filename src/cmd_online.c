@@ -61,8 +61,9 @@ int cmd_online(int argc, char **argv)
 	}
 	mz_cli_finish_opts();
 
-	/* The helper of another block of the same device onlined these already (the usual case for
-	 * all but a device's first block): nothing to decide, no config, lock or snapshot needed. */
+	/* The helper of another block of the same device onlined these already, after udev had started
+	 * this helper (the rule skips the events that come later): nothing to decide, no config, lock
+	 * or snapshot needed. */
 	while (n > 0 && mz_online_take_mark(ids[n - 1])) {
 		mz_debug("memory%lu: already onlined with another block of its device", ids[n - 1]);
 		n--;

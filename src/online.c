@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -501,25 +502,62 @@ out:
  * states of the device's blocks are read once, by the first block's decision: from then on memzone
  * holds the lock and is the one changing them, so it counts its own confirmed writes instead of
  * reading the device again for every block (a 64-block device would cost 64 x 64 reads).
- * Each block onlined this way gets a marker, <root>/run/memzone/onlined/memoryN, that its own
- * event consumes: it needs no decision, the one just made for it is as fresh as any. A marker
- * counts only while the block is online and for MZ_ONLINE_MARK_TTL_S seconds: one left behind (no
- * event came) cannot make a later block of the same number skip its decision. */
+ * Each block onlined this way gets a marker, <root>/run/memzone/onlined/memoryN.ZONE (ZONE as the
+ * kernel prints it in memoryN/valid_zones: the zone memzone just put the block in). The udev rule
+ * skips the block's event when the block is online and that file exists under the name made of
+ * $kernel and $attr{valid_zones}: no process is started for it, the decision just made is as fresh
+ * as any. A helper started before the marker existed (its event passed the rule first) takes it
+ * instead (mz_online_take_mark) and exits.
+ *
+ * Nothing consumes the markers of skipped events, and the rule can compare neither times nor
+ * contents, only the name. What must not happen is a later block with the same number being
+ * skipped wrongly: the same number is the same physical range, so only a new incarnation of the
+ * block (removed and hot-added again) can be such a block, and nothing udev can read tells
+ * incarnations apart (phys_index, phys_device and the node follow from the range; SEQNUM is not
+ * known when the marker is written). So a marker is bounded instead:
+ *  - by the kernel: the rule needs the block online in the marker's zone. A new incarnation is
+ *    offline when it arrives (kernel_auto_online = disable) and its helper runs; one the kernel or
+ *    another rule onlined in another zone does not match either; only one onlined in the very
+ *    zone memzone chose for the range before is skipped, and it is in that zone.
+ *  - by time and by every sweep: each helper that sweeps a device (under the lock) first drops the
+ *    markers older than MZ_ONLINE_MARK_TTL_S (the queued events they were for are long processed)
+ *    and those whose block is gone, offline or in another zone (a removal or a rezone since). The
+ *    cost is a stat and a read of state and valid_zones per marker present, never per block of
+ *    the machine.
+ *  - a sweep renews a marker it writes (O_TRUNC, fresh mtime) and removes none of its block's
+ *    other zones' markers: an older one cannot match while the block is in the new zone, and the
+ *    next sweep drops it.
+ * A marker can outlive its TTL until the next sweep; a re-added block the kernel onlines into the
+ * zone of its old marker meanwhile keeps that zone instead of being decided again (memzone(8)). */
 
-static int mark_path(char *path, size_t len, unsigned long id)
+static int mark_path(char *path, size_t len, unsigned long id, enum mz_zone zone)
 {
-	return mz_path(path, len, "/run/memzone/onlined/memory%lu", id);
+	return mz_path(path, len, "/run/memzone/onlined/memory%lu.%s", id, mz_zone_name(zone));
 }
 
-static void mark_onlined(unsigned long id)
+/* The zone block id is online in, as its marker names it; MZ_ZONE_NONE when it is not online or its
+ * valid_zones does not name exactly one zone (then no marker: udev's $attr{valid_zones} could not
+ * match it, and the block's own helper decides). */
+static enum mz_zone marked_zone(int memfd, unsigned long id)
+{
+	struct mz_block_brief bb;
+
+	if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_ONLINE ||
+	    !bb.zones_known || bb.zones != MZ_ZONE_BIT(bb.zone) || bb.zone == MZ_ZONE_NONE || bb.zone >= MZ_ZONE_OTHER)
+		return MZ_ZONE_NONE;
+	return bb.zone;
+}
+
+static void mark_onlined(int memfd, unsigned long id)
 {
 	char path[MZ_PATH_MAX];
+	enum mz_zone zone = marked_zone(memfd, id);
 	int fd;
 
-	if (mz_path(path, sizeof(path), "/run/memzone/onlined") < 0 || (mkdir(path, 0755) < 0 && errno != EEXIST) ||
-	    mark_path(path, sizeof(path), id) < 0)
+	if (zone == MZ_ZONE_NONE || mz_path(path, sizeof(path), "/run/memzone/onlined") < 0 ||
+	    (mkdir(path, 0755) < 0 && errno != EEXIST) || mark_path(path, sizeof(path), id, zone) < 0)
 		return;
-	/* O_TRUNC and a fresh mtime: a stale marker of the same block number is renewed */
+	/* O_TRUNC and a fresh mtime: a stale marker of the same block and zone is renewed */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0) {
 		futimens(fd, NULL);
@@ -527,28 +565,72 @@ static void mark_onlined(unsigned long id)
 	}
 }
 
+static bool mark_fresh(const struct stat *st, time_t now)
+{
+	return S_ISREG(st->st_mode) && st->st_mtime <= now && now - st->st_mtime <= MZ_ONLINE_MARK_TTL_S;
+}
+
 bool mz_online_take_mark(unsigned long id)
 {
 	char path[MZ_PATH_MAX];
-	struct mz_block_brief bb;
 	struct stat st;
-	time_t now = time(NULL);
-	bool fresh;
-	int memfd, r;
+	enum mz_zone zone;
+	int memfd;
 
-	if (mark_path(path, sizeof(path), id) < 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return false;
-	if (unlink(path) < 0)
-		return false; /* another helper took it */
-	fresh = st.st_mtime <= now && now - st.st_mtime <= MZ_ONLINE_MARK_TTL_S;
-	if (!fresh)
-		return false;
 	memfd = mz_memory_dir_open();
 	if (memfd < 0)
 		return false;
-	r = mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0);
+	zone = marked_zone(memfd, id);
 	close(memfd);
-	return r == 0 && bb.state == MZ_BLOCK_ONLINE;
+	if (zone == MZ_ZONE_NONE || mark_path(path, sizeof(path), id, zone) < 0 || lstat(path, &st) < 0)
+		return false;
+	if (unlink(path) < 0)
+		return false; /* another helper took it */
+	return mark_fresh(&st, time(NULL));
+}
+
+/* Drop the markers that can no longer stand for a decision (see above). Under the lock. */
+static void prune_marks(void)
+{
+	char dirpath[MZ_PATH_MAX];
+	time_t now = time(NULL);
+	struct dirent *e;
+	DIR *dir;
+	int dfd, memfd;
+
+	if (mz_path(dirpath, sizeof(dirpath), "/run/memzone/onlined") < 0)
+		return;
+	dir = opendir(dirpath);
+	if (!dir)
+		return;
+	dfd = dirfd(dir);
+	memfd = mz_memory_dir_open(); /* < 0: every marker goes, no block can be checked */
+	while ((e = readdir(dir))) {
+		char name[64];
+		unsigned long id;
+		struct stat st;
+		enum mz_zone zone;
+		bool keep = false;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (memfd >= 0 && sscanf(e->d_name, "memory%lu.", &id) == 1 &&
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && mark_fresh(&st, now)) {
+			zone = marked_zone(memfd, id);
+			keep = zone != MZ_ZONE_NONE &&
+			       snprintf(name, sizeof(name), "memory%lu.%s", id, mz_zone_name(zone)) < (int)sizeof(name) &&
+			       strcmp(name, e->d_name) == 0;
+		}
+		if (keep)
+			continue;
+		/* TEST matches a directory too: none stays (one with files in it is left, and said) */
+		if (unlinkat(dfd, e->d_name, 0) < 0 && (errno != EISDIR || unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0) &&
+		    errno != ENOENT)
+			mz_debug("cannot remove %s/%s: %s", dirpath, e->d_name, strerror(errno));
+	}
+	if (memfd >= 0)
+		close(memfd);
+	closedir(dir);
 }
 
 /* After block done of dev was onlined (dev counts it online already): the device's other blocks
@@ -584,7 +666,7 @@ static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsign
 			mz_debug("memory%lu: offline block of %s, handled with memory%lu's event", id,
 				 dev->name[0] ? dev->name : "the same device", done);
 			if (do_block(j, id, &cur, true) >= 0)
-				mark_onlined(id);
+				mark_onlined(memfd, id);
 		}
 		if (id == dev->last_block)
 			break;
@@ -677,6 +759,9 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	else
 		mz_debug("%s: devices of blocks unknown", err);
 
+	/* the sweeps below write markers: the ones that cannot stand for a decision any more go first */
+	if (whole_device && locked)
+		prune_marks();
 	reserve_load(&j.res);
 	for (size_t i = 0; i < n; i++) {
 		struct mz_device_snap dev;

@@ -26,16 +26,20 @@ struct mz_online_stats {
  * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline.
  * whole_device (`memzone online`, the udev helper): a block onlined here is followed, under the same
  * lock hold, by every other offline block of its device (each with its own fresh snapshot and
- * decision), and each of them gets a marker that mz_online_take_mark() consumes at its own event. */
+ * decision), and each of them gets a marker <root>/run/memzone/onlined/memoryN.ZONE that the udev
+ * rule tests to skip the block's own event (see online.c for the markers' lifecycle: each such run
+ * first drops the ones that can no longer stand for a decision). */
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
 		      bool whole_device, struct mz_online_stats *st);
 
 /* How long a marker of a block onlined ahead of its own udev event stays good. */
 #define MZ_ONLINE_MARK_TTL_S 300
 
-/* The udev event of a block that another block's helper already onlined (whole_device above): true,
- * and the marker gone, when <root>/run/memzone/onlined/memoryN was there, is at most
- * MZ_ONLINE_MARK_TTL_S old and the block is online. Cheap: no config, no lock, no snapshot. */
+/* The udev event of a block that another block's helper already onlined (whole_device above) whose
+ * helper was started anyway (its event passed the rule before the marker existed): true, and the
+ * marker gone, when the block is online and <root>/run/memzone/onlined/memoryN.ZONE names its zone
+ * and is at most MZ_ONLINE_MARK_TTL_S old (a stale one is removed too). Cheap: no config, no lock,
+ * no snapshot. */
 bool mz_online_take_mark(unsigned long id);
 
 /* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old

@@ -21,6 +21,11 @@ check "rule: only the memory subsystem" grep -qx 'SUBSYSTEM!="memory", GOTO="mem
 check "rule: only memoryN devices" grep -qx 'KERNEL!="memory\[0-9\]\*", GOTO="memzone_end"' "$rule"
 check "rule: coldplug replays of blocks that are not offline are skipped" \
 	grep -qx 'ENV{SYNTH_UUID}=="?\*", ATTR{state}!="offline", GOTO="memzone_end"' "$rule"
+# the helper of the first block of a device leaves run/memzone/onlined/memoryN.ZONE for the blocks it
+# onlined ahead of their events (test-online.sh checks the names match valid_zones)
+check "rule: events of blocks onlined ahead by their device's first helper are skipped" \
+	grep -qx 'ATTR{state}=="online", TEST=="/run/memzone/onlined/\$kernel.\$attr{valid_zones}", GOTO="memzone_end"' "$rule"
+check "rule: ... and that skip comes before the RUN" bash -c "grep -n . '$rule' | grep -E 'TEST==|^[0-9]+:RUN' | head -1 | grep -q TEST"
 run=$(sed -n 's/^RUN+="\(.*\)"$/\1/p' "$rule")
 case $run in
 /*/memzone\ online\ \$kernel) ok 0 "rule: runs the installed helper by absolute path ($run)" ;;

@@ -50,8 +50,14 @@ is "$(zone_of "$F" "$L")" Movable "the first block's event onlined the whole DIM
 check "the rest follows the device" in_err "MEMZONE_REASON=whole_device"
 is "$(grep -c "^memzone: memory[0-9]*: online_movable" "$TMP/err")" 4 "... one decision and log line per block"
 is "$(for b in $(seq "$F" "$L"); do kmodel_count online "$b"; done | sort -u)" 1 "... one online write per block"
-is "$(ls "$T/run/memzone/onlined")" "$(blocks $((F + 1)) "$L" | tr ' ' '\n' | sed '/^$/d' | sort)" \
-	"... a marker for each block onlined ahead of its own event"
+is "$(ls "$T/run/memzone/onlined")" "$(blocks $((F + 1)) "$L" | tr ' ' '\n' | sed '/^$/d;s/$/.Movable/' | sort)" \
+	"... a marker for each block onlined ahead of its own event, named with its zone"
+# what the udev rule tests: ATTR{state}=="online", TEST=="/run/memzone/onlined/$kernel.$attr{valid_zones}"
+rule_skips() { [ "$(state "$1")" = online ] && [ -e "$T/run/memzone/onlined/memory$1.$(zones "$1")" ]; }
+rule_runs() { ! rule_skips "$1"; }
+all_skipped() { local b; for b in $(seq "$1" "$2"); do rule_skips "$b" || return 1; done; }
+check "... the rule would skip each of their events" all_skipped $((F + 1)) "$L"
+check "... and not the first block's" rule_runs "$F"
 # shellcheck disable=SC2046 # one argument per block
 mz online -v $(blocks $((F + 1)) "$L")
 is "$rc" 0 "the other blocks' own events: exit 0"
@@ -72,7 +78,7 @@ echo none >"$T/$MEM/memory$((F + 1))/valid_zones"
 mz online "memory$F"
 is "$rc/$(state "$F")/$(state $((F + 1)))/$(state $((F + 2)))" 0/online/offline/online \
 	"a device block the kernel offers no zone for: the others onlined, exit 0 for the named block"
-check "... no marker for it" test ! -e "$T/run/memzone/onlined/memory$((F + 1))"
+check "... no marker for it" bash -c "! ls '$T/run/memzone/onlined' | grep -q '^memory$((F + 1))\.'"
 mz online "memory$((F + 1))"
 is "$rc/$(state $((F + 1)))" 1/offline "... its own event decides again and reports it (exit 1)"
 
@@ -80,17 +86,59 @@ is "$rc/$(state $((F + 1)))" 1/offline "... its own event decides again and repo
 tree marks --blocks 40 --nodes 1 --hotplug dimm:2 --hotplug dimm:2
 A=$(dev first_block 0) B=$(dev first_block 1)
 mkdir -p "$T/run/memzone/onlined"
-: >"$T/run/memzone/onlined/memory$A"
+: >"$T/run/memzone/onlined/memory$A.Movable"
 mz online "memory$A"
 is "$rc/$(zone_of "$A" $((A + 1)))" 0/Movable "a marker of an offline block: the block is decided and onlined"
 check "... logged as a decision" in_err "memory$A: online_movable"
+check "... the marker of the offline block is dropped by the sweep" \
+	test ! -e "$T/run/memzone/onlined/memory$A.Movable"
 mz online "memory$B"
-touch -d '-301 seconds' "$T/run/memzone/onlined/memory$((B + 1))"
+touch -d '-301 seconds' "$T/run/memzone/onlined/memory$((B + 1)).Movable"
 printf '[online]\nalready_online = fix\n' | conf
 mz online "memory$((B + 1))"
 is "$rc" 0 "a marker older than 300 s: exit 0"
 check "... the block is decided again (already right)" in_err "memory$((B + 1)): leave"
-check "... and the stale marker is gone" test ! -e "$T/run/memzone/onlined/memory$((B + 1))"
+check "... and the stale marker is gone" test ! -e "$T/run/memzone/onlined/memory$((B + 1)).Movable"
+
+# ---- the markers' lifecycle: the rule cannot read their age, so every sweep drops those that
+# cannot stand for a decision (older than 300 s; block gone, offline or in another zone) and keeps
+# only fresh markers of blocks online in the zone they name; a sweep renews the marker it writes
+tree prune --blocks 48 --nodes 1 --hotplug dimm:4 --hotplug dimm:4 --hotplug dimm:2
+A=$(dev first_block 0) B=$(dev first_block 1) C=$(dev first_block 2)
+mz online "memory$A"
+O=$T/run/memzone/onlined
+is "$(ls "$O" | wc -l)" 3 "device 1 swept: 3 markers"
+touch -d '-301 seconds' "$O/memory$((A + 1)).Movable"           # expired, block still right
+echo offline >"$T/$MEM/memory$((A + 2))/state"                  # offline since (removal under way)
+echo Normal >"$T/$MEM/memory$((A + 3))/valid_zones"            # in another zone since
+: >"$O/memory999.Movable"                                       # its block is gone
+: >"$O/memory$((A + 1)).Normal"                                 # names a zone the block is not in
+: >"$O/junk"                                                    # not a marker
+: >"$O/memory$A"                                                # the name before zones were in it
+mkdir "$O/memory$((A + 1)).DMA"                                 # not a file
+mz online "memory$B"
+is "$rc/$(zone_of "$B" $((B + 3)))" 0/Movable "device 2: onlined by its first event"
+is "$(ls "$O" | tr '\n' ' ')" "$(printf 'memory%s.Movable ' $((B + 1)) $((B + 2)) $((B + 3)))" \
+	"device 2's sweep dropped every marker that cannot stand for a decision, kept its own"
+touch -d '-100 seconds' "$O/memory$((B + 1)).Movable"
+old=$(stat -c %Y "$O/memory$((B + 1)).Movable")
+mz online "memory$C"
+is "$(ls "$O" | wc -l)" 4 "a fresh marker of a block online in its zone survives the next sweep"
+echo offline >"$T/$MEM/memory$((B + 1))/state"
+check "an offline block with a marker: the rule would not skip its event" rule_runs $((B + 1))
+echo offline >"$T/$MEM/memory$B/state"
+mz online "memory$B"
+is "$rc/$(zone_of "$B" $((B + 1)))" 0/Movable "device 2 offline again: its first event onlines it again"
+check "... memory$((B + 1)) decided again by the sweep" in_err "memory$((B + 1)): online_movable"
+new=$(stat -c %Y "$O/memory$((B + 1)).Movable" 2>/dev/null || echo 0)
+check "... its marker renewed (mtime $old -> $new)" test "$new" -gt "$old"
+# the case the zone in the name is for: a block swept and marked, removed and hot-added again
+# within the TTL, onlined by the kernel itself (auto_online_blocks = online) in another zone
+echo Normal >"$T/$MEM/memory$((B + 2))/valid_zones"
+check "a re-added block the kernel onlined in another zone: the rule would not skip it" rule_runs $((B + 2))
+printf '[online]\nalready_online = fix\n' | conf
+mz online "memory$((B + 2))"
+is "$rc/$(zones $((B + 2)))" 0/Movable "... its helper runs and moves it to the policy's zone"
 
 # ---- a DIMM bigger than the cap: the first block decides for the whole device
 tree cap --blocks 80 --nodes 1 --hotplug dimm:64
@@ -121,7 +169,7 @@ is "$(state "$K")" offline "kmem is daxctl's by default: left offline"
 is "$(zone_of "$K" $((K + 1)))/$(zone_of "$V" $((V + 1)))" offline/offline \
 	"... ignored devices: their other blocks are left offline too"
 is "$(zone_of "$D" $((D + 1)))" Normal "the DIMM's second block onlined with the first one's event"
-is "$(ls "$T/run/memzone/onlined" 2>/dev/null)" "memory$((D + 1))" "... the only marker"
+is "$(ls "$T/run/memzone/onlined" 2>/dev/null)" "memory$((D + 1)).Normal" "... the only marker"
 is "$(zones "$O")" Movable "plain System RAM without ACPI node: [source other], movable"
 check "... source other" in_err "MEMZONE_SOURCE=other"
 
