@@ -10,9 +10,10 @@
  *   - "offline" on an online block: the reverse; valid_zones gets its offline value back;
  *   - online_* on an online block, offline on an offline block, any other word: EINVAL.
  * Every transition is appended to KMODEL_ROOT/proc/.kmodel.log with the totals after it:
- *   memory42 online_movable Movable node=1 kernel=K movable=M node_kernel=NK node_movable=NM
- * (managed pages; kernel = every zone but Movable and Device), so a test can check that no
- * intermediate state crossed a cap. auto_online_blocks writes replace the file's content.
+ *   memory42 online_movable Movable node=1 kernel=K movable=M node_kernel=NK node_movable=NM by=memzone pid=P
+ * (managed pages; kernel = every zone but Movable and Device; by = the writing program's name), so a
+ * test can check that no intermediate state crossed a cap, whoever wrote it, and tell the udev
+ * helper's writes from memzoned's. auto_online_blocks writes replace the file's content.
  *
  * Faults (environment): KMODEL_REFUSE=word[,word] -> EINVAL for those words (a kernel refusing a
  * zone valid_zones offered); KMODEL_OFFLINE=busy -> EBUSY for offline; KMODEL_OFFLINE=hang ->
@@ -20,6 +21,9 @@
  * offline_pages()); KMODEL_EINTR=N -> the first N online writes of the process fail with EINTR;
  * KMODEL_RACE=word -> just before the process's first online write, "another agent" writes word
  * to the same block (so that write meets an already-online block).
+ * Timing (environment): KMODEL_DELAY_MS=N -> each state write of the process takes N ms more, inside
+ * the model's lock (the kernel serialises hotplug under device_hotplug_lock; onlining a real block
+ * takes milliseconds), so concurrent writers really overlap.
  *
  * Safety: a write-open of the real /sys/devices/system/memory fails with EACCES, so a test that
  * forgot --root cannot hotplug the machine. Everything else is passed on to the next definition
@@ -42,6 +46,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MEMDIR "/sys/devices/system/memory/"
@@ -428,16 +433,18 @@ static void pick_zone(const char *word, const char *valid, char *zone, size_t le
 static void log_transition(const char *root, unsigned long id, const char *word, const char *zone, int node,
 			   const struct totals *t)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX], line[320];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/proc/.kmodel.log", root);
 	fd = real_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	snprintf(line, sizeof(line), "memory%lu %s %s node=%d kernel=%llu movable=%llu node_kernel=%llu node_movable=%llu\n",
+	snprintf(line, sizeof(line),
+		 "memory%lu %s %s node=%d kernel=%llu movable=%llu node_kernel=%llu node_movable=%llu by=%s pid=%ld\n",
 		 id, word, zone, node, (unsigned long long)t->kernel, (unsigned long long)t->movable,
-		 (unsigned long long)t->node_kernel, (unsigned long long)t->node_movable);
+		 (unsigned long long)t->node_kernel, (unsigned long long)t->node_movable, program_invocation_short_name,
+		 (long)getpid());
 	put_fd(fd, line, strlen(line));
 	real_close(fd);
 }
@@ -543,6 +550,21 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 	return 0;
 }
 
+/* KMODEL_DELAY_MS: the time a write takes (a signal does not cut it short) */
+static void delay(void)
+{
+	const char *v = getenv("KMODEL_DELAY_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 /* Serialise with every other process writing to the same tree. */
 static int with_model_lock(const char *root, unsigned long id, const char *word)
 {
@@ -568,6 +590,7 @@ static int with_model_lock(const char *root, unsigned long id, const char *word)
 		}
 	}
 	err = apply_state(root, id, word);
+	delay();
 	real_close(fd);
 	return err;
 }
