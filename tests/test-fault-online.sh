@@ -5,7 +5,7 @@
 # TAP point and one row of tests/test-fault-online.matrix (printed by `make check`, see
 # tests/print-fault-matrix.sh): the outcome observed (final state and zone, exit status, the retries the
 # shim logged, what the helper said) must be the expected one, and every block that was online before
-# must be online after.
+# must be online after. The last case is memzoned's: cycles that find a block stranded offline.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
 . "$top_srcdir/tests/test-online-lib.sh"
 
@@ -168,5 +168,34 @@ for fault in EBUSY EINVAL EINTR EAGAIN ENOENT ENOMEM short hang; do
 	row "helper: rezone" "write online_movable" "$fault" "$exp" "$obs" $? "$todo"
 	b=$((b + 1))
 done
+
+# ---- memzoned: a block every zone refuses after its offline (stranded, the intent record kept), for
+# two cycles; the third finds the kernel willing again. Wanted: the record survives until the block is
+# online again, so that third cycle (or a restart) brings it back. One `memzone rebalance --once` per
+# cycle (memzoned's cycle, recovery first); the fault counts start over in each process.
+tree cycle --blocks 16 --nodes 1 --hotplug dimm:4=movable --hotplug dimm:4=movable
+printf '[rebalance]\nheadroom = 760M\nrelease_headroom = 4G\ncooldown = 0\n' | conf
+before=$(online_set)
+cycle() {
+	printf '%s' "$1" >"$TMP/faultrules"
+	KMODEL_ROOT=$T MZ_FAULTS=$TMP/faultrules LD_PRELOAD="$FAULTS $KMODEL" timeout -s KILL 60 "$MEMZONE" rebalance --once \
+		--root "$T" --config "$T/etc/memzone.conf" --allow-insecure-config --log stderr >>"$TMP/out" 2>>"$TMP/err"
+}
+: >"$TMP/out"
+: >"$TMP/err"
+refuse='memory15 online_kernel EINVAL
+memory15 online_movable EINVAL
+memory15 online EINVAL
+'
+cycle "$refuse"
+first="$(final 15), record $([ -e "$T/run/memzone/intent" ] && echo kept || echo gone)"
+cycle "$refuse"
+second="record $([ -e "$T/run/memzone/intent" ] && echo kept || echo lost)"
+cycle ""
+obs="stranded: $first; next cycle: $second; once the kernel accepts: $(final 15)"
+none_left_offline "$before"
+row "memzoned: cycles" "write online_*" "EINVAL, 2 cycles" \
+	"stranded: offline, record kept; next cycle: record kept; once the kernel accepts: Normal" "$obs" $? \
+	"after a failed recovery the cycle moves another block, whose intent record replaces the stranded one"
 
 done_testing
