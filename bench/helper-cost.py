@@ -7,9 +7,15 @@ trees of 1024, 16384 and 131072 blocks with 1 and 8 NUMA nodes (issue 8, item 1)
                        [--workdir /dev/shm]
 
 Trees come from tests/fixtures/mktree.py: boot blocks spread over the nodes plus one 64-block DIMM
-(8 GiB, offline) on the last node. Every run onlines the DIMM's first block, the decision that
-weighs the whole device against the caps, and the block is put back to "offline" afterwards (the
-trees hold plain files, no kernel model: what is measured is memzone alone).
+(8 GiB, offline) on the last node. Two kinds of udev event are measured (the trees hold plain files,
+no kernel model: what is measured is memzone alone):
+  * first: the first event of the device. The helper onlines the DIMM's first block (the decision
+    that weighs the whole device against the caps) and then sweeps the device's 63 other offline
+    blocks, each decided on its own. All 64 blocks are put back to "offline" after every run;
+  * later: the event of a block that the sweep already onlined, whose helper udev started before
+    the marker existed (the udev rule skips the events that come after it): the helper finds
+    run/memzone/onlined/memoryN.Movable, takes it and exits. The block is online in Movable and the
+    marker is written again (fresh mtime) after every run.
   * wall and CPU time (user + system from wait4) of the whole process, RUNS rounds interleaved over
     the sizes of one node count, so load from elsewhere on a shared machine hits every size alike
     (round 0 only warms the caches); median, min, max;
@@ -42,15 +48,45 @@ def mktree(dest, blocks, nodes):
     os.makedirs(os.path.join(dest, "etc"), exist_ok=True)
     open(os.path.join(dest, "etc/memzone.conf"), "w").close()  # built-in defaults, as shipped
     with open(os.path.join(dest, "mktree.json")) as f:
-        return json.load(f)["devices"][0]["first_block"]
+        dev = json.load(f)["devices"][0]
+    return dev["first_block"], dev["last_block"]
+
+
+EVENTS = ("first", "later")
 
 
 class Tree:
-    def __init__(self, path, blocks, nodes, block):
-        self.path, self.blocks, self.nodes, self.block = path, blocks, nodes, block
-        self.state = os.path.join(path, "sys/devices/system/memory/memory%d/state" % block)
+    def __init__(self, path, blocks, nodes, device):
+        self.path, self.blocks, self.nodes = path, blocks, nodes
+        self.first, self.last = device
+        self.event = "first"
+        self.mem = os.path.join(path, "sys/devices/system/memory")
+        self.marks = os.path.join(path, "run/memzone/onlined")
+        self.new_event("first")
+
+    def new_event(self, event):
+        """Measure another kind of event on the same tree from now on."""
+        self.event = event
+        self.block = self.first if event == "first" else self.first + 1
         self.wall, self.cpu, self.instr, self.perf = [], [], [], []
         self.outcomes = {}
+        if event == "later":
+            for b in range(self.first, self.last + 1):
+                self.write(b, "state", "online")
+                self.write(b, "valid_zones", "Movable")
+            self.mark()
+
+    def write(self, block, attr, value):
+        with open(os.path.join(self.mem, "memory%d" % block, attr), "w") as f:
+            f.write(value + "\n")
+
+    def read(self, block, attr):
+        with open(os.path.join(self.mem, "memory%d" % block, attr)) as f:
+            return f.read().strip()
+
+    def mark(self):
+        os.makedirs(self.marks, exist_ok=True)
+        open(os.path.join(self.marks, "memory%d.Movable" % self.block), "w").close()
 
     def argv(self, memzone):
         return [memzone, "online", "memory%d" % self.block, "--root", self.path,
@@ -58,12 +94,21 @@ class Tree:
                 "--log", "stderr"]
 
     def reset(self):
-        """Record what the helper wrote and put the block back offline for the next run."""
-        with open(self.state) as f:
-            written = f.read().strip()
-        self.outcomes[written] = self.outcomes.get(written, 0) + 1
-        with open(self.state, "w") as f:
-            f.write("offline\n")
+        """Record what the run did and put the tree back as it was before it."""
+        if self.event == "first":
+            # the named block's write, and how many of the device's blocks were written online
+            written = [self.read(b, "state") for b in range(self.first, self.last + 1)]
+            outcome = "%s, %d/%d device blocks online_*" % (
+                written[0], sum(w.startswith("online") and w != "online" for w in written), len(written))
+            for b in range(self.first, self.last + 1):
+                self.write(b, "state", "offline")
+            shutil.rmtree(self.marks, ignore_errors=True)
+        else:
+            taken = not os.path.exists(os.path.join(self.marks, "memory%d.Movable" % self.block))
+            outcome = "%s, marker %s" % (self.read(self.block, "state"), "taken" if taken else "left")
+            self.write(self.block, "state", "online")
+            self.mark()
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
 def timed_run(tree, memzone):
@@ -92,6 +137,22 @@ def callgrind_version(memzone):
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True).stderr
     m = re.search(r"Collected\s*:\s*(\d+)", out)
     return int(m.group(1)) if m else None
+
+
+def libraries(memzone):
+    """The shared libraries the loader maps for memzone (ldd: NEEDED and what they pull in), without
+    the vDSO and the loader itself; None when ldd cannot tell."""
+    try:
+        out = subprocess.run(["ldd", memzone], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    libs = []
+    for line in out.splitlines():
+        m = re.match(r"^\s*(\S+) => ", line)
+        if m and not m.group(1).startswith("linux-vdso"):
+            libs.append(m.group(1))
+    return libs
 
 
 def perf_supported():
@@ -132,8 +193,8 @@ def measure(trees, memzone, runs, cg_runs, use_perf, log):
             if use_perf:
                 t.perf.append(perf_instructions(t, memzone))
                 t.reset()
-        log("  %6d blocks, %d node(s): wall median %.0f us, cpu median %.0f us, %s instructions" % (
-            t.blocks, t.nodes, benchlib.summary(t.wall)["median"] if t.wall else -1,
+        log("  %-5s %6d blocks, %d node(s): wall median %.0f us, cpu median %.0f us, %s instructions" % (
+            t.event, t.blocks, t.nodes, benchlib.summary(t.wall)["median"] if t.wall else -1,
             benchlib.summary(t.cpu)["median"] if t.cpu else -1,
             benchlib.summary(t.instr)["median"] if benchlib.summary(t.instr) else "?"))
     return failures
@@ -173,22 +234,27 @@ def main():
                 trees.append(Tree(path, n, k, mktree(path, n, k)))
                 log("  tree %d blocks, %d node(s): %.1fs" % (n, k, time.time() - t0))
             subprocess.run(["sync"])  # a fresh big tree is many dirty inodes (on a disk-backed workdir)
-            failures += measure(trees, memzone, args.runs, cg_runs, use_perf, log)
+            for event in EVENTS:
+                for t in trees:
+                    t.new_event(event)
+                failures += measure(trees, memzone, args.runs, cg_runs, use_perf, log)
+                for t in trees:
+                    rows.append({"event": event, "blocks": t.blocks, "nodes": t.nodes, "block": t.block,
+                                 "device_blocks": t.last - t.first + 1,
+                                 "wall_us": benchlib.summary(t.wall), "cpu_us": benchlib.summary(t.cpu),
+                                 "instructions": benchlib.summary(t.instr),
+                                 "perf_instructions": benchlib.summary(t.perf), "written": t.outcomes})
             for t in trees:
-                rows.append({"blocks": t.blocks, "nodes": t.nodes, "block": t.block,
-                             "wall_us": benchlib.summary(t.wall), "cpu_us": benchlib.summary(t.cpu),
-                             "instructions": benchlib.summary(t.instr),
-                             "perf_instructions": benchlib.summary(t.perf), "written": t.outcomes})
                 shutil.rmtree(t.path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     ratios = []
-    for k in node_counts:
-        mine = [r for r in rows if r["nodes"] == k]
+    for event, k in [(e, k) for e in EVENTS for k in node_counts]:
+        mine = [r for r in rows if r["nodes"] == k and r["event"] == event]
         lo, hi = min(mine, key=lambda r: r["blocks"]), max(mine, key=lambda r: r["blocks"])
         med = lambda r, key: r[key]["median"] if r[key] else None  # noqa: E731
-        ratios.append({"nodes": k, "small": lo["blocks"], "large": hi["blocks"],
+        ratios.append({"event": event, "nodes": k, "small": lo["blocks"], "large": hi["blocks"],
                        "instructions": benchlib.ratio(med(hi, "instructions"), med(lo, "instructions")),
                        "wall": benchlib.ratio(med(hi, "wall_us"), med(lo, "wall_us")),
                        "cpu": benchlib.ratio(med(hi, "cpu_us"), med(lo, "cpu_us"))})
@@ -197,10 +263,11 @@ def main():
     benchlib.write_result(args.out, {
         "bench": "helper-cost", "runs": args.runs, "callgrind_runs": cg_runs, "perf": use_perf,
         "valgrind": benchlib.tool_version(["valgrind", "--version"]) if cg_runs else None,
-        "failures": failures, "rows": rows, "ratios": ratios, "baseline": baseline})
+        "failures": failures, "rows": rows, "ratios": ratios, "baseline": baseline,
+        "libraries": libraries(memzone)})
     for r in ratios:
-        log("  nodes=%d: t(%d)/t(%d) instructions %s, wall %s" % (
-            r["nodes"], r["large"], r["small"],
+        log("  %s event, nodes=%d: t(%d)/t(%d) instructions %s, wall %s" % (
+            r["event"], r["nodes"], r["large"], r["small"],
             "%.3f" % r["instructions"] if r["instructions"] else "?", "%.2f" % r["wall"] if r["wall"] else "?"))
     if failures:
         log("helper-cost: %d helper runs exited non-zero" % failures)
