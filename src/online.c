@@ -519,11 +519,11 @@ out:
  *    offline when it arrives (kernel_auto_online = disable) and its helper runs; one the kernel or
  *    another rule onlined in another zone does not match either; only one onlined in the very
  *    zone memzone chose for the range before is skipped, and it is in that zone.
- *  - by time and by every sweep: each helper that sweeps a device (under the lock) first drops the
- *    markers older than MZ_ONLINE_MARK_TTL_S (the queued events they were for are long processed)
- *    and those whose block is gone, offline or in another zone (a removal or a rezone since). The
- *    cost is a stat and a read of state and valid_zones per marker present, never per block of
- *    the machine.
+ *  - by time and by every sweep: each helper that decides a block (under the lock, before it may
+ *    sweep the block's device) first drops the markers older than MZ_ONLINE_MARK_TTL_S (the
+ *    queued events they were for are long processed) and those whose block is gone, offline or in
+ *    another zone (a removal or a rezone since). The cost is a stat and a read of state and
+ *    valid_zones per marker present, never per block of the machine.
  *  - a sweep renews a marker it writes (O_TRUNC, fresh mtime) and removes none of its block's
  *    other zones' markers: an older one cannot match while the block is in the new zone, and the
  *    next sweep drops it.
