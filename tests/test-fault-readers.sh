@@ -7,6 +7,9 @@
 # tests/print-fault-matrix.sh): the observed outcome must be the expected one, and every block that was
 # online before must be online after.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
+# The lib's scratch dir goes in the build dir: a long run here once lost its /tmp/memzone-online.* dir to
+# something else on the machine mid-run.
+export TMPDIR="$top_builddir/tests"
 . "$top_srcdir/tests/test-online-lib.sh"
 
 MATRIX="$top_builddir/tests/test-fault-readers.matrix"
