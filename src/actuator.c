@@ -135,6 +135,23 @@ int mz_actuator_move(unsigned long id, enum mz_zone from, enum mz_move_dir dir, 
 	int r, err_online, used;
 
 	outcome_init(out);
+	/* a record still there is a block an earlier move left offline: writing ours over it would lose
+	 * the only trace of that block, so recovery must clear it first */
+	{
+		struct mz_intent old;
+
+		r = mz_intent_read(&old, err, sizeof(err));
+		if (r != -ENOENT) {
+			out->err = EBUSY;
+			out->step = "intent";
+			if (r == 0)
+				snprintf(out->why, sizeof(out->why), "memory%lu not moved: the interrupted move of "
+					 "memory%lu is not recovered yet", id, old.block);
+			else
+				snprintf(out->why, sizeof(out->why), "memory%lu not moved: %.200s", id, err);
+			return -EBUSY;
+		}
+	}
 	r = mz_intent_write(&in, err, sizeof(err));
 	if (r < 0) {
 		out->err = -r;

@@ -34,7 +34,8 @@ struct mz_move_outcome {
 /* Move block id (online in zone `from`) to the other side. block_size is needed to re-read the block.
  * The caller holds /run/memzone/lock. Never leaves an online block offline unless the kernel refuses
  * every online (then out->stranded). Returns 0 when the block changed zone, else -errno of the step
- * that failed (out says which and what happened). */
+ * that failed (out says which and what happened). While an intent record is there (a move not
+ * recovered yet) it touches nothing and returns -EBUSY (step "intent"): ours would replace it. */
 int mz_actuator_move(unsigned long id, enum mz_zone from, enum mz_move_dir dir, uint64_t block_size,
 		     uint64_t offline_timeout_ms, struct mz_move_outcome *out);
 

@@ -562,13 +562,15 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 {
 	struct mz_pressure_sample s;
 	unsigned budget, attempts = 0;
+	bool pending = false;
 	char err[512];
 	int rc;
 
 	r->npicks = 0;
 	r->ticks++;
+	/* while an interrupted move is not recovered, no move may start (its record would replace that one) */
 	if (r->mode == MZ_REBALANCE_ACT && !r->cfg.rebalance.observe_only)
-		mz_rebalance_recover(r);
+		pending = mz_rebalance_recover(r) < 0;
 
 	rc = mz_rebalance_read_sample(&s, now_ms, r->page_size, r->block_size, err, sizeof(err));
 	if (rc < 0) {
@@ -592,7 +594,7 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 		log_verdict_change(r, v);
 	}
 
-	budget = r->block_size ? r->last.budget : 0;
+	budget = r->block_size && !pending ? r->last.budget : 0;
 	for (size_t i = 0; i < r->last.n && attempts < budget; i++) {
 		if (r->last.v[i].verdict == MZ_VERDICT_HOLD)
 			break; /* sorted: the moves come first */

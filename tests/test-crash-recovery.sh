@@ -185,6 +185,10 @@ for dir in grow give; do
 done
 
 # ---- intent records that cannot be trusted, or name something odd
+koffline() { # koffline BLOCK: offline it through the kernel model (zoneinfo follows)
+	KMODEL_ROOT="$T" LD_PRELOAD="$KMODEL" sh -c 'echo offline >"$1"' sh "$T/$MEM/memory$1/state"
+	[ "$(state "$1")" = offline ] || { echo "Bail out! could not offline memory$1 in the model"; exit 1; }
+}
 # badrec NAME [OFFLINE_BLOCK]: the record text on stdin; memzoned starts over it. Not at the end of a
 # pipeline: that would run it in a subshell, and DPID would not reach stop().
 badrec() {
@@ -194,10 +198,7 @@ badrec() {
 	cat >"$T/$INTENT"
 	rm -f "$T/$INTENT.corrupt"
 	cp "$T/$INTENT" "$TMP/record"
-	if [ -n "${2:-}" ]; then
-		KMODEL_ROOT="$T" LD_PRELOAD="$KMODEL" sh -c 'echo offline >"$1"' sh "$T/$MEM/memory$2/state"
-		[ "$(state "$2")" = offline ] || { echo "Bail out! could not offline memory$2 in the model"; exit 1; }
-	fi
+	[ -n "${2:-}" ] && koffline "$2"
 	start
 	waitfor "the start" logged 'started:'
 	kill -0 "$DPID" 2>/dev/null
@@ -245,6 +246,30 @@ check "... the error says no block was touched" logged "error: $T/$INTENT:3: .*n
 check "... the record is set aside" cmp -s "$T/$INTENT.corrupt" "$TMP/record"
 stop TERM
 check "... clean exit" [ "$drc" -eq 0 ]
+
+# ---- a valid record whose block every zone refuses: it stays offline with its record, and no other
+# move starts (its record would replace this one, and nothing would bring memory15 back) until the
+# kernel takes the block again. The policy wants a block moved all along.
+tree grow
+mkdir -p "$T/run/memzone"
+printf 'version=1\nblock=15\nfrom=Movable\nto=Normal\n' >"$T/$INTENT"
+koffline 15
+printf 'memory15 %s EINVAL\n' online_kernel online_movable online >"$TMP/faults"
+start
+tries() { [ "$(grep -c '^memory15 online_kernel EINVAL' "$TMP/flog" 2>/dev/null)" -ge 3 ]; }
+waitfor "three recoveries refused" tries
+check "stranded: memory15 stays offline, its record kept, while every online is refused" \
+	[ "$(state 15)" = offline -a "$(sed -n 's/^block=//p' "$T/$INTENT" 2>/dev/null)" = 15 ]
+check "... the refusal is logged as an error naming the record" logged "error: $T/$INTENT: memory15 .*stays offline"
+check "... no other block was touched meanwhile (the pressure wants a move)" \
+	[ -z "$(grep -v '^memory15 ' "$T/proc/.kmodel.log")" ]
+: >"$TMP/faults"
+waitfor "the recovery" no_intent
+waitfor "a tick after it" grep -q '^node=0' "$T/run/memzone/state"
+stop TERM
+back_in_normal() { [ "$(state 15) $(zone 15)" = "online Normal" ] && clean_exit_all_online; }
+check "... once the kernel takes it, memory15 is online in Normal (the move completed), every block online" \
+	back_in_normal
 
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
