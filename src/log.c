@@ -183,6 +183,11 @@ void mz_log_kv(int prio, const char *const *kv, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* messages quote file contents (a garbage intent record, a sysfs value): a control byte must
+	 * not forge a second log line or drive the terminal of whoever reads stderr */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (to_journal)
 		log_journal(prio, kv, msg);
 	if (to_kmsg)

@@ -3,6 +3,10 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -87,6 +91,37 @@ static void test_errors(void)
 	is_int(mz_journal_send(path, LOG_INFO, "memzone", NULL, "m"), -ENAMETOOLONG, "path too long for AF_UNIX");
 }
 
+/* mz_log_kv on stderr: a control byte quoted from a file becomes '?', so one call is one line. */
+static void test_control_bytes(void)
+{
+	char path[80], got[256];
+	FILE *f;
+	int saved = dup(STDERR_FILENO), fd;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!ok(fd >= 0 && saved >= 0, "stderr redirected to a file"))
+		return;
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	mz_log_init("memzoned", MZ_LOG_STDERR);
+	mz_err("%s: expected key=value, got '%s'", "intent", "a\nmemzoned: forged\x1b[2J\x7f");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fopen(path, "r");
+	n = f ? fread(got, 1, sizeof(got) - 1, f) : 0;
+	got[n] = '\0';
+	if (f)
+		fclose(f);
+	static const char want[] = "memzoned: error: intent: expected key=value, got 'a?memzoned: forged?[2J?'\n";
+	if (!ok(strcmp(got, want) == 0, "control bytes in a message are replaced, one line per message"))
+		hexdiag("got", got, n);
+	unlink(path);
+}
+
 int main(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -102,6 +137,7 @@ int main(void)
 		test_long();
 		test_errors();
 	}
+	test_control_bytes();
 	if (srv >= 0)
 		close(srv);
 	unlink(sock_path);
