@@ -14,7 +14,9 @@
 #include "units.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libudev.h>
 #include <signal.h>
@@ -22,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 #include <unistd.h>
 
 /* uevents come in bursts (a DIMM: one add and one online per block): one cycle this long after the first */
@@ -216,6 +220,33 @@ static void remove_pid_file(void)
 		unlink(path);
 }
 
+/* The temporary file of an atomic write (NAME.tmpXXXXXX, mz_write_file_atomic) that a process killed
+ * between creating and renaming it left in /run/memzone. Only old ones: a helper may be writing
+ * its reservation right now. */
+#define STALE_TEMP_S 60
+static void remove_stale_temp_files(void)
+{
+	char dir[MZ_PATH_MAX];
+	time_t now = time(NULL);
+	struct dirent *e;
+	DIR *d;
+
+	if (mz_path(dir, sizeof(dir), "/run/memzone") < 0 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp");
+		struct stat st;
+
+		if (!t || t == e->d_name || strlen(t) != strlen(".tmpXXXXXX") ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    (now >= st.st_mtime && now - st.st_mtime < STALE_TEMP_S))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			mz_info("%s/%s: removed (left by a process killed while writing it)", dir, e->d_name);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -319,6 +350,7 @@ int main(int argc, char **argv)
 
 	/* a move the previous run left half done comes first */
 	mz_rebalance_recover(&d.rb);
+	remove_stale_temp_files();
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -271,5 +271,22 @@ back_in_normal() { [ "$(state 15) $(zone 15)" = "online Normal" ] && clean_exit_
 check "... once the kernel takes it, memory15 is online in Normal (the move completed), every block online" \
 	back_in_normal
 
+# ---- the temporary file of an atomic write whose writer was killed before the rename: removed at
+# the next start when older than a minute; a fresh one may be a helper's write in progress
+tree grow
+observe_only
+mkdir -p "$T/run/memzone"
+: >"$T/run/memzone/intent.tmpAb3dE9"
+touch -d '-2 min' "$T/run/memzone/intent.tmpAb3dE9"
+: >"$T/run/memzone/reserve.tmpXy7zQ1"
+start
+waitfor "the start" logged 'started:'
+check "stale temporary file: an intent.tmpXXXXXX two minutes old is removed at start" \
+	[ ! -e "$T/run/memzone/intent.tmpAb3dE9" ]
+check "... and logged" logged 'intent.tmpAb3dE9: removed'
+check "... a fresh reserve.tmpXXXXXX (a helper writing it now) is kept" [ -e "$T/run/memzone/reserve.tmpXy7zQ1" ]
+stop TERM
+check "... clean exit, every block online" clean_exit_all_online
+
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
