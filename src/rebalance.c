@@ -568,8 +568,9 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 
 	r->npicks = 0;
 	r->ticks++;
-	/* while an interrupted move is not recovered, no move may start (its record would replace that one) */
-	if (r->mode == MZ_REBALANCE_ACT && !r->cfg.rebalance.observe_only)
+	/* while an interrupted move is not recovered, no move may start (its record would replace that one).
+	 * observe_only retries too: bringing back a block a killed move left offline is no rebalancing */
+	if (r->mode == MZ_REBALANCE_ACT)
 		pending = mz_rebalance_recover(r) < 0;
 
 	rc = mz_rebalance_read_sample(&s, now_ms, r->page_size, r->block_size, err, sizeof(err));

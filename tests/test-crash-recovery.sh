@@ -271,6 +271,23 @@ back_in_normal() { [ "$(state 15) $(zone 15)" = "online Normal" ] && clean_exit_
 check "... once the kernel takes it, memory15 is online in Normal (the move completed), every block online" \
 	back_in_normal
 
+# ---- the same with observe_only = yes: startup recovery runs in observe-only mode, so its retries must too
+tree grow
+observe_only
+mkdir -p "$T/run/memzone"
+printf 'version=1\nblock=15\nfrom=Movable\nto=Normal\n' >"$T/$INTENT"
+koffline 15
+printf 'memory15 %s EINVAL\n' online_kernel online_movable online >"$TMP/faults"
+start
+waitfor "three recoveries refused" tries
+check "observe-only, stranded: memory15 stays offline with its record while every online is refused" \
+	[ "$(state 15)" = offline -a "$(sed -n 's/^block=//p' "$T/$INTENT" 2>/dev/null)" = 15 ]
+: >"$TMP/faults"
+waitfor "the recovery" no_intent
+stop TERM
+check "... once the kernel takes it, a later tick brings memory15 back online in Normal, every block online" \
+	back_in_normal
+
 # ---- the temporary file of an atomic write whose writer was killed before the rename: removed at
 # the next start when older than a minute; a fresh one may be a helper's write in progress
 tree grow
