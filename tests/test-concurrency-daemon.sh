@@ -22,7 +22,11 @@
 #     at least one did in storm 3 and logged the warning;
 #   - memzoned is alive and still ticking after the storm (it rewrites its state file), stops with
 #     exit 0, and leaves no intent record.
-# Waits are bounded polls; the only time limit asserted is the deadlock bound.
+# Two races the storms hit now and then are checked deterministically at the end as TAP TODO tests
+# (XFAIL until fixed): a replay rezoning a block memzoned moved (the storms leave such a block out of
+# "exactly once" and name it), and a give-back that crosses the cap after waiting for the lock.
+# Waits are bounded polls; the only time limit asserted is the deadlock bound (HELPER_BOUND).
+# Debugging: KEEP=DIR keeps each storm's files, DAEMON_OPTS=-v makes memzoned verbose.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
 . "$top_srcdir/tests/test-online-lib.sh"
 : "${MEMZONED:?run through make check}"
