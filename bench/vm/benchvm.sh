@@ -22,10 +22,14 @@ BENCH_TOP=$(cd "$BENCH_VM_HERE/../.." && pwd)
 # the kernel's overcommit heuristic. The guest touches only what it uses, so reserve=off
 # (MAP_NORESERVE) is safe. vmlib starts qemu by name in a background subshell; this function is
 # found before $PATH and exec's the real binary, so $! stays qemu's PID (vmlib kills it by PID).
+# BENCH_QEMU_MACHINE, when set, replaces vmlib's "-machine pc" (another memory layout, e.g.
+# "pc,max-ram-below-4g=512M": policy-quality.sh).
 qemu-system-x86_64() {
-    local a out=()
+    local a prev='' out=()
     for a; do
         case $a in memory-backend-ram,id=vmem0,*) a="$a,reserve=off" ;; esac
+        [ "$prev" = -machine ] && [ -n "${BENCH_QEMU_MACHINE:-}" ] && a=$BENCH_QEMU_MACHINE
+        prev=$a
         out+=("$a")
     done
     exec qemu-system-x86_64 "${out[@]}"

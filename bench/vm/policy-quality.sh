@@ -22,14 +22,28 @@
 # highest PSI some avg10, kernel direct-reclaim stalls), blocks in Movable after the release, moves;
 # with memzoned, what the pages of the hot-added blocks left in a kernel zone are (kpageflags).
 #
-# Environment: BENCH_POLICY_CONFIGS (default "a b c d e"), BENCH_POLICY_RUNS (default 1),
-# BENCH_KERNELS (default "6.1"), plus the ramp settings above.
+# Memory layouts (BENCH_POLICY_LAYOUTS, default "std normal512"), the same 1 GiB of boot memory:
+#   std        QEMU's default: all of it below 4 GiB, so the guest's boot memory is DMA/DMA32 only and
+#              the first hot-added blocks onlined to a kernel zone are its only ZONE_NORMAL (the issue's
+#              comparison: every configuration of BENCH_POLICY_CONFIGS runs in it)
+#   normal512  -machine pc,max-ram-below-4g=512M: 512 MiB below 4 GiB, 512 MiB above it, a boot
+#              ZONE_NORMAL of ~0.5 GiB as on real servers (where most RAM is above 4 GiB); the DIMM lands
+#              above it (device memory starts at the next GiB after RAM). Runs the configurations of
+#              BENCH_POLICY_CONFIGS_NORMAL512 (default "a e"). The boot memory holds as much as in std,
+#              so the ramp is the same.
+# Sample tables of layouts other than std are named <config>-<layout>-<kernel>-<run>.tsv.
+#
+# Environment: BENCH_POLICY_CONFIGS (default "a b c d e"), BENCH_POLICY_CONFIGS_NORMAL512 (default
+# "a e"), BENCH_POLICY_LAYOUTS, BENCH_POLICY_RUNS (default 1), BENCH_KERNELS (default "6.1"), plus the
+# ramp settings above.
 set -u -o pipefail
 . "$(dirname "$0")/benchvm.sh"
 
 export BENCH_OUT=${1:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
 SAMPLES=${2:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
 CONFIGS=${BENCH_POLICY_CONFIGS:-a b c d e}
+CONFIGS_NORMAL512=${BENCH_POLICY_CONFIGS_NORMAL512:-a e}
+LAYOUTS=${BENCH_POLICY_LAYOUTS:-std normal512}
 RUNS=${BENCH_POLICY_RUNS:-1}
 KERNELS=${BENCH_KERNELS:-6.1}
 TARGET=${BENCH_RAMP_TARGET:-1536M}
@@ -70,30 +84,50 @@ boot_config() {  # boot_config CONFIG: vm_boot with what the configuration needs
         e301|e500) printf '[online]\nratio_with_rebalancer = %s\n' "${1#e}" > "$conf"; vm_boot --mem 1G --conf "$conf" ;;
     esac
 }
+layout_machine() {  # layout_machine LAYOUT: QEMU's -machine value
+    case $1 in
+        std) echo pc ;;
+        normal512) echo pc,max-ram-below-4g=512M ;;
+        *) return 1 ;;
+    esac
+}
+layout_configs() { case $1 in std) echo "$CONFIGS" ;; normal512) echo "$CONFIGS_NORMAL512" ;; esac; }
 daemon() { case $1 in e|e301|e500) return 0 ;; *) return 1 ;; esac; }
 
+for layout in $LAYOUTS; do
+  BENCH_QEMU_MACHINE=$(layout_machine "$layout") || { blog "policy: unknown layout $layout"; exit 2; }
+  export BENCH_QEMU_MACHINE
 for VM_MODE in $KERNELS; do
   for ((run = 1; run <= RUNS; run++)); do
-    for cfg in $CONFIGS; do
+    for cfg in $(layout_configs "$layout"); do
         desc=$(describe "$cfg") || { blog "policy: unknown configuration $cfg"; exit 2; }
         tag=$cfg-$VM_MODE-$run
+        [ "$layout" = std ] || tag=$cfg-$layout-$VM_MODE-$run
         if ! boot_config "$cfg" >&2; then
-            bench_record bench=policy config="$cfg" kernel="$VM_MODE" run:="$run" error="boot failed"
+            bench_record bench=policy config="$cfg" layout="$layout" kernel="$VM_MODE" run:="$run" error="boot failed"
             failures=$((failures + 1)); continue
         fi
-        blog "policy: [$VM_MODE $VM_KERNEL_REL] ($cfg) $desc: up in ${VM_BOOT_SECS}s"
+        blog "policy: [$VM_MODE $VM_KERNEL_REL] ($cfg) $desc, layout $layout (-machine $BENCH_QEMU_MACHINE): up in ${VM_BOOT_SECS}s"
         gctl 'bench_quiet; snap pq; echo "auto_online_blocks=$(cat $M/auto_online_blocks)"; cat /proc/cmdline' >&2
+        # managed memory of each zone at boot: which zones the boot memory gives the kernel
+        boot_zones=$(gctl 'for z in DMA DMA32 Normal Movable; do printf "%s=%dM " $z $(( $(zone_field $z managed) / 256 )); done; echo')
+        blog "policy:   boot zones (managed): $boot_zones"
+        if [ "$layout" != std ] && [ "$(gctl 'zone_field Normal managed')" = 0 ]; then
+            bench_record bench=policy config="$cfg" layout="$layout" kernel="$VM_MODE" run:="$run" error="no boot ZONE_NORMAL: $boot_zones"
+            failures=$((failures + 1)); vm_shutdown; continue
+        fi
         daemon "$cfg" && gctl 'start_memzoned --log stderr; sleep 2' >/dev/null
         t_add=$(date +%s.%N)
         if ! dimm_add pq "$HOTADD"; then
-            bench_record bench=policy config="$cfg" kernel="$VM_MODE" run:="$run" error="device_add failed"
+            bench_record bench=policy config="$cfg" layout="$layout" kernel="$VM_MODE" run:="$run" error="device_add failed"
             failures=$((failures + 1)); vm_shutdown; continue
         fi
         nb=$(( $(to_bytes "$HOTADD") / $(gctl 'block_size') ))
         gctl --timeout 150 "wait_new_online pq $nb 120000" >/dev/null || blog "policy:   not every block came online"
         online_s=$(_since "$t_add")
         zones_added=$(gctl 'hot_zones')
-        blog "policy:   $nb blocks online after ${online_s}s: $zones_added"
+        hot_first=$(gctl 'hot_blocks | sort -n | head -n 1')
+        blog "policy:   $nb blocks online after ${online_s}s: $zones_added (first hot-added block: memory$hot_first)"
         gctl "sleep 3
 mzprobe sample --interval-ms 500 --until /tmp/stop-sampler > /tmp/pq.tsv 2>&1 < /dev/null &
 sleep 3
@@ -120,7 +154,7 @@ done" >&2
         release_s=$(_since "$t_rel")
         if ! kill -0 "$VM_QEMU_PID" 2>/dev/null; then
             blog "policy:   the VM died during the run: $(tail -n 2 "$VM_DIR/qemu.out" 2>/dev/null | tr '\n' ' ')"
-            bench_record bench=policy config="$cfg" desc="$desc" kernel="$VM_MODE" run:="$run" error="the VM died during the run"
+            bench_record bench=policy config="$cfg" layout="$layout" desc="$desc" kernel="$VM_MODE" run:="$run" error="the VM died during the run"
             failures=$((failures + 1)); vm_shutdown; continue
         fi
         gctl 'touch /tmp/stop-sampler; sleep 1' >/dev/null
@@ -141,7 +175,8 @@ done" >&2
         left=$(gctl 'hot_zones')
         blog "policy:   after release: $zones_end; device_del: $unplug (${del_s}s); loadgen: $(echo "$lg" | tail -n 1)"
         summary=$(python3 "$BENCH_VM_HERE/policy-summary.py" "$SAMPLES/$tag.tsv")
-        bench_record bench=policy config="$cfg" desc="$desc" kernel="$VM_MODE" kernel_release="$VM_KERNEL_REL" \
+        bench_record bench=policy config="$cfg" layout="$layout" machine="$BENCH_QEMU_MACHINE" boot_zones="$boot_zones" \
+            hot_first_block:="${hot_first:-null}" desc="$desc" kernel="$VM_MODE" kernel_release="$VM_KERNEL_REL" \
             accel="$(bench_accel)" run:="$run" hotadd="$HOTADD" blocks:="$nb" ramp="$TARGET at $RATE MiB/s, hold ${HOLD}s" \
             online_s:="$online_s" release_s:="$release_s" zones_added="$zones_added" zones_end="$zones_end" \
             unplugged:="$unplug" unplug_s:="$del_s" zones_after_unplug="$left" loadgen="$lg" alloc_failures:="${allocfail:-0}" \
@@ -149,6 +184,7 @@ done" >&2
         vm_shutdown
     done
   done
+done
 done
 blog "policy: done, $failures failure(s)"
 [ "$failures" -eq 0 ]
