@@ -5,6 +5,8 @@
  * that cannot be had is skipped), and a block that was online is never left offline (a rezone
  * whose offline fails or times out leaves it where it was; one whose online is refused goes back). */
 #include "online.h"
+#include "actuator.h"
+#include "intent.h"
 #include "iomem.h"
 #include "lock.h"
 #include "log.h"
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ struct job {
 	const struct mz_iomem *io; /* NULL: /proc/iomem unreadable */
 	struct mz_online_stats *st;
 	struct reservations res;
+	bool locked;               /* holds /run/memzone/lock (rezoning needs it: see do_rezone) */
 };
 
 /* What one log line says about the block (journal fields). */
@@ -187,14 +191,35 @@ static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct m
 	bool to_movable = d->action == MZ_ACTION_REZONE_MOVABLE;
 	const char *back = online_word(!to_movable);
 	uint64_t timeout = j->c->rebalance.offline_timeout_ms;
-	char tbuf[16];
+	struct mz_intent in = { .block = b->id, .from = b->zone, .to = to_movable ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL,
+				.started = (int64_t)time(NULL), .pid = getpid() };
+	struct mz_intent other;
+	char tbuf[16], err[256];
 	int r, r2;
 
+	/* Between the offline and the online a killed helper (udev's event timeout) would leave the
+	 * block offline: like memzoned's moves, a rezone first writes the intent record that the next
+	 * helper or memzoned completes. One record at a time, under the lock: another one stays. */
+	if (!j->locked || mz_intent_read(&other, err, sizeof(err)) != -ENOENT) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: %s", b->id, mz_zone_name(b->zone),
+			  j->locked ? "an interrupted move is still pending (/run/memzone/intent)" :
+				      "rezoning needs /run/memzone/lock");
+		j->st->left++;
+		return;
+	}
+	r = mz_intent_write(&in, err, sizeof(err));
+	if (r < 0) {
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
+			  mz_zone_name(b->zone), err);
+		j->st->failed++;
+		return;
+	}
 	r = write_offline_bounded(b->id, timeout);
 	if (r < 0) {
 		struct mz_block now;
 
 		if (r == -ENOENT) {
+			mz_intent_clear();
 			mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
 			j->st->vanished++;
 			return;
@@ -208,11 +233,14 @@ static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct m
 		if (reread(b->id, s->block_size, &now) == 0 && now.state == MZ_BLOCK_OFFLINE &&
 		    write_online(b->id, back) < 0)
 			mz_log_kv(LOG_ERR, f->kv, "memory%lu: offline after a failed offline and %s refused", b->id, back);
+		else
+			mz_intent_clear();
 		j->st->failed++;
 		return;
 	}
 	r = write_online(b->id, online_word(to_movable));
 	if (r == 0) {
+		mz_intent_clear();
 		confirm(s, b->id, to_movable, f);
 		j->st->rezoned++;
 		return;
@@ -220,6 +248,8 @@ static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct m
 	r2 = write_online(b->id, back);
 	if (r2 < 0)
 		r2 = write_online(b->id, "online"); /* any zone rather than offline */
+	if (r2 == 0)
+		mz_intent_clear(); /* else the record stays: the next helper or memzoned tries again */
 	if (r2 < 0) {
 		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT OFFLINE: %s refused (%s) and onlining it back refused (%s)",
 			  b->id, online_word(to_movable), strerror(-r), strerror(-r2));
@@ -706,6 +736,42 @@ int mz_online_disable_kernel_auto_online(void)
 	return 0;
 }
 
+/* A move whose process died between its offline and its online (a helper's rezone killed at udev's
+ * event timeout, or a memzoned that is not running any more) left its intent record: under the lock,
+ * the block comes back first. A live writer's record is its own business (memzoned retries its own
+ * every tick). Without a record this costs one failed open(). */
+static void recover_interrupted_move(void)
+{
+	struct mz_move_outcome out;
+	struct mz_intent in;
+	char err[256], kept[MZ_PATH_MAX];
+	uint64_t bs;
+	int r = mz_intent_read(&in, err, sizeof(err));
+
+	if (r == -ENOENT)
+		return;
+	if (r == -EINVAL || r == -EPROTO) {
+		/* as memzoned does: an untrusted record names no block to touch; keep it for inspection */
+		r = mz_intent_set_aside(kept, sizeof(kept));
+		mz_err("%s; %s%s, no block was touched", err, r < 0 ? "cannot remove it: " : kept[0] ? "set aside as " :
+		       "removed", r < 0 ? strerror(-r) : kept);
+		return;
+	}
+	if (r < 0) {
+		mz_warn("%s", err);
+		return;
+	}
+	if (in.pid > 0 && in.pid != getpid() && (kill(in.pid, 0) == 0 || errno == EPERM))
+		return;
+	if (mz_memblock_size(&bs) < 0 || bs == 0)
+		return;
+	r = mz_actuator_recover(&in, bs, &out);
+	if (r < 0)
+		mz_err("%s", out.why);
+	else
+		mz_warn("%s", out.why);
+}
+
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
 		      bool whole_device, struct mz_online_stats *st)
 {
@@ -726,6 +792,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	else if (r < 0)
 		mz_warn("cannot take /run/memzone/lock: %s; going ahead without it", strerror(-r));
 	locked = r >= 0;
+	j.locked = locked;
 
 	/* Blocks onlined by the helper this one waited for: nothing else to do, and the lock is let go
 	 * at once for the next device's first helper (a burst of DIMMs queues all of them on it). */
@@ -750,6 +817,8 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 		}
 	}
 
+	if (locked)
+		recover_interrupted_move();
 	if (c->kernel_auto_online == MZ_KAO_DISABLE)
 		mz_online_disable_kernel_auto_online();
 
