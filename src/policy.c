@@ -502,6 +502,31 @@ static void decide_online(const struct mz_config *c, const struct mz_snapshot *s
 		cur_movable ? "a kernel zone" : "Movable", want.why);
 }
 
+bool mz_policy_giveback_fits(const struct mz_config *c, const struct mz_snapshot *s, int node, uint64_t size,
+			     char *why, size_t whylen)
+{
+	const struct mz_node_snap *n = mz_policy_node(s, node);
+	struct mz_node_snap node_after, total_after = s->total;
+	struct mz_decision d;
+	bool ok = true;
+
+	memset(&d, 0, sizeof(d));
+	/* after the move: the block out of kernel (kernel_boot never held it), then checked as `size`
+	 * more movable, like a new block; without a known node the system stands in for it */
+	node_sub(&total_after, size, 0);
+	if (n) {
+		node_after = *n;
+		node_sub(&node_after, size, 0);
+	}
+	if (c->ratio_scope != MZ_SCOPE_SYSTEM)
+		ok = cap_level(c, s, n ? &node_after : &total_after, size, MZ_REASON_RATIO_CAP_NODE, &d);
+	if (ok && c->ratio_scope != MZ_SCOPE_NODE)
+		ok = cap_level(c, s, &total_after, size, MZ_REASON_RATIO_CAP_SYSTEM, &d);
+	if (!ok && why)
+		snprintf(why, whylen, "%s", d.why);
+	return ok;
+}
+
 void mz_policy_decide(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_block *b,
 		      const struct mz_device_snap *dev, struct mz_decision *d)
 {

@@ -63,5 +63,13 @@ void mz_policy_apply(struct mz_snapshot *s, struct mz_block *b, struct mz_device
  * block has no node link (kernels without NUMA); NULL when unknown. */
 const struct mz_node_snap *mz_policy_node(const struct mz_snapshot *s, int node);
 
+/* Would a give-back of `size` bytes (a hot-added block of `node` moved from a kernel zone to Movable)
+ * keep movable within the cap onlining applies (ratio, or ratio_with_rebalancer when
+ * s->rebalancer_running; ratio_scope; ratio_basis)? The same arithmetic as the onlining policy's, with
+ * the block taken from kernel and added to movable. On false, why (may be NULL) names the cap and the
+ * numbers. For memzoned's second look under /run/memzone/lock. */
+bool mz_policy_giveback_fits(const struct mz_config *c, const struct mz_snapshot *s, int node, uint64_t size,
+			     char *why, size_t whylen);
+
 /* ONLINE_MOVABLE and REZONE_MOVABLE */
 bool mz_action_is_movable(enum mz_action a);

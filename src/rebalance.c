@@ -4,6 +4,7 @@
 #include "lock.h"
 #include "log.h"
 #include "memblock.h"
+#include "policy.h"
 #include "procstat.h"
 #include "snapshot.h"
 #include "units.h"
@@ -374,6 +375,36 @@ static void giveback_pinned(struct mz_rebalancer *r, struct mz_rebalance_pick *p
 	}
 }
 
+/* A give-back is decided on the sample of the tick, taken before /run/memzone/lock: helpers holding the
+ * lock meanwhile may have filled Movable up to ratio_with_rebalancer. Under the lock (no helper onlines
+ * now) the zone totals are read again and the move checked against the cap the onlining policy applies.
+ * False (why filled) when it would cross the cap, or when the totals cannot be read (no move unchecked).
+ * A grow-kernel needs no second look: Movable -> kernel only lowers movable against kernel. */
+static bool giveback_still_fits(const struct mz_rebalancer *r, int node, const struct mz_iomem *io, char *why,
+				size_t whylen)
+{
+	struct mz_snapshot s;
+	char err[128];
+	bool fits;
+	int rc;
+
+	rc = mz_snapshot_read(&s, err, sizeof(err));
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot read the zones again: %.100s", err);
+		return false;
+	}
+	/* memzoned's own cap, whether or not a pid file names it (`memzone rebalance --once`) */
+	s.rebalancer_running = true;
+	if (r->cfg.ratio_basis == MZ_BASIS_BOOT && (rc = mz_snapshot_boot_baseline(&s, io)) < 0) {
+		snprintf(why, whylen, "cannot count boot memory (ratio_basis = boot): %s", strerror(-rc));
+		mz_snapshot_free(&s);
+		return false;
+	}
+	fits = mz_policy_giveback_fits(&r->cfg, &s, node, r->block_size, why, whylen);
+	mz_snapshot_free(&s);
+	return fits;
+}
+
 /* Returns false when the move was not even looked for (nothing changed since a scan found nothing). */
 static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, const struct mz_pressure_sample *s,
 			 uint64_t now)
@@ -387,7 +418,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	struct mz_candidate *cands = NULL;
 	size_t n = 0, k = 0;
 	int64_t started = mz_wall_s();
-	char msg[512], ebuf[256], tbuf[16];
+	char msg[512], ebuf[256], tbuf[16], gwhy[160];
 	bool have_io;
 	int rc;
 
@@ -404,6 +435,20 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		}
 	}
 	have_io = mz_iomem_read(&io, ebuf, sizeof(ebuf)) == 0;
+	if (writes && dir == MZ_MOVE_TO_MOVABLE &&
+	    !giveback_still_fits(r, v->node, have_io ? &io : NULL, gwhy, sizeof(gwhy))) {
+		mz_lock_release(&lk);
+		if (have_io)
+			mz_iomem_free(&io);
+		/* a skipped pick: no block chosen, nothing written or recorded as a move. Not the block's
+		 * fault, so no backoff; the scan memo keeps the next ticks from asking again until the
+		 * node's zones change (the next sample shows the new totals to the pressure policy) */
+		snprintf(p->outcome.why, sizeof(p->outcome.why), "%s not moved, checked again under the lock: %s",
+			 mz_verdict_name(v->verdict), gwhy);
+		mz_info("node %d: %s", v->node, p->outcome.why);
+		remember_nothing(r, sn, dir, now, false);
+		return true;
+	}
 	rc = mz_actuator_candidates(&r->cfg, have_io ? &io : NULL, r->block_size, r->page_size, v->node, dir,
 				    &r->backoffs, now, MAX_TALLY, &cands, &n, &p->stats);
 	if (have_io)

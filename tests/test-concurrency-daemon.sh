@@ -22,9 +22,10 @@
 #     at least one did in storm 3 and logged the warning;
 #   - memzoned is alive and still ticking after the storm (it rewrites its state file), stops with
 #     exit 0, and leaves no intent record.
-# Two races the storms hit now and then are checked deterministically at the end as TAP TODO tests
-# (XFAIL until fixed): a replay rezoning a block memzoned moved (the storms leave such a block out of
-# "exactly once" and name it), and a give-back that crosses the cap after waiting for the lock.
+# Two races the storms hit now and then are checked deterministically at the end: a give-back that
+# waited for the lock while helpers filled Movable must not cross the cap (memzoned looks again under
+# the lock), and a replay rezoning a block memzoned moved (TAP TODO, XFAIL until fixed; the storms leave
+# such a block out of "exactly once" and name it).
 # Waits are bounded polls; the only time limit asserted is the deadlock bound (HELPER_BOUND).
 # Debugging: KEEP=DIR keeps each storm's files, DAEMON_OPTS=-v makes memzoned verbose.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
@@ -291,9 +292,10 @@ check "storm 3: $warned helpers gave up on the lock after lock_timeout and went 
 check "storm 3: the warning names lock_timeout and says the block is onlined anyway" \
 	grep -q 'lock_timeout); going ahead without it: new memory is never left offline' "$TMP"/err.*
 
-# ======================================================================== known bugs, TODO until fixed
-# Two races the storms above hit only now and then, made deterministic. They fail today (TAP TODO:
-# reported as XFAIL); once fixed they pass (XPASS, which fails the run: drop the "# TODO" then).
+# ======================================================================== races made deterministic
+# Two races the storms above hit only now and then. A known bug's check is a todo_check: it fails
+# today (TAP TODO: reported as XFAIL); once fixed it passes (XPASS, which fails the run: make it a
+# check then).
 # todo_check DESC WHY CMD...
 todo_check() {
 	local desc=$1 why=$2
@@ -318,8 +320,8 @@ todo_check "a replayed add event leaves memory$hb, harvested by memzoned, where 
 stop_daemon
 
 # memzoned decides a give-back on the sample of its tick, then waits for /run/memzone/lock; the helpers
-# holding it fill Movable to ratio_with_rebalancer; memzoned then moves without looking again: the
-# offline of the kernel block alone takes movable over the cap. Here a lock holder stands for the
+# holding it fill Movable to ratio_with_rebalancer; memzoned must look again once it holds the lock
+# (once, it did not: the offline of the kernel block alone took movable over the cap). Here a lock holder stands for the
 # helpers' turn, and one helper that gave up on the lock (lock_timeout = 0) fills Movable to the cap
 # while memzoned waits.
 tree giveback --blocks 108 --nodes 1 --hotplug dimm:8=kernel --hotplug dimm:96
@@ -348,10 +350,12 @@ check "the helper onlined the $fit blocks that fit under $CAP% in Movable, witho
 touch "$TMP/unlock"
 wait "$HPID"
 HPID=''
-gave_back() { [ "$(by_daemon '^online_movable')" -ge 1 ]; }
-waitfor "the give-back memzoned was waiting to make" gave_back
-todo_check "memzoned's give-back keeps movable within $CAP% of kernel when Movable filled up while it waited for the lock" \
-	"the to-movable verdict is not checked again once the lock is held" kmodel_check $CAP
+# once it holds the lock, memzoned looks at the zones again: no room is left under the cap
+looked_again() { grep -q 'grow-movable not moved, checked again under the lock: .* would exceed 800% of kernel' "$TMP/d.err"; }
+waitfor "memzoned to look again under the lock" looked_again
+check "memzoned's give-back keeps movable within $CAP% of kernel when Movable filled up while it waited for the lock" \
+	kmodel_check $CAP
+is "$(by_daemon '^online_movable')" 0 "memzoned gave nothing back: Movable was full when it held the lock"
 stop_daemon
 
 done_testing

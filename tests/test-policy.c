@@ -509,6 +509,59 @@ static void test_basis_and_rebalancer(void)
 	ok(strstr(d.why, "(ratio_with_rebalancer)") != NULL, "why names ratio_with_rebalancer (%s)", d.why);
 }
 
+/* memzoned's second look at a give-back: the block leaves kernel and joins movable, checked against the
+ * cap onlining applies */
+static void test_giveback_fits(void)
+{
+	char why[256];
+
+	/* after the move: kernel 1920M, cap 800% = 15360M of movable, the block's 128M included */
+	setup(2 * GiB, 15232 * MiB);
+	cfg.ratio = 100;
+	cfg.ratio_with_rebalancer = 800;
+	snap.rebalancer_running = true;
+	ok(mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "give-back that ends exactly at the cap fits");
+	setup(2 * GiB, 15232 * MiB + 4096);
+	cfg.ratio = 100;
+	cfg.ratio_with_rebalancer = 800;
+	snap.rebalancer_running = true;
+	why[0] = '\0';
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, BS, why, sizeof(why)), "one page more: the give-back crosses it");
+	is_str(why, "node 0: movable 14.9G + 128M would exceed 800% of kernel 1.9G (ratio_with_rebalancer)",
+	       "why: the kernel left after the move, the cap's name");
+	snap.rebalancer_running = false;
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "rebalancer not running: ratio (100) applies");
+	setup(2 * GiB, 1 * GiB);
+	cfg.ratio = 100;
+	ok(mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "ratio 100: 1G + 128M within 1920M");
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, 8 * BS, NULL, 0), "ratio 100: 1G + 1G over 1G");
+
+	/* scope: node 1 full, the system not */
+	setup(2 * GiB, 0);
+	snap.nnodes = 2;
+	set_node(1, 1 * GiB, 3 * GiB);
+	sum_total();
+	cfg.ratio_with_rebalancer = 301;
+	snap.rebalancer_running = true;
+	cfg.ratio_scope = MZ_SCOPE_SYSTEM;
+	ok(mz_policy_giveback_fits(&cfg, &snap, 1, BS, NULL, 0), "scope system: the system has room");
+	cfg.ratio_scope = MZ_SCOPE_NODE;
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 1, BS, why, sizeof(why)), "scope node: node 1 is full");
+	ok(strncmp(why, "node 1:", 7) == 0, "why names node 1 (%s)", why);
+	ok(mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "scope node: node 0 has room");
+	ok(mz_policy_giveback_fits(&cfg, &snap, -1, BS, NULL, 0), "unknown node: the system stands in");
+
+	/* basis boot: the block was never boot memory, the basis stays */
+	setup(4 * GiB, 3 * GiB);
+	nodes[0].kernel_boot = 1 * GiB;
+	sum_total();
+	cfg.ratio_with_rebalancer = 400;
+	snap.rebalancer_running = true;
+	cfg.ratio_basis = MZ_BASIS_BOOT;
+	ok(mz_policy_giveback_fits(&cfg, &snap, 0, 7 * BS, NULL, 0), "basis boot: 3G + 896M within 400%% of 1G");
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, 9 * BS, NULL, 0), "basis boot: 3G + 1152M over 400%% of 1G");
+}
+
 static void test_default_zone(void)
 {
 	setup(1 * GiB, 64 * GiB);
@@ -631,6 +684,7 @@ int main(void)
 	test_min_kernel();
 	test_scope();
 	test_basis_and_rebalancer();
+	test_giveback_fits();
 	test_default_zone();
 	test_sequence();
 	test_random();
