@@ -525,7 +525,10 @@ class Report:
             facts[x["config"]] = {
                 "desc": x.get("desc", ""), "no_oom": no_oom, "unpl": unpl, "unplugged": x.get("unplugged"),
                 "moves": s(x).get("moves"), "pages": x.get("kernel_block_pages", ""),
-                "zones_added": x.get("zones_added", "").strip(), "log": x.get("memzoned_log", "")}
+                "zones_added": x.get("zones_added", "").strip(), "log": x.get("memzoned_log", ""),
+                "peak_pt": s(x).get("peak_pagetables_mib"),
+                "boot_kernel_mib": sum(int(n) for z, n in re.findall(r"(\w+)=(\d+)M", x.get("boot_zones") or "")
+                                       if z in ("DMA", "DMA32", "Normal")) or None}
             both = no_oom and unpl >= 90
             daemon = x["config"].startswith("e")
             tgt = "zero OOM and ≥ 90 % unpluggable" if daemon else "(comparison)"
@@ -822,8 +825,14 @@ class Report:
                               min(b.get("slab", 0) + b.get("pgtable", 0) for b in per),
                               max(b.get("slab", 0) + b.get("pgtable", 0) for b in per)))
                 parts.append(t)
-            out.append("**Policy quality %s** (section 4b; not the issue's comparison, whose figures are the ones "
-                       "above): %s." % (label, "; ".join(parts)))
+            txt = ("**Policy quality %s** (section 4b; not the issue's comparison, whose figures are the ones "
+                   "above): %s." % (label, "; ".join(parts)))
+            e = pl.get("e") or {}
+            if e.get("peak_pt") and e.get("boot_kernel_mib") and e["peak_pt"] > e["boot_kernel_mib"]:
+                txt += (" The ramp (%.0f MiB of page tables at its peak) is more than the kernel zones of the boot "
+                        "memory manage (%d MiB), so in this layout too it needs hot-added blocks in ZONE_NORMAL, "
+                        "whatever order the free lists hand pages out in." % (e["peak_pt"], e["boot_kernel_mib"]))
+            out.append(txt)
         if not out:
             return
         self.w("## What the numbers say")
