@@ -9,7 +9,8 @@
  *   6. default_zone = auto: movable while min_kernel and the MOVABLE:KERNEL cap allow it
  *   7. valid_zones: the preferred zone not offered -> the other one; none -> leave
  * An online hot-added block is judged as if it were offline (its own share subtracted from the
- * sums, or its whole device's with whole_device) and rezoned when the answer differs.
+ * sums, or its whole device's with whole_device) and rezoned when the answer differs, unless
+ * memzoned is running: then it is memzoned's to move.
  */
 #include "policy.h"
 #include "units.h"
@@ -49,6 +50,7 @@ static const char *const reason_names[MZ_REASON__COUNT] = {
 	[MZ_REASON_BOOT_MEMORY] = "boot_memory",
 	[MZ_REASON_NOT_SAFE_TO_FIX] = "not_safe_to_fix",
 	[MZ_REASON_BUILTIN_DEFAULTS] = "builtin_defaults",
+	[MZ_REASON_REBALANCER_MANAGES] = "rebalancer_manages",
 };
 
 /* Source names as in memzone.conf; kept here so the policy needs nothing but headers. */
@@ -434,6 +436,15 @@ static void decide_online(const struct mz_config *c, const struct mz_snapshot *s
 	if (c->already_online == MZ_ALREADY_LEAVE) {
 		leave(d, MZ_REASON_ALREADY_ONLINE_LEAVE);
 		set_why(d, "already online in %s and already_online = leave", mz_zone_name(b->zone));
+		return;
+	}
+	/* memzoned owns the zone of online memory: it may have put this block where it is for kernel
+	 * pressure the helper cannot see (a replayed add event, or a sibling's helper, would undo the
+	 * harvest, and memzoned would harvest again); it gives kernel blocks back when pressure allows */
+	if (s->rebalancer_running) {
+		leave(d, MZ_REASON_REBALANCER_MANAGES);
+		set_why(d, "already online in %s and memzoned is running: it moves online blocks between the zones "
+			"as kernel-memory pressure changes", mz_zone_name(b->zone));
 		return;
 	}
 

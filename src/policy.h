@@ -35,6 +35,7 @@ enum mz_reason {
 	MZ_REASON_BOOT_MEMORY,
 	MZ_REASON_NOT_SAFE_TO_FIX,
 	MZ_REASON_BUILTIN_DEFAULTS,
+	MZ_REASON_REBALANCER_MANAGES,
 	MZ_REASON__COUNT,
 };
 const char *mz_reason_name(enum mz_reason r);
@@ -49,8 +50,8 @@ struct mz_decision {
 
 /* Decide for one block. dev may be NULL (device unknown: treated as [source other], no whole-device
  * rule). Offline blocks get ONLINE_*, or LEAVE (ignored source, valid_zones "none"); online blocks
- * get LEAVE or, for hot-added memory with already_online = fix, REZONE_* when the policy judging
- * them as if offline picks the other zone. */
+ * get LEAVE or, for hot-added memory with already_online = fix while memzoned is not running,
+ * REZONE_* when the policy judging them as if offline picks the other zone. */
 void mz_policy_decide(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_block *b,
 		      const struct mz_device_snap *dev, struct mz_decision *d);
 

@@ -22,10 +22,10 @@
 #     at least one did in storm 3 and logged the warning;
 #   - memzoned is alive and still ticking after the storm (it rewrites its state file), stops with
 #     exit 0, and leaves no intent record.
-# Two races the storms hit now and then are checked deterministically at the end: a give-back that
-# waited for the lock while helpers filled Movable must not cross the cap (memzoned looks again under
-# the lock), and a replay rezoning a block memzoned moved (TAP TODO, XFAIL until fixed; the storms leave
-# such a block out of "exactly once" and name it).
+# Two races the storms hit now and then are checked deterministically at the end: a replayed add event
+# must not rezone a block memzoned moved (while memzoned runs, the helper leaves online blocks to it),
+# and a give-back that waited for the lock while helpers filled Movable must not cross the cap
+# (memzoned looks again under the lock).
 # Waits are bounded polls; the only time limit asserted is the deadlock bound (HELPER_BOUND).
 # Debugging: KEEP=DIR keeps each storm's files, DAEMON_OPTS=-v makes memzoned verbose.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
@@ -67,7 +67,6 @@ storm_tree() {
 	tree "$1" --blocks 84 --nodes 1 --hotplug "dimm:8=$2" --hotplug dimm:24 --hotplug dimm:16 \
 		--hotplug virtio_mem:32
 	NEW=$(for i in 1 2 3; do seq "$(dev first_block $i)" "$(dev last_block $i)"; done | tr '\n' ' ')
-	RANGES=$(for i in 1 2 3; do echo "$(dev first_block $i)-$(dev last_block $i)"; done)
 	# replays: the first and last block of each new device once more, the virtio-mem's first twice more
 	DUPS="$(dev first_block 1) $(dev last_block 1) $(dev first_block 2) $(dev last_block 2)"
 	DUPS="$DUPS $(dev first_block 3) $(dev first_block 3) $(dev last_block 3)"
@@ -166,19 +165,6 @@ rc_summary() { cat "$TMP"/rc.* | sort | uniq -c | awk '{ printf "%s%s %s", (NR >
 lock_warned() { grep -l 'going ahead without it' "$TMP"/err.* 2>/dev/null | wc -l; }
 some_warned() { [ "$(lock_warned)" -ge 1 ]; }
 
-# replay_after_move BLOCK: a helper wrote BLOCK again only after memzoned had moved it or another
-# block of its device (a replayed add event re-judging the device: the known bug checked at the
-# end), not twice from the storm itself
-replay_after_move() {
-	local r lo=$1 hi=$1
-	for r in $RANGES; do
-		[ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && lo=${r%-*} hi=${r#*-}
-	done
-	awk -v b="memory$1" -v lo="$lo" -v hi="$hi" '{ id = substr($1, 7) + 0 }
-		/ by=memzoned / && id >= lo && id <= hi { moved = 1; next } $1 != b { next }
-		$2 ~ /^online/ && n++ && !moved { bad = 1 } $2 == "offline" && !moved { bad = 1 }
-		END { exit !(moved && !bad) }' "$T/proc/.kmodel.log"
-}
 helper_onlines() { awk -v b="memory$1" '$1 == b && $2 ~ /^online/ && / by=memzone /' "$T/proc/.kmodel.log" | wc -l; }
 first_writer() {
 	awk -v b="memory$1" '$1 == b && $2 ~ /^online/ { for (i = 4; i <= NF; i++) if ($i ~ /^by=/) print $i; exit }' \
@@ -189,7 +175,7 @@ first_writer() {
 # (lockless: the cap is not promised, memzoned may have had no turn while the helpers ran, its moves
 # may have a helper's write in the middle, and a replay may rezone a block)
 run_storm() {
-	local label=$1 lockless=${2:-} b n t0 once=0 bad='' replayed='' offline='' first='' inside between all
+	local label=$1 lockless=${2:-} b n t0 once=0 bad='' offline='' first='' inside between all
 	# shellcheck disable=SC2086 # word lists
 	all=$(echo $NEW $DUPS | wc -w)
 	start_daemon
@@ -229,8 +215,6 @@ run_storm() {
 		n=$(helper_onlines "$b")
 		if [ "$n" -eq 1 ]; then
 			once=$((once + 1))
-		elif [ -z "$lockless" ] && replay_after_move "$b"; then
-			replayed="$replayed memory$b" # the replay bug of the TODO check below, not the storm's
 		else
 			bad="$bad memory$b($n)"
 		fi
@@ -239,10 +223,9 @@ run_storm() {
 	done
 	if [ -z "$lockless" ]; then
 		is "${bad:-none}" none "$label: every new block was onlined by a helper exactly once ($once blocks)"
-		[ -z "$replayed" ] || diag "$label: a replay rezoned what memzoned had moved (TODO check below):$replayed"
 	else
-		# without the lock a replay may judge the block against totals the others are changing
-		# and rezone it (the replay finding below): at least once, and said how often
+		# without the lock a replay may write a block its first helper is onlining at the same
+		# time: at least once, and said how often
 		check "$label: every new block was onlined by a helper${bad:+ (more than once:$bad)}" \
 			bash -c "! echo '$bad' | grep -q '(0)'"
 	fi
@@ -293,21 +276,13 @@ check "storm 3: the warning names lock_timeout and says the block is onlined any
 	grep -q 'lock_timeout); going ahead without it: new memory is never left offline' "$TMP"/err.*
 
 # ======================================================================== races made deterministic
-# Two races the storms above hit only now and then. A known bug's check is a todo_check: it fails
-# today (TAP TODO: reported as XFAIL); once fixed it passes (XPASS, which fails the run: make it a
-# check then).
-# todo_check DESC WHY CMD...
-todo_check() {
-	local desc=$1 why=$2
-	shift 2
-	tap_n=$((tap_n + 1))
-	if "$@"; then echo "ok $tap_n - $desc # TODO $why"; else echo "not ok $tap_n - $desc # TODO $why"; fi
-}
+# Two races the storms above hit only now and then (both were bugs once).
 DAEMON_DELAY=0
 
-# A replayed add event for a block memzoned harvested: with already_online = fix the helper judges the
-# block as if it were new, finds that its device fits in Movable, and rezones it back, undoing the move
-# memzoned made for kernel pressure (which then harvests again: a ping-pong).
+# A replayed add event for a block memzoned harvested: with already_online = fix the helper judged the
+# block as if it were new, found that its device fits in Movable, and rezoned it back, undoing the move
+# memzoned made for kernel pressure (which then harvested again: a ping-pong). While memzoned runs the
+# helper leaves online blocks to it.
 tree replay --blocks 12 --nodes 1 --hotplug dimm:8=movable
 storm_conf 60s "${HARVEST[@]}"
 start_daemon
@@ -315,8 +290,9 @@ harvested() { [ "$(by_daemon '^online_kernel')" -ge 1 ]; }
 waitfor "a harvest" harvested
 hb=$(awk '$2 == "online_kernel" && / by=memzoned / { sub(/^memory/, "", $1); print $1; exit }' "$T/proc/.kmodel.log")
 mz online "memory$hb"
-todo_check "a replayed add event leaves memory$hb, harvested by memzoned, where memzoned put it ($(helper_onlines "$hb") helper writes)" \
-	"the helper rezones blocks memzoned moved (already_online = fix)" [ "$(helper_onlines "$hb")" -eq 0 ]
+check "a replayed add event leaves memory$hb, harvested by memzoned, where memzoned put it ($(helper_onlines "$hb") helper writes)" \
+	[ "$(helper_onlines "$hb")" -eq 0 ]
+check "... and the helper says why: memzoned is running" grep -q 'memzoned is running: it moves online blocks' "$TMP/err"
 stop_daemon
 
 # memzoned decides a give-back on the sample of its tick, then waits for /run/memzone/lock; the helpers

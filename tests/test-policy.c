@@ -239,6 +239,38 @@ static void test_already_online(void)
 	cfg.already_online = MZ_ALREADY_LEAVE;
 	expect(MZ_ACTION_LEAVE, MZ_REASON_ALREADY_ONLINE_LEAVE, "hot-added in Normal, leave");
 
+	/* memzoned running: it owns the zone of online blocks (a block it harvested to Normal, the rest
+	 * of its DIMM in Movable, must not be rezoned back by a replayed add event) */
+	setup(4 * GiB, 0);
+	set_node(0, 4 * GiB + BS, 7 * BS);
+	sum_total();
+	make_online(MZ_ZONE_NORMAL);
+	set_device(8, 7, 1);
+	expect(MZ_ACTION_REZONE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "harvested block, memzoned not running: rezoned as before");
+	snap.rebalancer_running = true;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_REBALANCER_MANAGES, "harvested block, memzoned running: left where it is");
+	ok(strstr(d.why, "memzoned is running") != NULL && strstr(d.why, "Normal") != NULL, "why says so (%s)", d.why);
+	cfg.already_online = MZ_ALREADY_LEAVE;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_ALREADY_ONLINE_LEAVE, "memzoned running, already_online = leave: that reason");
+	cfg.already_online = MZ_ALREADY_FIX;
+	blk.state = MZ_BLOCK_GOING_OFFLINE;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_NOT_SAFE_TO_FIX, "memzoned running, block going offline: another agent's");
+	/* a movable block over the cap is memzoned's too (it harvests under pressure) */
+	setup(1 * GiB, 3 * GiB + 4096);
+	cfg.ratio = cfg.ratio_with_rebalancer = 300;
+	make_online(MZ_ZONE_MOVABLE);
+	set_device(1, 1, 0);
+	snap.rebalancer_running = true;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_REBALANCER_MANAGES, "movable block over the cap, memzoned running: left");
+	snap.rebalancer_running = false;
+	expect(MZ_ACTION_REZONE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "movable block over the cap, memzoned not running: rezoned");
+	/* boot memory keeps its own reason */
+	setup(4 * GiB, 0);
+	dev.source = MZ_SOURCE_BOOT;
+	make_online(MZ_ZONE_NORMAL);
+	snap.rebalancer_running = true;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_BOOT_MEMORY, "online boot block, memzoned running");
+
 	/* online Movable at exactly the cap counting itself: already right (not rezoned to kernel) */
 	setup(1 * GiB, 3 * GiB);
 	cfg.ratio = cfg.ratio_with_rebalancer = 300;
@@ -637,7 +669,7 @@ static uint64_t rnd(void) /* xorshift64: reproducible */
 /* Random inputs: no crash, and invariants that hold for any snapshot. */
 static void test_random(void)
 {
-	unsigned bad_why = 0, bad_cap = 0, bad_zone = 0, offline_left = 0;
+	unsigned bad_why = 0, bad_cap = 0, bad_zone = 0, offline_left = 0, rezoned_under_memzoned = 0;
 
 	for (int i = 0; i < 20000; i++) {
 		setup((rnd() % 64) * GiB / 4, (rnd() % 64) * GiB / 4);
@@ -653,7 +685,10 @@ static void test_random(void)
 		set_device(1 + (unsigned)(rnd() % 64), 0, 0);
 		if (rnd() & 1)
 			make_online(rnd() & 1 ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL);
+		snap.rebalancer_running = (i & 3) == 3;
 		decide();
+		if (snap.rebalancer_running && (d.action == MZ_ACTION_REZONE_MOVABLE || d.action == MZ_ACTION_REZONE_KERNEL))
+			rezoned_under_memzoned++;
 		if (!d.why[0])
 			bad_why++;
 		if (d.action == MZ_ACTION_ONLINE_MOVABLE && d.reason == MZ_REASON_AUTO_WITHIN_RATIO &&
@@ -670,6 +705,7 @@ static void test_random(void)
 	is_int(bad_cap, 0, "random: auto movable never crosses the node cap");
 	is_int(bad_zone, 0, "random: the chosen zone is one valid_zones offers");
 	is_int(offline_left, 0, "random: an offline block with an onlinable zone is never left offline");
+	is_int(rezoned_under_memzoned, 0, "random: no online block is rezoned while memzoned runs");
 }
 
 int main(void)
