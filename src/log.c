@@ -183,10 +183,11 @@ void mz_log_kv(int prio, const char *const *kv, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* messages quote file contents (a garbage intent record, a sysfs value): a control byte must
-	 * not forge a second log line or drive the terminal of whoever reads stderr */
+	/* messages quote file contents (a garbage intent record, a sysfs value): a control byte must not
+	 * drive the terminal of whoever reads stderr. Newlines and tabs stay: a message may list several
+	 * config errors, one per line, and the readers quote single lines, never a newline. */
 	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			*p = '?';
 	if (to_journal)
 		log_journal(prio, kv, msg);
