@@ -29,12 +29,12 @@
 #   normal512  -machine pc,max-ram-below-4g=512M: 512 MiB below 4 GiB, 512 MiB above it, a boot
 #              ZONE_NORMAL of ~0.5 GiB as on real servers (where most RAM is above 4 GiB); the DIMM lands
 #              above it (device memory starts at the next GiB after RAM). Runs the configurations of
-#              BENCH_POLICY_CONFIGS_NORMAL512 (default "a e"). The boot memory holds as much as in std,
-#              so the ramp is the same.
+#              BENCH_POLICY_CONFIGS_NORMAL512 (default "a b c d e"). The boot memory holds as much as
+#              in std, so the ramp is the same.
 # Sample tables of layouts other than std are named <config>-<layout>-<kernel>-<run>.tsv.
 #
 # Environment: BENCH_POLICY_CONFIGS (default "a b c d e"), BENCH_POLICY_CONFIGS_NORMAL512 (default
-# "a e"), BENCH_POLICY_LAYOUTS, BENCH_POLICY_RUNS (default 1), BENCH_KERNELS (default "6.1"), plus the
+# "a b c d e"), BENCH_POLICY_LAYOUTS, BENCH_POLICY_RUNS (default 1), BENCH_KERNELS (default "6.1"), plus the
 # ramp settings above.
 set -u -o pipefail
 . "$(dirname "$0")/benchvm.sh"
@@ -42,7 +42,7 @@ set -u -o pipefail
 export BENCH_OUT=${1:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
 SAMPLES=${2:?usage: policy-quality.sh OUT.jsonl SAMPLES_DIR}
 CONFIGS=${BENCH_POLICY_CONFIGS:-a b c d e}
-CONFIGS_NORMAL512=${BENCH_POLICY_CONFIGS_NORMAL512:-a e}
+CONFIGS_NORMAL512=${BENCH_POLICY_CONFIGS_NORMAL512:-a b c d e}
 LAYOUTS=${BENCH_POLICY_LAYOUTS:-std normal512}
 RUNS=${BENCH_POLICY_RUNS:-1}
 KERNELS=${BENCH_KERNELS:-6.1}
