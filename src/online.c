@@ -38,6 +38,17 @@ struct reservations {
 	bool dirty;
 };
 
+/* A sweep's zone totals (see sweep_device): read for real once, then carried forward by memzone's
+ * own confirmed movable onlines. */
+struct sweep_snap {
+	struct mz_snapshot s;
+	bool valid;                /* s may stand for a fresh read */
+	unsigned uses;             /* decisions taken on s since it was read */
+	int memfd;                 /* <root>/sys/devices/system/memory */
+	struct mz_block_brief confirmed; /* the last confirm's read of the block (for its marker) */
+	bool have_confirmed;
+};
+
 struct job {
 	const struct mz_config *c;
 	bool builtin_defaults;
@@ -45,6 +56,8 @@ struct job {
 	struct mz_online_stats *st;
 	struct reservations res;
 	bool locked;               /* holds /run/memzone/lock (rezoning needs it: see do_rezone) */
+	struct sweep_snap *sweep;  /* inside sweep_device, else NULL */
+	bool clean;                /* do_online: the decided write went in and was confirmed as decided */
 };
 
 /* What one log line says about the block (journal fields). */
@@ -118,15 +131,27 @@ static int reread(unsigned long id, uint64_t block_size, struct mz_block *now)
 	return mz_memblock_read(id, block_size, now);
 }
 
-/* After a successful write: does valid_zones show the zone we wrote? */
-static void confirm(const struct mz_snapshot *s, unsigned long id, bool movable, const struct fields *f)
+/* After a successful write: does valid_zones show the zone we wrote? True when it does. In a sweep
+ * only state and valid_zones are read (all a confirmation looks at), and kept for the marker. */
+static bool confirm(struct job *j, const struct mz_snapshot *s, unsigned long id, bool movable, const struct fields *f)
 {
 	struct mz_block now;
-	int r = reread(id, s->block_size, &now);
+	int r;
 
+	if (j->sweep) {
+		struct mz_block_brief *bb = &j->sweep->confirmed;
+
+		r = mz_block_brief_at(j->sweep->memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, bb, NULL, 0);
+		j->sweep->have_confirmed = r == 0;
+		memset(&now, 0, sizeof(now));
+		now.state = bb->state;
+		now.zone = bb->zones_known ? bb->zone : MZ_ZONE_NONE;
+	} else {
+		r = reread(id, s->block_size, &now);
+	}
 	if (r < 0) {
 		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: cannot read it back to confirm the zone: %s", id, strerror(-r));
-		return;
+		return false;
 	}
 	if (now.state != MZ_BLOCK_ONLINE)
 		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: %s after the write: another agent changed it", id,
@@ -134,6 +159,9 @@ static void confirm(const struct mz_snapshot *s, unsigned long id, bool movable,
 	else if ((now.zone == MZ_ZONE_MOVABLE) != movable)
 		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: online in %s, not %s: another agent raced memzone", id,
 			  mz_zone_name(now.zone), zone_class(movable));
+	else
+		return true;
+	return false;
 }
 
 /* Returns 1 when onlined movable, 0 when onlined in a kernel zone, -1 when not onlined by us. */
@@ -141,7 +169,10 @@ static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz
 		     const struct mz_decision *d, const struct fields *f)
 {
 	bool movable = d->action == MZ_ACTION_ONLINE_MOVABLE;
-	int r = write_online(b->id, online_word(movable));
+	int r;
+
+	j->clean = false;
+	r = write_online(b->id, online_word(movable));
 
 	if (r == -EINVAL) {
 		struct mz_block now;
@@ -162,7 +193,7 @@ static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz
 				  online_word(movable), strerror(-r), r2 < 0 ? "could not online it in" : "onlined it in",
 				  zone_class(!movable), r2 < 0 ? ": " : "", r2 < 0 ? strerror(-r2) : "");
 			if (r2 == 0) {
-				confirm(s, b->id, !movable, f);
+				confirm(j, s, b->id, !movable, f);
 				j->st->onlined++;
 				return !movable;
 			}
@@ -180,7 +211,7 @@ static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz
 		j->st->failed++;
 		return -1;
 	}
-	confirm(s, b->id, movable, f);
+	j->clean = confirm(j, s, b->id, movable, f);
 	j->st->onlined++;
 	return movable;
 }
@@ -241,7 +272,7 @@ static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct m
 	r = write_online(b->id, online_word(to_movable));
 	if (r == 0) {
 		mz_intent_clear();
-		confirm(s, b->id, to_movable, f);
+		confirm(j, s, b->id, to_movable, f);
 		j->st->rezoned++;
 		return;
 	}
@@ -428,6 +459,87 @@ static void device_count_onlined(struct mz_device_snap *dev, bool movable)
 		dev->zone = MZ_ZONE_NONE;
 }
 
+/* A deep copy of the sweep's zone totals, to decide on (reserve_apply adds to its copy). */
+static void snapshot_copy(struct mz_snapshot *dst, const struct mz_snapshot *src)
+{
+	*dst = *src;
+	dst->nodes = src->nnodes ? mz_xcalloc(src->nnodes, sizeof(*dst->nodes)) : NULL;
+	if (src->nnodes)
+		memcpy(dst->nodes, src->nodes, src->nnodes * sizeof(*dst->nodes));
+}
+
+/* Read the zone totals for block id's decision: fresh, with the boot baseline when it is used.
+ * Returns whether the totals could be read (else s holds the fallback). */
+static bool snapshot_fresh(struct job *j, unsigned long id, struct mz_snapshot *s)
+{
+	char err[512];
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	r = mz_snapshot_read(s, err, sizeof(err));
+	if (r < 0) {
+		mz_err("memory%lu: %s; deciding without zone totals", id, err);
+		snapshot_fallback(s);
+		return false;
+	}
+	if (j->c->ratio_basis == MZ_BASIS_BOOT) {
+		r = mz_snapshot_boot_baseline(s, j->io);
+		if (r < 0)
+			mz_warn("memory%lu: boot-time kernel memory unknown (%s): using the present kernel memory", id,
+				strerror(-r));
+	}
+	return true;
+}
+
+/* The zone totals of a sweep's next decision. Within one lock hold (memzone-init disabled the
+ * kernel's auto-onlining; helpers and memzoned take the lock) the totals change only through
+ * memzone's own writes: the sweep reads them for real once and then counts its own confirmed
+ * movable onlines into them (sweep_account), as a fresh read would show them: a movable block adds
+ * block_size to Movable's present pages (managed less with memmap_on_memory, and the policy counts
+ * present: movable_of), and nothing to the kernel zones. Read for real again every
+ * MZ_SWEEP_FRESH_EVERY decisions (anything else: a balloon, memzoned's pid) and after anything
+ * else happened: a kernel online (its managed pages depend on memmap_on_memory), a refusal, a
+ * fallback, an unconfirmed zone, a block that is not offline, a node the totals do not know. */
+#define MZ_SWEEP_FRESH_EVERY 16
+
+static bool snapshot_for_sweep(struct job *j, unsigned long id, struct mz_snapshot *s)
+{
+	struct sweep_snap *sw = j->sweep;
+	bool have;
+
+	if (sw->valid && sw->uses < MZ_SWEEP_FRESH_EVERY) {
+		snapshot_copy(s, &sw->s);
+		sw->uses++;
+		return true;
+	}
+	have = snapshot_fresh(j, id, s);
+	mz_snapshot_free(&sw->s);
+	sw->valid = false;
+	if (have && !j->builtin_defaults) {
+		snapshot_copy(&sw->s, s);
+		sw->valid = true;
+		sw->uses = 1;
+	}
+	return have;
+}
+
+/* After block b's decision d (taken on sweep totals) was carried out: the totals as a fresh read
+ * would show them now, or invalid. */
+static void sweep_account(struct job *j, const struct mz_block *b, const struct mz_decision *d, int onlined)
+{
+	struct sweep_snap *sw = j->sweep;
+	struct mz_block scratch = *b;
+
+	if (!sw || !sw->valid)
+		return;
+	if (onlined == 1 && j->clean && d->action == MZ_ACTION_ONLINE_MOVABLE && mz_policy_node(&sw->s, b->node)) {
+		mz_policy_apply(&sw->s, &scratch, NULL, d);
+		return;
+	}
+	mz_snapshot_free(&sw->s);
+	sw->valid = false;
+}
+
 /* Read block id (and with dev_known false its device), decide on a fresh snapshot and carry the
  * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
  * -1 otherwise. *dev: the block's device afterwards (with this block counted online when memzone
@@ -439,22 +551,16 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 	struct mz_device_snap dev;
 	struct mz_decision d;
 	struct fields f;
-	bool have_snapshot;
+	bool have_snapshot, carried = false;
 	uint64_t reserved;
-	char err[512], sz[16];
+	char sz[16];
 	int r, onlined = -1;
 
-	memset(&s, 0, sizeof(s));
-	r = mz_snapshot_read(&s, err, sizeof(err));
-	have_snapshot = r >= 0;
-	if (!have_snapshot) {
-		mz_err("memory%lu: %s; deciding without zone totals", id, err);
-		snapshot_fallback(&s);
-	} else if (j->c->ratio_basis == MZ_BASIS_BOOT) {
-		r = mz_snapshot_boot_baseline(&s, j->io);
-		if (r < 0)
-			mz_warn("memory%lu: boot-time kernel memory unknown (%s): using the present kernel memory", id,
-				strerror(-r));
+	if (j->sweep && dev_known) {
+		carried = j->sweep->valid && j->sweep->uses < MZ_SWEEP_FRESH_EVERY;
+		have_snapshot = snapshot_for_sweep(j, id, &s);
+	} else {
+		have_snapshot = snapshot_fresh(j, id, &s);
 	}
 
 	memset(&b, 0, sizeof(b));
@@ -476,6 +582,13 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		goto out;
 	}
 	unknown_valid_zones(&b);
+	if (carried && b.state != MZ_BLOCK_OFFLINE) {
+		/* not what a sweep expects (someone else was here): decide on a real read */
+		mz_snapshot_free(&s);
+		mz_snapshot_free(&j->sweep->s);
+		j->sweep->valid = false;
+		have_snapshot = snapshot_for_sweep(j, id, &s);
+	}
 
 	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
 	mz_policy_decide(j->c, &s, &b, &dev, &d);
@@ -517,6 +630,8 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 			j->st->left++;
 		break;
 	}
+	if (j->sweep && dev_known)
+		sweep_account(j, &b, &d, onlined);
 out:
 	*dev_io = dev;
 	if (have_snapshot)
@@ -528,10 +643,12 @@ out:
  *
  * udev runs one helper per block, and the helpers of one device wait for each other on the lock:
  * so the first helper of a device onlines every offline block of that device, under the same lock
- * hold, each with its own decision on a fresh snapshot (zone totals, node, the block itself). The
- * states of the device's blocks are read once, by the first block's decision: from then on memzone
- * holds the lock and is the one changing them, so it counts its own confirmed writes instead of
- * reading the device again for every block (a 64-block device would cost 64 x 64 reads).
+ * hold, each with its own decision on the block read afresh. The states of the device's blocks are
+ * read once, by the first block's decision: from then on memzone holds the lock and is the one
+ * changing them, so it counts its own confirmed writes instead of reading the device again for
+ * every block (a 64-block device would cost 64 x 64 reads); the zone totals likewise
+ * (snapshot_for_sweep), and a write is confirmed by reading state and valid_zones only, which the
+ * marker then reuses.
  * Each block onlined this way gets a marker, <root>/run/memzone/onlined/memoryN.ZONE (ZONE as the
  * kernel prints it in memoryN/valid_zones: the zone memzone just put the block in). The udev rule
  * skips the block's event when the block is online and that file exists under the name made of
@@ -568,20 +685,28 @@ static int mark_path(char *path, size_t len, unsigned long id, enum mz_zone zone
 /* The zone block id is online in, as its marker names it; MZ_ZONE_NONE when it is not online or its
  * valid_zones does not name exactly one zone (then no marker: udev's $attr{valid_zones} could not
  * match it, and the block's own helper decides). */
+static enum mz_zone brief_marked_zone(const struct mz_block_brief *bb)
+{
+	if (bb->state != MZ_BLOCK_ONLINE || !bb->zones_known || bb->zones != MZ_ZONE_BIT(bb->zone) ||
+	    bb->zone == MZ_ZONE_NONE || bb->zone >= MZ_ZONE_OTHER)
+		return MZ_ZONE_NONE;
+	return bb->zone;
+}
+
 static enum mz_zone marked_zone(int memfd, unsigned long id)
 {
 	struct mz_block_brief bb;
 
-	if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_ONLINE ||
-	    !bb.zones_known || bb.zones != MZ_ZONE_BIT(bb.zone) || bb.zone == MZ_ZONE_NONE || bb.zone >= MZ_ZONE_OTHER)
+	if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0)
 		return MZ_ZONE_NONE;
-	return bb.zone;
+	return brief_marked_zone(&bb);
 }
 
-static void mark_onlined(int memfd, unsigned long id)
+/* bb: the block as the write's confirmation read it just now (NULL: read it) */
+static void mark_onlined(int memfd, unsigned long id, const struct mz_block_brief *bb)
 {
 	char path[MZ_PATH_MAX];
-	enum mz_zone zone = marked_zone(memfd, id);
+	enum mz_zone zone = bb ? brief_marked_zone(bb) : marked_zone(memfd, id);
 	int fd;
 
 	if (zone == MZ_ZONE_NONE || mz_path(path, sizeof(path), "/run/memzone/onlined") < 0 ||
@@ -673,6 +798,7 @@ static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsign
 	/* the exit status is about the blocks named: a swept block that fails gets no marker, and its
 	 * own helper tries again and reports it */
 	struct mz_online_stats own_stats, *named = j->st;
+	struct sweep_snap sw;
 	uint64_t t0 = mz_now_ms();
 	int memfd;
 
@@ -683,6 +809,9 @@ static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsign
 		return;
 	memset(&own_stats, 0, sizeof(own_stats));
 	j->st = &own_stats;
+	memset(&sw, 0, sizeof(sw));
+	sw.memfd = memfd;
+	j->sweep = &sw;
 	for (unsigned long id = dev->first_block;; id++) {
 		struct mz_block_brief bb;
 
@@ -695,12 +824,15 @@ static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsign
 		    bb.state == MZ_BLOCK_OFFLINE) {
 			mz_debug("memory%lu: offline block of %s, handled with memory%lu's event", id,
 				 dev->name[0] ? dev->name : "the same device", done);
+			sw.have_confirmed = false;
 			if (do_block(j, id, &cur, true) >= 0)
-				mark_onlined(memfd, id);
+				mark_onlined(memfd, id, sw.have_confirmed ? &sw.confirmed : NULL);
 		}
 		if (id == dev->last_block)
 			break;
 	}
+	mz_snapshot_free(&sw.s);
+	j->sweep = NULL;
 	close(memfd);
 	j->st = named;
 	if (own_stats.onlined + own_stats.failed + own_stats.vanished + own_stats.left)

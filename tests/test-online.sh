@@ -352,4 +352,26 @@ printf '[online]\nkernel_auto_online = keep\n' | conf
 mz init
 is "$(cat "$T/$MEM/auto_online_blocks")/$(state "$(dev first_block 0)")" online/online "init with keep"
 
+# ---- a sweep decides each block as a fresh snapshot would: it reads the zone totals once and counts
+# its own movable onlines into them (reading again every 16 blocks and after a kernel online), while
+# `memzone init` reads them afresh for every block. 96 virtio-mem blocks, each decided on its own,
+# reach the cap in the middle of the device and then alternate between the zones.
+for basis in current boot; do
+	tree sweepfresh --blocks 112 --nodes 1 --hotplug virtio_mem:96
+	printf '[online]\nratio_basis = %s\n' "$basis" | conf
+	V=$(dev first_block 0) VL=$(dev last_block 0)
+	mz init
+	for b in $(seq "$V" "$VL"); do echo "memory$b $(zones "$b")"; done >"$TMP/fresh"
+	tree sweepfresh --blocks 112 --nodes 1 --hotplug virtio_mem:96
+	printf '[online]\nratio_basis = %s\n' "$basis" | conf
+	mz online "memory$V"
+	is "$rc/$(zone_of "$V" "$VL" | grep -c offline)" 0/0 "ratio_basis $basis: one event onlined the whole virtio-mem device"
+	for b in $(seq "$V" "$VL"); do echo "memory$b $(zones "$b")"; done >"$TMP/swept"
+	check "... the cap is reached in the middle of the device" bash -c "
+		grep -q ' Movable\$' '$TMP/swept' && grep -q ' Normal\$' '$TMP/swept'"
+	if diff "$TMP/fresh" "$TMP/swept" >"$TMP/diff"; then ok 0 "... every block in the zone a fresh snapshot per block gives"
+	else ok 1 "... every block in the zone a fresh snapshot per block gives"; sed 's/^/#   /' "$TMP/diff"; fi
+	# the model checks against managed kernel memory, ratio_basis = boot against present boot memory
+	[ "$basis" = current ] && check "... cap never crossed during the sweep" kmodel_check 301
+done
 done_testing
