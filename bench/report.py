@@ -156,7 +156,7 @@ class Report:
         for rr in m.get("reruns", []):
             self.w("| rerun | `%s` at %s → %s (memzone `%s`, load %s) |" % (
                 rr.get("steps"), rr.get("start"), rr.get("end"), rr.get("commit"),
-                "/".join("%.1f" % x for x in rr.get("load_start") or [])))
+                "/".join("%.1f" % x for x in rr.get("load_start") or []) or "not recorded"))
         self.w("| statistics | median (min–max, n = runs); ratios are taken between runs in the same boot / "
                "the same interleaved round, then summarised |")
         self.w()
@@ -797,10 +797,14 @@ class Report:
                            for line in v["pages"].splitlines() if line.startswith("memory")]
                     pinned = [b.get("slab", 0) + b.get("pgtable", 0) for b in per]
                     txt += (" The %d blocks memzoned harvested during the ramp stayed in the kernel zone, their "
-                            "offline refused with EBUSY although each is %.1f–%.1f %% free: when they came online they "
-                            "were the only ZONE_NORMAL of a 1 GiB guest (its boot memory is DMA/DMA32), so every kernel "
-                            "allocation of those minutes preferred them, and a few pages that stay allocated pin a "
-                            "block: %d–%d slab or page-table pages per block (kpageflags in section 4)." % (
+                            "offline refused (or not tried: memzoned skips blocks whose kpageflags show pages the "
+                            "kernel cannot migrate) although each is %.1f–%.1f %% free: the ramp needs more kernel "
+                            "memory than the boot zones hold, so the harvested blocks take kernel allocations while "
+                            "it runs (in this guest they are also its only ZONE_NORMAL: the boot memory is "
+                            "DMA/DMA32), and a few long-lived pages pin a block: %d–%d slab or page-table pages per "
+                            "block (kpageflags in section 4). Neither waiting, retrying, the order of give-backs nor "
+                            "dropping caches freed them in the VM, and a boot ZONE_NORMAL does not change it "
+                            "(section 4b)." % (
                                 len(per), min(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
                                 max(100.0 * b.get("free", 0) / max(1, sum(b.values())) for b in per),
                                 min(pinned), max(pinned)) if per else "")

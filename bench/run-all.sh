@@ -10,12 +10,12 @@
 #   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone, DIMM, virtio-mem, burst (item 3)
 #   guestcost bench/vm/helper-guest-cost.sh: where one helper's time goes inside the guest (item 3)
 #   move     bench/vm/move-latency.sh: offline/online of one block, memzoned's reaction (item 5)
-#   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for 6 onlining policies (item 4)
+#   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for the 5 policies (a)-(e), in the memory layout and with a boot ZONE_NORMAL (item 4)
 # then bench/report.py writes RESULTS.md and the gnuplot figures.
 #
 # Full run: raw results in bench/results/ (JSON, sample tables), bench/RESULTS.md, bench/*.png/svg, the
 # step logs in BUILDDIR/bench-logs/
-# (about an hour under TCG on 2 CPUs). --smoke: one short iteration of the fixture-tree benchmarks
+# (about 80 minutes under TCG on 2 CPUs). --smoke: one short iteration of the fixture-tree benchmarks
 # and one short VM boot (hot-add 1 GiB per method), results and report in a temporary directory
 # (--results to keep them), the committed RESULTS.md untouched; a couple of minutes.
 # --build: a configured and built tree (default: the current directory). Exit status 1 when a step
