@@ -96,9 +96,14 @@ static uint64_t sub_clamp(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 /* Hot-removable memory already counted against the cap. The kernel's auto-movable policy counts
  * present pages of ZONE_MOVABLE; managed is smaller only by memmap_on_memory's vmemmap. */
+uint64_t mz_policy_movable(uint64_t present, uint64_t managed)
+{
+	return present > managed ? present : managed;
+}
+
 static uint64_t movable_of(const struct mz_node_snap *n)
 {
-	return n->movable_present > n->movable_managed ? n->movable_present : n->movable_managed;
+	return mz_policy_movable(n->movable_present, n->movable_managed);
 }
 
 /* Kernel memory the ratio is measured against (ratio_basis). */
@@ -121,8 +126,7 @@ static const char *scope_label(const struct mz_node_snap *n, char *buf, size_t l
 	return buf;
 }
 
-/* movable + add <= ratio% of kernel, without overflow for any 64-bit sizes */
-static bool within_ratio(uint64_t movable, uint64_t add, uint64_t kernel, unsigned ratio)
+bool mz_policy_within_ratio(uint64_t movable, uint64_t add, uint64_t kernel, unsigned ratio)
 {
 	unsigned __int128 lhs = ((unsigned __int128)movable + add) * 100;
 
@@ -143,7 +147,7 @@ static bool cap_level(const struct mz_config *c, const struct mz_snapshot *s, co
 	char mv[16], sz[16], kn[16], lbl[16];
 	uint64_t k = kernel_basis(c, n);
 
-	if (within_ratio(movable_of(n), size, k, ratio))
+	if (mz_policy_within_ratio(movable_of(n), size, k, ratio))
 		return true;
 	d->reason = fail_reason;
 	if (ratio == 0)

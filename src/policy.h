@@ -64,6 +64,13 @@ void mz_policy_apply(struct mz_snapshot *s, struct mz_block *b, struct mz_device
  * block has no node link (kernels without NUMA); NULL when unknown. */
 const struct mz_node_snap *mz_policy_node(const struct mz_snapshot *s, int node);
 
+/* The cap arithmetic, shared with memzoned's pressure model so a give-back it decides is one the
+ * check under the lock (mz_policy_giveback_fits) accepts. Movable counted against the cap: the kernel's
+ * auto-movable policy counts present pages, managed is smaller only by memmap_on_memory's vmemmap. */
+uint64_t mz_policy_movable(uint64_t present, uint64_t managed);
+/* movable + add <= ratio% of kernel, without overflow for any 64-bit sizes */
+bool mz_policy_within_ratio(uint64_t movable, uint64_t add, uint64_t kernel, unsigned ratio);
+
 /* Would a give-back of `size` bytes (a hot-added block of `node` moved from a kernel zone to Movable)
  * keep movable within the cap onlining applies (ratio, or ratio_with_rebalancer when
  * s->rebalancer_running; ratio_scope; ratio_basis)? The same arithmetic as the onlining policy's, with

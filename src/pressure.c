@@ -1,5 +1,6 @@
 /* pressure.c - PURE pressure model: per-node samples -> grow-kernel / hold / grow-movable + reason */
 #include "pressure.h"
+#include "policy.h"
 #include "units.h"
 #include "util.h"
 
@@ -66,6 +67,7 @@ int mz_pressure_sample_add_zoneinfo(struct mz_pressure_sample *s, const struct m
 
 		if (z->type == MZ_ZONE_MOVABLE) {
 			n->movable_managed += z->managed * page_size;
+			n->movable_present += z->present * page_size;
 			n->movable_free += z->free * page_size;
 			n->movable_high += z->high * page_size;
 		} else if (mz_zone_is_kernel(z->type)) {
@@ -390,17 +392,20 @@ static const struct node_eval *pressure_target(const struct node_eval *ev, size_
 	return best;
 }
 
-static bool ratio_allows(const struct mz_config *c, uint64_t movable, uint64_t kernel, uint64_t block)
+/* movable + block <= ratio_with_rebalancer% of (kernel - block), with the onlining policy's own
+ * arithmetic (Movable = max(present, managed), exact integers) so that a give-back decided here is
+ * one mz_policy_giveback_fits accepts under the lock on the same zones. ratio_basis = boot is left
+ * to that check: the sample carries only the current kernel memory. */
+static bool ratio_allows(const struct mz_config *c, uint64_t movable_present, uint64_t movable_managed,
+			 uint64_t kernel, uint64_t block)
 {
-	if (kernel < block)
-		return false;
-	/* movable + block <= ratio% of (kernel - block), in 128-bit-safe double arithmetic */
-	return (double)(movable + block) * 100.0 <= (double)c->ratio_with_rebalancer * (double)(kernel - block);
+	return mz_policy_within_ratio(mz_policy_movable(movable_present, movable_managed), block,
+				      sat_sub(kernel, block), c->ratio_with_rebalancer);
 }
 
 static void decide_node(const struct mz_config *c, const struct mz_pressure_sample *s, const struct node_eval *e,
 			const struct node_eval *target, double stall_rate, uint64_t sys_kernel, uint64_t sys_movable,
-			struct mz_node_verdict *v)
+			uint64_t sys_movable_present, struct mz_node_verdict *v)
 {
 	const struct mz_rebalance_config *rc = &c->rebalance;
 	const struct mz_pressure_node *n = e->n;
@@ -495,8 +500,8 @@ static void decide_node(const struct mz_config *c, const struct mz_pressure_samp
 
 		if (c->min_kernel > min_k)
 			min_k = c->min_kernel;
-		node_ok = ratio_allows(c, n->movable_managed, n->kernel_managed, B);
-		sys_ok = ratio_allows(c, sys_movable, sys_kernel, B);
+		node_ok = ratio_allows(c, n->movable_present, n->movable_managed, n->kernel_managed, B);
+		sys_ok = ratio_allows(c, sys_movable_present, sys_movable, sys_kernel, B);
 		if (!rc->grow_movable)
 			v->blocked = MZ_PR_DISABLED;
 		else if (n->kernel_managed < B || n->kernel_managed - B < min_k)
@@ -532,7 +537,7 @@ void mz_pressure_decide(struct mz_pressure *p, const struct mz_config *c, const 
 {
 	struct node_eval *ev = mz_xcalloc(s->nnodes, sizeof(*ev));
 	const struct node_eval *target;
-	uint64_t sys_kernel = 0, sys_movable = 0;
+	uint64_t sys_kernel = 0, sys_movable = 0, sys_movable_present = 0;
 	unsigned budget;
 
 	mz_pressure_result_free(r);
@@ -551,13 +556,14 @@ void mz_pressure_decide(struct mz_pressure *p, const struct mz_config *c, const 
 		eval_node(&ev[i], c, &s->nodes[i], node_state(p, s->nodes[i].node), s->t_ms, s->block_size);
 		sys_kernel += s->nodes[i].kernel_managed;
 		sys_movable += s->nodes[i].movable_managed;
+		sys_movable_present += s->nodes[i].movable_present; /* max of the sums, like the policy's total */
 	}
 	target = pressure_target(ev, s->nnodes);
 
 	r->n = s->nnodes;
 	r->v = mz_xcalloc(s->nnodes ? s->nnodes : 1, sizeof(*r->v));
 	for (size_t i = 0; i < s->nnodes; i++)
-		decide_node(c, s, &ev[i], target, r->stall_rate, sys_kernel, sys_movable, &r->v[i]);
+		decide_node(c, s, &ev[i], target, r->stall_rate, sys_kernel, sys_movable, sys_movable_present, &r->v[i]);
 	free(ev);
 
 	budget = move_budget(p, &c->rebalance, s->t_ms);

@@ -20,8 +20,11 @@
  * Stalls and PSI are system-wide; they count for the node closest to its floor.
  * grow-movable needs kernel free (now and projected) >= release + one block, no stall/PSI pressure,
  * for release_delay, and must keep min_kernel and the ratio cap (ratio_with_rebalancer, current
- * kernel memory as the basis). Cooldown blocks the opposite move, except a grow-kernel while kernel
- * free is below the low watermark (the kernel is reclaiming already).
+ * kernel memory as the basis, Movable counted as max(present, managed): the onlining policy's
+ * arithmetic, mz_policy_within_ratio). ratio_basis = boot is not modelled here (the sample has no
+ * boot kernel figure): memzoned's check under the lock, mz_policy_giveback_fits, applies it.
+ * Cooldown blocks the opposite move, except a grow-kernel while kernel free is below the low
+ * watermark (the kernel is reclaiming already).
  */
 #pragma once
 #include <stdbool.h>
@@ -38,6 +41,7 @@ struct mz_pressure_node {
 	int node;
 	uint64_t kernel_managed, kernel_free, kernel_min, kernel_low, kernel_high;
 	uint64_t movable_managed, movable_free, movable_high;
+	uint64_t movable_present;    /* the ratio cap counts max(present, managed), like the policy */
 	uint64_t unmovable;          /* SUnreclaim + PageTables + SecPageTables + KernelStack */
 	bool has_unmovable;
 };

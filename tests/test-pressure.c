@@ -8,6 +8,8 @@
  * records. Single-input tests change one parsed input of a real trace and nothing else.
  */
 #include "config.h"
+#include "policy.h"
+#include "snapshot.h"
 #include "pressure.h"
 #include "procstat.h"
 #include "tap.h"
@@ -594,6 +596,140 @@ static void test_real_world(const struct mz_config *c)
 	ok(multi >= 2 && psi_nodes_bad == 0, "system-wide PSI pressure is charged to one node at most");
 }
 
+/* One node of a give-back case: the zones the pressure model and the policy both see. */
+struct gb_node {
+	uint64_t kernel, movable_managed, movable_present;
+};
+
+/* The model's verdict on growing Movable on node 0 from these zones (kernel free far above the
+ * release level, a flat unmovable trend, release_delay 0): the blocker, or MZ_PR_NONE when it would
+ * give a block back; MZ_PR__COUNT when it never got as far as wanting to. */
+static enum mz_pressure_reason gb_model(const struct mz_config *c, const struct gb_node *g, size_t nn, uint64_t B)
+{
+	enum mz_pressure_reason out = MZ_PR__COUNT;
+	struct mz_pressure *m = mz_pressure_new();
+	struct mz_pressure_result res = { 0 };
+
+	for (unsigned tick = 0; tick < 60 && out == MZ_PR__COUNT; tick++) {
+		struct mz_pressure_sample s;
+
+		mz_pressure_sample_init(&s, 1000ull * tick, B);
+		s.nodes = calloc(nn, sizeof(*s.nodes));
+		s.nnodes = nn;
+		for (size_t i = 0; i < nn; i++) {
+			struct mz_pressure_node *n = &s.nodes[i];
+
+			n->node = (int)i;
+			n->kernel_managed = g[i].kernel;
+			n->kernel_free = g[i].kernel / 2;
+			n->kernel_min = 16ull << 20;
+			n->kernel_low = 20ull << 20;
+			n->kernel_high = 24ull << 20;
+			n->movable_managed = g[i].movable_managed;
+			n->movable_present = g[i].movable_present;
+			n->movable_free = g[i].movable_managed / 2;
+			n->movable_high = 24ull << 20;
+			n->unmovable = 100ull << 20;
+			n->has_unmovable = true;
+		}
+		mz_pressure_decide(m, c, &s, &res);
+		for (size_t i = 0; i < res.n; i++)
+			if (res.v[i].node == 0 && res.v[i].want == MZ_VERDICT_GROW_MOVABLE)
+				out = res.v[i].blocked;
+		mz_pressure_sample_free(&s);
+	}
+	mz_pressure_result_free(&res);
+	mz_pressure_free(m);
+	return out;
+}
+
+/* What memzoned's check under the lock says about the same move on the same zones. */
+static bool gb_policy(const struct mz_config *c, const struct gb_node *g, size_t nn, uint64_t B)
+{
+	struct mz_node_snap nodes[4];
+	struct mz_snapshot s;
+	char why[256] = "";
+	bool fits;
+
+	memset(&s, 0, sizeof(s));
+	memset(nodes, 0, sizeof(nodes));
+	s.page_size = 4096;
+	s.block_size = B;
+	s.nodes = nodes;
+	s.nnodes = nn;
+	s.total.id = -1;
+	s.rebalancer_running = true;
+	for (size_t i = 0; i < nn; i++) {
+		nodes[i].id = (int)i;
+		nodes[i].has_cpu = true;
+		nodes[i].kernel_managed = nodes[i].kernel_present = nodes[i].kernel_boot = g[i].kernel;
+		nodes[i].kernel_free = g[i].kernel / 2;
+		nodes[i].movable_managed = g[i].movable_managed;
+		nodes[i].movable_present = g[i].movable_present;
+		s.total.kernel_managed += g[i].kernel;
+		s.total.kernel_present += g[i].kernel;
+		s.total.kernel_boot += g[i].kernel;
+		s.total.kernel_free += g[i].kernel / 2;
+		s.total.movable_managed += g[i].movable_managed;
+		s.total.movable_present += g[i].movable_present;
+	}
+	fits = mz_policy_giveback_fits(c, &s, 0, B, why, sizeof(why));
+	return fits;
+}
+
+/* The model's give-back verdict and the check under the lock use the same cap arithmetic: Movable
+ * counted as max(present, managed) (memmap_on_memory makes managed smaller), per node and system. */
+static void test_giveback_matches_policy(const struct mz_config *defaults)
+{
+	const uint64_t M = 1ull << 20, B = 128 * M;
+	struct mz_config c = *defaults;
+	/* ratio 800, kernel 2 GiB: movable + B may reach 800% of (2048 - 128) MiB = 15360 MiB on a node;
+	 * two such nodes: 800% of (4096 - 128) MiB = 31744 MiB system-wide */
+	static const struct {
+		const char *what;
+		enum mz_ratio_scope scope;
+		size_t nn;
+		struct gb_node n[2];
+		bool fits;
+	} cases[] = {
+		{ "managed fits, present (vmemmap) does not", MZ_SCOPE_BOTH, 1,
+		  { { 2048 * M, 15168 * M, 15408 * M } }, false },
+		{ "present exactly at the cap", MZ_SCOPE_BOTH, 1,
+		  { { 2048 * M, 15000 * M, 15232 * M } }, true },
+		{ "present one page over the cap", MZ_SCOPE_BOTH, 1,
+		  { { 2048 * M, 15000 * M, 15232 * M + 4096 } }, false },
+		{ "present above managed, well within", MZ_SCOPE_BOTH, 1,
+		  { { 2048 * M, 8192 * M, 8320 * M } }, true },
+		{ "no Movable present yet (managed only)", MZ_SCOPE_BOTH, 1,
+		  { { 2048 * M, 15232 * M, 0 } }, true },
+		{ "system scope: the nodes' present sum crosses the cap", MZ_SCOPE_SYSTEM, 2,
+		  { { 2048 * M, 15000 * M, 15500 * M }, { 2048 * M, 15000 * M, 16500 * M } }, false },
+		{ "node scope: node 0 present within, node 1 over", MZ_SCOPE_NODE, 2,
+		  { { 2048 * M, 15000 * M, 15100 * M }, { 2048 * M, 15000 * M, 16000 * M } }, true },
+		{ "both scopes: node 0 present over its own cap", MZ_SCOPE_BOTH, 2,
+		  { { 2048 * M, 15100 * M, 15300 * M }, { 4096 * M, 1024 * M, 1024 * M } }, false },
+	};
+
+	c.rebalance.release_delay_ms = 0;
+	c.ratio_basis = MZ_BASIS_CURRENT;
+	c.min_kernel = 0;
+	c.min_kernel_percent = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum mz_pressure_reason blocked;
+		bool policy;
+
+		c.ratio_scope = cases[i].scope;
+		blocked = gb_model(&c, cases[i].n, cases[i].nn, B);
+		policy = gb_policy(&c, cases[i].n, cases[i].nn, B);
+		ok(blocked != MZ_PR__COUNT && (blocked == MZ_PR_NONE) == policy && policy == cases[i].fits &&
+			   (cases[i].fits || blocked == MZ_PR_RATIO_CAP),
+		   "give-back, %s: model %s, check under the lock %s", cases[i].what,
+		   blocked == MZ_PR__COUNT ? "never wants it" : blocked == MZ_PR_NONE ? "gives back"
+											: mz_pressure_reason_name(blocked),
+		   policy ? "fits" : "refuses");
+	}
+}
+
 int main(void)
 {
 	struct mz_config c;
@@ -613,6 +749,7 @@ int main(void)
 	test_noisy(&noisy, &c);
 	test_single_inputs(&noisy, &c);
 	test_real_world(&c);
+	test_giveback_matches_policy(&c);
 	trace_free(&r64);
 	trace_free(&r16);
 	trace_free(&noisy);
