@@ -9,22 +9,7 @@
 set -u
 
 : "${top_srcdir:?run through make check}" "${top_builddir:?}" "${MEMZONED:?}" "${MEMZONE:?}"
-MKTREE="$top_srcdir/tests/fixtures/mktree.py"
-FAULTS="$top_builddir/tests/shim/faults.so"
-KMODEL="$top_builddir/tests/shim/kmodel.so"
-# the shims are built without sanitizers; an ASan binary must accept preloads listed before it
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-
-tap_n=0 tap_failed=0
-ok() {
-	tap_n=$((tap_n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"; else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
-}
-check() { local d=$1; shift; if "$@"; then ok 0 "$d"; else ok 1 "$d"; fi; }
-diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
-
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not available"; exit 0; }
-for f in "$FAULTS" "$KMODEL"; do [ -f "$f" ] || { echo "Bail out! $f not built"; exit 1; }; done
+. "$top_srcdir/tests/test-shim-lib.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/memzoned-test.XXXXXX")
 DPID='' NPID=''
