@@ -1,6 +1,7 @@
 /* actuator.c - moving one memory block between ZONE_MOVABLE and a kernel zone, safely */
 #include "actuator.h"
 #include "lock.h"
+#include "log.h"
 #include "snapshot.h"
 #include "units.h"
 #include "util.h"
@@ -233,6 +234,15 @@ int mz_actuator_move(unsigned long id, enum mz_zone from, enum mz_move_dir dir, 
 	snprintf(out->why, sizeof(out->why), "%s of memory%lu refused (%s); rolled back: online in %s", out->step, id,
 		 strerror(out->err), mz_zone_name(b.zone));
 	return -out->err;
+}
+
+void mz_actuator_set_aside_record(const char *why)
+{
+	char kept[MZ_PATH_MAX];
+	int r = mz_intent_set_aside(kept, sizeof(kept));
+
+	mz_err("%s; %s%s, no block was touched", why, r < 0 ? "cannot remove it: " : kept[0] ? "set aside as " : "removed",
+	       r < 0 ? strerror(-r) : kept);
 }
 
 int mz_actuator_recover(const struct mz_intent *in, uint64_t block_size, struct mz_move_outcome *out)

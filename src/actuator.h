@@ -45,6 +45,10 @@ int mz_actuator_move(unsigned long id, enum mz_zone from, enum mz_move_dir dir, 
  * gone). Returns 0 when nothing is left to do, else -errno (the record stays for the next try). */
 int mz_actuator_recover(const struct mz_intent *in, uint64_t block_size, struct mz_move_outcome *out);
 
+/* An intent record that cannot be trusted names no block to touch: set it aside for inspection
+ * (mz_intent_set_aside) and log why (the reader's error) and where it went. */
+void mz_actuator_set_aside_record(const char *why);
+
 /* "online_kernel" / "online_movable": the state word that onlines a block in zone z's side. */
 const char *mz_online_word(enum mz_zone z);
 

@@ -876,7 +876,7 @@ static void recover_interrupted_move(void)
 {
 	struct mz_move_outcome out;
 	struct mz_intent in;
-	char err[256], kept[MZ_PATH_MAX];
+	char err[256];
 	uint64_t bs;
 	int r = mz_intent_read(&in, err, sizeof(err));
 
@@ -884,9 +884,7 @@ static void recover_interrupted_move(void)
 		return;
 	if (r == -EINVAL || r == -EPROTO) {
 		/* as memzoned does: an untrusted record names no block to touch; keep it for inspection */
-		r = mz_intent_set_aside(kept, sizeof(kept));
-		mz_err("%s; %s%s, no block was touched", err, r < 0 ? "cannot remove it: " : kept[0] ? "set aside as " :
-		       "removed", r < 0 ? strerror(-r) : kept);
+		mz_actuator_set_aside_record(err);
 		return;
 	}
 	if (r < 0) {

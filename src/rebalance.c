@@ -254,11 +254,7 @@ int mz_rebalance_recover(struct mz_rebalancer *r)
 	if (rc < 0) {
 		/* a record we cannot parse names no block we can trust: set it aside for inspection
 		 * (keeping it would stop every recovery) and touch no block */
-		char kept[MZ_PATH_MAX];
-		int sr = mz_intent_set_aside(kept, sizeof(kept));
-
-		mz_err("%s; %s%s, no block was touched", err, sr < 0 ? "cannot remove it: " : kept[0] ? "set aside as " :
-		       "removed", sr < 0 ? strerror(-sr) : kept);
+		mz_actuator_set_aside_record(err);
 		return 0;
 	}
 	if (r->mode == MZ_REBALANCE_DRY_RUN) {
