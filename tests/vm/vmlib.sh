@@ -73,6 +73,15 @@ gcheck() {
 $out"
     return 1
 }
+# lcheck DESC TIMEOUT_S CMD [LINES]: gcheck with a longer guest timeout; the last lines of the guest's output are always shown
+lcheck() {
+    local out rc
+    out=$(CTL --timeout "$2" "$3" 2>&1); rc=$?
+    if [ $rc -eq 0 ]; then pass "$1"; diag "$(printf '%s\n' "$out" | tail -n "${4:-4}")"; return 0; fi
+    fail "$1" "guest rc=$rc:
+$out"
+    return 1
+}
 # print what helps to debug a failure: console tail, memzone's kernel-log lines, recent uevents, blocks
 VM_CONTEXT_SHOWN=0
 vm_context() {

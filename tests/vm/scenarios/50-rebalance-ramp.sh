@@ -15,15 +15,6 @@
 . "$(dirname "$0")/../vmlib.sh"
 vm_require_memzone
 VM_WATCHDOG=${VM_WATCHDOG:-600}
-# gcheck with a longer guest timeout; the last lines of the guest's output are always shown
-lcheck() {
-    local out rc
-    out=$(CTL --timeout "$2" "$3" 2>&1); rc=$?
-    if [ $rc -eq 0 ]; then pass "$1"; diag "$(printf '%s\n' "$out" | tail -n "${4:-4}")"; return 0; fi
-    fail "$1" "guest rc=$rc:
-$out"
-    return 1
-}
 vm_boot --mem 1G --smp 2 || { fail "VM boots"; vm_finish; exit; }
 
 CTL 'mzconf <<EOF
