@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MEMORY_DIR "/sys/devices/system/memory"
@@ -191,6 +192,38 @@ static void block_firmware_node(int dirfd, char *name, size_t len)
 	base = base ? base + 1 : target;
 	if (strlen(base) < len)
 		snprintf(name, len, "%s", base);
+}
+
+bool mz_memblock_ready(unsigned long id)
+{
+	char path[MZ_PATH_MAX];
+	struct stat st;
+	int dirfd;
+	bool ready;
+
+	if (mz_path(path, sizeof(path), "/sys/devices/system/node") < 0 || stat(path, &st) < 0)
+		return true; /* not NUMA: every block is on node 0 from the start */
+	if (mz_path(path, sizeof(path), MEMORY_DIR "/memory%lu", id) < 0)
+		return true;
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return true;
+	ready = block_node(dirfd) >= 0;
+	close(dirfd);
+	return ready;
+}
+
+bool mz_memblock_wait_ready(unsigned long id, unsigned timeout_ms)
+{
+	struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
+	uint64_t t0 = mz_now_ms();
+
+	while (!mz_memblock_ready(id)) {
+		if (mz_now_ms() - t0 >= timeout_ms)
+			return false;
+		nanosleep(&ms, NULL);
+	}
+	return true;
 }
 
 int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)

@@ -32,6 +32,15 @@ int mz_memblock_size(uint64_t *bytes);
  * cannot be read are left at their "unknown" value; only a missing state file is an error (-ENOENT,
  * like a vanished block). An unknown state word gives MZ_BLOCK_UNKNOWN, not an error. */
 int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b);
+/* Whether the kernel has finished adding block id: on a NUMA kernel (<root>/sys/devices/system/node
+ * exists) the block's nodeN link is there. The kernel sends a new block's "add" uevent before it
+ * links the block to its node, and until then the block's node is NUMA_NO_NODE: Debian's 6.1 oopses
+ * (zone_for_pfn_range, a NULL node) on a read of its valid_zones or a write of its state in that
+ * window, which a process that reads the kernel's own uevent (memzoned) can hit. A vanished block
+ * counts as ready (its read says so). */
+bool mz_memblock_ready(unsigned long id);
+/* mz_memblock_ready, polled every millisecond for at most timeout_ms; its last answer. */
+bool mz_memblock_wait_ready(unsigned long id, unsigned timeout_ms);
 /* All block ids, ascending (gaps allowed, need not start at 0). Caller frees *ids. */
 int mz_memblock_list(unsigned long **ids, size_t *n);
 /* Write "online", "online_kernel", "online_movable" or "offline" to memoryN/state (one write()).
