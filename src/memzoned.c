@@ -10,7 +10,10 @@
 #include "config.h"
 #include "daemon_state.h"
 #include "log.h"
+#include "memblock.h"
+#include "online.h"
 #include "rebalance.h"
+#include "uevents.h"
 #include "units.h"
 #include "util.h"
 
@@ -41,6 +44,12 @@ struct daemon {
 	struct mz_rebalancer rb;
 	char status[256];
 	bool pid_written;
+	/* onlining new memory (see "new memory" below) */
+	int kfd;                 /* the kernel's uevent socket, or -1 */
+	bool online_link;        /* run/memzone/memzoned.online is ours */
+	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
+	size_t nadded, added_cap;
+	bool rescan;             /* the kernel dropped events: look at every block */
 };
 
 enum { OPT_ROOT = 0x1000, OPT_CONFIG, OPT_LOG, OPT_INSECURE, OPT_NO_UDEV, OPT_FOREGROUND };
@@ -56,7 +65,8 @@ static void usage(FILE *f)
 		   "  --config FILE        policy file (default " MZ_SYSCONFDIR "/memzone.conf and memzone.conf.d/)\n"
 		   "  --log TARGET         auto, stderr, journal or kmsg (default auto)\n"
 		   "  --allow-insecure-config  accept config files not owned by root (only with --root)\n"
-		   "  --no-udev            no uevent monitor: react on the timer only (implied by --root)\n"
+		   "  --no-udev            no uevent monitors: react on the timer only, and leave new memory\n"
+		   "                       to udev's memzone online (implied by --root)\n"
 		   "  --foreground         accepted for compatibility; memzoned never daemonizes\n"
 		   "  -v, --verbose        more detail (debug messages, journal fields)\n"
 		   "  -q, --quiet          warnings and errors only\n"
@@ -208,6 +218,169 @@ static int setup_udev(struct daemon *d)
 	return r;
 }
 
+/* ------------------------------------------------------------------ new memory
+ *
+ * udevd starts `memzone online` for each new block (rules/60-memzone.rules), a process per event:
+ * the dynamic loader alone is most of a helper run, and udevd starts as many at once as it has
+ * workers, all before the first has decided anything (bench/RESULTS.md, section 3). memzoned is
+ * already running, so it hears the kernel's "add" itself (the same datagram udevd reads) and
+ * decides the block in its own process, with the same code and the same lock as the helper
+ * (mz_online_blocks: the block, then the rest of its device). It says so with a symlink
+ * <root>/run/memzone/memzoned.online -> /proc/<pid>, made once the socket listens; the rule skips
+ * the helper while that link resolves, i.e. while this process lives.
+ *  - A clean stop removes the link first, then reads what is still queued: an event the rule
+ *    skipped was sent before the link went, so it is in the queue.
+ *  - A kill loses the queue, and the rule skipped those events: the next start finds the link
+ *    left behind and onlines every offline block (a replay, like the boot's coldplug).
+ *  - A full queue (ENOBUFS: the kernel dropped events) does the same at once.
+ */
+
+static int online_link_path(char *path, size_t len)
+{
+	return mz_path(path, len, "/run/memzone/memzoned.online");
+}
+
+static void collect_add(const struct mz_uevent *ev, void *ctx)
+{
+	struct daemon *d = ctx;
+	char state[32];
+	char path[MZ_PATH_MAX];
+
+	if (strcmp(ev->action, "add") != 0)
+		return;
+	/* a replay of a block that is online already is boot memory or was decided before: the rule
+	 * skips it too (131072 of them at a 16 TiB machine's coldplug) */
+	if (ev->synthetic &&
+	    (mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu/state", ev->block) < 0 ||
+	     mz_read_line(path, state, sizeof(state)) < 0 || strcmp(state, "offline") != 0))
+		return;
+	if (d->nadded == d->added_cap) {
+		d->added_cap = d->added_cap ? d->added_cap * 2 : 64;
+		d->added = mz_xrealloc(d->added, d->added_cap * sizeof(*d->added));
+	}
+	d->added[d->nadded++] = ev->block;
+}
+
+/* Every offline block, as a replay would bring them. */
+static void collect_offline_blocks(struct daemon *d)
+{
+	unsigned long *ids = NULL;
+	size_t n = 0;
+
+	if (mz_memblock_list(&ids, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct mz_uevent ev = { .action = "add", .block = ids[i], .synthetic = true };
+
+		collect_add(&ev, d);
+	}
+	free(ids);
+}
+
+static void online_collected(struct daemon *d, const char *why)
+{
+	struct mz_online_stats st;
+
+	if (d->rescan) {
+		mz_warn("%s: every offline block is decided now", why);
+		d->rescan = false;
+		d->nadded = 0;
+		collect_offline_blocks(d);
+	}
+	if (d->nadded == 0)
+		return;
+	mz_online_blocks(&d->rb.cfg, false, d->added, d->nadded, true, &st);
+	d->nadded = 0;
+	mz_rebalance_blocks_changed(&d->rb);
+}
+
+static void read_kernel_uevents(struct daemon *d)
+{
+	int r = mz_uevent_drain(d->kfd, collect_add, d);
+
+	if (r == -ENOBUFS)
+		d->rescan = true;
+	else if (r < 0)
+		mz_warn("kernel uevents: %s", strerror(-r));
+	online_collected(d, "the kernel dropped uevents (queue full)");
+}
+
+static int on_kernel_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	(void)s;
+	(void)fd;
+	(void)revents;
+	read_kernel_uevents(userdata);
+	return 0;
+}
+
+static int setup_online(struct daemon *d)
+{
+	char path[MZ_PATH_MAX], target[32];
+	struct stat st;
+	bool left_behind;
+	int r;
+
+	d->kfd = mz_uevent_open();
+	if (d->kfd < 0)
+		return d->kfd;
+	r = sd_event_add_io(d->ev, NULL, d->kfd, EPOLLIN, on_kernel_uevent, d);
+	if (r < 0)
+		return r;
+	if ((r = online_link_path(path, sizeof(path))) < 0)
+		return r;
+	left_behind = lstat(path, &st) == 0;
+	if (left_behind)
+		unlink(path);
+	snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
+	if (symlink(target, path) < 0)
+		return -errno;
+	d->online_link = true;
+	if (left_behind) {
+		/* the last memzoned died with events the rule had skipped for it */
+		d->rescan = true;
+		online_collected(d, "memzoned.online was left by a memzoned that did not stop cleanly");
+	}
+	return 0;
+}
+
+/* A move blocks this loop for up to offline_timeout: meanwhile the rule starts the helper again
+ * (hv_balloon waits 5 s for its memory to come online). The events of that time are read after
+ * the move too, and find their blocks decided. */
+static void on_moving(void *ctx, bool moving)
+{
+	struct daemon *d = ctx;
+	char path[MZ_PATH_MAX], target[32];
+
+	if (d->kfd < 0 || online_link_path(path, sizeof(path)) < 0)
+		return;
+	if (moving && d->online_link) {
+		d->online_link = unlink(path) < 0 && errno != ENOENT;
+	} else if (!moving && !d->online_link) {
+		snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
+		d->online_link = symlink(target, path) == 0;
+		if (!d->online_link)
+			mz_warn("%s: %s; udev starts memzone online for new memory", path, strerror(errno));
+	}
+}
+
+static void stop_online(struct daemon *d)
+{
+	char path[MZ_PATH_MAX];
+
+	if (d->online_link && online_link_path(path, sizeof(path)) == 0)
+		unlink(path); /* from here on udev starts the helper again */
+	d->online_link = false;
+	if (d->kfd >= 0) {
+		read_kernel_uevents(d); /* what the rule skipped before the link went */
+		close(d->kfd);
+		d->kfd = -1;
+	}
+	free(d->added);
+	d->added = NULL;
+	d->nadded = d->added_cap = 0;
+}
+
 /* <root>/run/memzone/memzoned.pid: `memzone status` and the udev helper (ratio_with_rebalancer) look here. */
 static int write_pid_file(void)
 {
@@ -274,7 +447,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum mz_log_target target = MZ_LOG_AUTO;
-	struct daemon d = { 0 };
+	struct daemon d = { .kfd = -1 };
 	struct mz_config c;
 	bool use_udev = true;
 	int verbosity = 0, opt, r, ret = MZ_EXIT_FAILURE;
@@ -352,6 +525,8 @@ int main(int argc, char **argv)
 		return MZ_EXIT_FAILURE;
 	}
 	d.rb.progress = pet_watchdog;
+	d.rb.progress_ctx = &d;
+	d.rb.moving = on_moving;
 	if (d.rb.block_size == 0)
 		mz_warn("no memory blocks (kernel without memory hotplug?): watching pressure only");
 	r = write_pid_file();
@@ -388,10 +563,13 @@ int main(int argc, char **argv)
 		r = setup_udev(&d);
 		if (r < 0)
 			mz_warn("udev monitor: %s; reacting on the timer only", strerror(-r));
+		r = setup_online(&d);
+		if (r < 0)
+			mz_warn("kernel uevents: %s; udev starts memzone online for new memory", strerror(-r));
 	}
-	mz_info("started: interval %llums, offline_timeout %llums%s%s", (unsigned long long)c.rebalance.interval_ms,
+	mz_info("started: interval %llums, offline_timeout %llums%s%s%s", (unsigned long long)c.rebalance.interval_ms,
 		(unsigned long long)c.rebalance.offline_timeout_ms, c.rebalance.observe_only ? ", observe-only" : "",
-		use_udev && d.mon ? ", udev monitor" : "");
+		use_udev && d.mon ? ", udev monitor" : "", d.online_link ? ", onlining new memory" : "");
 	sd_notify(0, "READY=1");
 	r = sd_event_loop(d.ev);
 	ret = r < 0 ? MZ_EXIT_FAILURE : MZ_EXIT_OK;
@@ -399,6 +577,7 @@ int main(int argc, char **argv)
 		mz_err("event loop: %s", strerror(-r));
 out:
 	sd_notify(0, "STOPPING=1");
+	stop_online(&d);
 	if (d.pid_written)
 		remove_pid_file();
 	if (d.mon)

@@ -544,6 +544,10 @@ static void sweep_account(struct job *j, const struct mz_block *b, const struct 
  * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
  * -1 otherwise. *dev: the block's device afterwards (with this block counted online when memzone
  * onlined it); with dev_known it is the caller's up-to-date device of the block, not read again. */
+/* how long the block of an event may take to be linked to its node (in practice microseconds
+ * to milliseconds after the kernel sent its add) */
+#define MZ_ONLINE_READY_WAIT_MS 2000u
+
 static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_io, bool dev_known)
 {
 	struct mz_snapshot s;
@@ -556,6 +560,16 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 	char sz[16];
 	int r, onlined = -1;
 
+	/* a block whose add the kernel has not finished must not be read or written (memblock.h) */
+	if (!mz_memblock_ready(id)) {
+		if (j->sweep && dev_known) {
+			mz_debug("memory%lu: not linked to its node yet; left to its own event", id);
+			return -1;
+		}
+		if (!mz_memblock_wait_ready(id, MZ_ONLINE_READY_WAIT_MS))
+			mz_warn("memory%lu: still not linked to its node after %ums; going on", id,
+				MZ_ONLINE_READY_WAIT_MS);
+	}
 	if (j->sweep && dev_known) {
 		carried = j->sweep->valid && j->sweep->uses < MZ_SWEEP_FRESH_EVERY;
 		have_snapshot = snapshot_for_sweep(j, id, &s);
@@ -965,6 +979,13 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	for (size_t i = 0; i < n; i++) {
 		struct mz_device_snap dev;
 
+		/* memzoned passes every block whose event it read: the sweep of an earlier one may have
+		 * onlined this one already (its marker is its event's, taken here) */
+		if (whole_device && i > 0 && mz_online_take_mark(ids[i])) {
+			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
+			st->left++;
+			continue;
+		}
 		/* without the lock another helper may be sweeping the same device: this block only */
 		if (do_block(&j, ids[i], &dev, false) >= 0 && whole_device && locked)
 			sweep_device(&j, &dev, ids[i]);

@@ -495,8 +495,12 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	}
 	free(cands);
 
+	if (r->moving)
+		r->moving(r->progress_ctx, true);
 	rc = mz_actuator_move(p->block, p->from, dir, r->block_size, r->cfg.rebalance.offline_timeout_ms, &p->outcome);
 	mz_lock_release(&lk);
+	if (r->moving)
+		r->moving(r->progress_ctx, false);
 	mz_pressure_record_move(r->model, v->node, dir, rc == 0, now);
 	record(r, p, started);
 	if (rc == 0) {

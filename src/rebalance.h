@@ -55,6 +55,9 @@ struct mz_rebalancer {
 	/* called after each move (a move can block for offline_timeout): the daemon pets its watchdog */
 	void (*progress)(void *ctx);
 	void *progress_ctx;
+	/* called with true right before a move's writes and false after them (same ctx): memzoned
+	 * hands new memory back to udev's helper meanwhile */
+	void (*moving)(void *ctx, bool moving);
 };
 
 /* Pure: which of the ranked give-back (to-movable) candidates to offline: the first whose pages are

@@ -253,13 +253,16 @@ gcheck "memzone-init.service ran and set auto_online_blocks to offline (booted w
 	a=$(cat /sys/devices/system/memory/auto_online_blocks)
 	echo "memzone-init: $s; auto_online_blocks: $a"
 	[ "$s" = "active success" ] && [ "$a" = offline ] || { journalctl -b -u memzone-init --no-pager; exit 1; }'
-gcheck "udev reads 60-memzone.rules and runs memzone online for a memory block" '
+gcheck "udev reads 60-memzone.rules; memzoned decides new memory itself (memzoned.online), so the rule starts no helper" '
 	f=$(ls /etc/udev/rules.d/60-memzone.rules /run/udev/rules.d/60-memzone.rules \
 	       /usr/lib/udev/rules.d/60-memzone.rules 2>/dev/null | head -n 1)
 	[ -n "$f" ] || { echo "60-memzone.rules is in none of the directories udevd reads"; exit 1; }
+	l=$(readlink /run/memzone/memzoned.online); p=$(systemctl show -P MainPID memzoned)
+	echo "memzoned.online -> $l (MainPID $p)"
+	[ "$l" = "/proc/$p" ] || exit 1
 	out=$(udevadm test --action=add /devices/system/memory/memory0 2>&1)
 	echo "$out" | grep -E "60-memzone.rules|memzone online" | head -n 5
-	echo "$out" | grep -q "run: .*/memzone online memory0"'
+	echo "$out" | grep -q "60-memzone.rules" && ! echo "$out" | grep -q "run: .*/memzone online"'
 
 # Hot-add 1 GiB: with the shipped /etc/memzone.conf (only defaults: default_zone=auto, ratio 301)
 # a 1 GiB DIMM next to ~1 GiB of kernel memory fits under the cap, so every block goes Movable.
@@ -295,10 +298,10 @@ gcheck "every block of the DIMM is in ZONE_MOVABLE (default policy), per /sys va
 		[ "$z" = Movable ] || bad=1
 	done
 	[ -s /run/blocks.new ] && [ $bad = 0 ]'
-gcheck "the journal has the udev helper's line for each block (MEMZONE_BLOCK=, identifier memzone)" '
+gcheck "the journal has memzoned's decision for each block (MEMZONE_BLOCK=, unit memzoned.service)" '
 	bad=0
 	for b in $(cat /run/blocks.new); do
-		l=$(journalctl -b -t memzone MEMZONE_BLOCK=$b -o cat --no-pager | tail -n 1)
+		l=$(journalctl -b _SYSTEMD_UNIT=memzoned.service MEMZONE_BLOCK=$b -o cat --no-pager | tail -n 1)
 		echo "$b: $l"
 		[ -n "$l" ] || bad=1
 	done
@@ -324,6 +327,40 @@ gcheck "systemctl stop memzoned: exit 0, the running daemon ended cleanly" '
 	echo "$s"
 	journalctl -b -u memzoned -o cat --no-pager | tail -n 3
 	[ "$s" = "inactive success 0" ]' 120
+gcheck "memzoned stopped: its memzoned.online is gone, and udev runs memzone online for a memory block again" '
+	[ ! -e /run/memzone/memzoned.online ] && [ ! -L /run/memzone/memzoned.online ] || { ls -la /run/memzone; exit 1; }
+	out=$(udevadm test --action=add /devices/system/memory/memory0 2>&1)
+	echo "$out" | grep -E "memzone online" | head -n 3
+	echo "$out" | grep -q "run: .*/memzone online memory0"'
+
+# the helper's own path under the packaged rule: a second DIMM with memzoned stopped
+CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
+if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-d2","size":1073741824}}' \
+	'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d2","memdev":"mem-d2"}}' >"$work/qmp.out" 2>&1; then
+	pass "QMP: a second 1 GiB pc-dimm added, memzoned stopped"
+else
+	fail "QMP: a second 1 GiB pc-dimm added, memzoned stopped" "$(cat "$work/qmp.out")"
+fi
+gcheck "... the udev helper onlines its 8 blocks, with its journal line for each (identifier memzone)" '
+	end=$(( $(cut -d. -f1 /proc/uptime) + 60 ))
+	while :; do
+		ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.after
+		comm -13 /run/blocks.before /run/blocks.after > /run/blocks.new
+		n=0 on=0
+		for b in $(cat /run/blocks.new); do
+			n=$((n + 1)); [ "$(cat /sys/devices/system/memory/$b/state)" = online ] && on=$((on + 1))
+		done
+		[ $n -eq 8 ] && [ $on -eq 8 ] && break
+		[ "$(cut -d. -f1 /proc/uptime)" -lt $end ] || break
+		sleep 0.2
+	done
+	echo "new blocks: $(tr "\n" " " < /run/blocks.new)($on of $n online)"
+	bad=0
+	for b in $(cat /run/blocks.new); do
+		l=$(journalctl -b -t memzone MEMZONE_BLOCK=$b -o cat --no-pager | tail -n 1)
+		[ -n "$l" ] || { echo "$b: no line from memzone"; bad=1; }
+	done
+	[ $n -eq 8 ] && [ $on -eq 8 ] && [ $bad = 0 ]' 120
 
 vm_stop
 if [ -z "$qemu_pid" ]; then pass "qemu stopped"; else fail "qemu stopped"; fi
