@@ -7,7 +7,7 @@
 #   helper   bench/helper-cost.py: `memzone online` vs 1024/16384/131072 blocks, 1 and 8 nodes (item 1)
 #   scaling  bench/online-scaling.sh (online-helper engineer's): 2 nodes, 1000 helpers at once (item 1)
 #   daemon   bench/daemon-footprint.sh (rebalancer engineer's): memzoned CPU/PSS/RSS, 1 and 8 nodes (item 2)
-#   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone, DIMM, virtio-mem, burst (item 3)
+#   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone / memzoned, DIMM, virtio-mem, burst (item 3)
 #   guestcost bench/vm/helper-guest-cost.sh: where one helper's time goes inside the guest (item 3)
 #   move     bench/vm/move-latency.sh: offline/online of one block, memzoned's reaction (item 5)
 #   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for the 5 policies (a)-(e), in the memory layout and with a boot ZONE_NORMAL (item 4)
@@ -174,7 +174,7 @@ else
 fi
 if [ $smoke = 1 ]; then
     # the report must hold the sections the smoke run fed, with numbers in them
-    for want in '## 1. Helper cost' 'instructions' '## 3. Hot-add to online' '| memzone |' '## Summary'; do
+    for want in '## 1. Helper cost' 'instructions' '## 3. Hot-add to online' '| memzone |' '| memzoned |' '## Summary'; do
         grep -qF -- "$want" "$report" || { log "smoke: '$want' missing from $report"; failed=1; }
     done
     # the committed results must still render (the report code and the result files agree)

@@ -23,12 +23,18 @@ BENCH_TOP=$(cd "$BENCH_VM_HERE/../.." && pwd)
 # (MAP_NORESERVE) is safe. vmlib starts qemu by name in a background subshell; this function is
 # found before $PATH and exec's the real binary, so $! stays qemu's PID (vmlib kills it by PID).
 # BENCH_QEMU_MACHINE, when set, replaces vmlib's "-machine pc" (another memory layout, e.g.
-# "pc,max-ram-below-4g=512M": policy-quality.sh).
+# "pc,max-ram-below-4g=512M": policy-quality.sh). BENCH_QEMU_MAXMEM and BENCH_QEMU_SLOTS, when set,
+# replace vmlib's maxmem=64G and slots=16 (hotadd-latency.sh: four methods' DIMMs and virtio-mem
+# growth in one boot need more memory, three bursts of 8 DIMMs more slots).
 qemu-system-x86_64() {
     local a prev='' out=()
     for a; do
         case $a in memory-backend-ram,id=vmem0,*) a="$a,reserve=off" ;; esac
         [ "$prev" = -machine ] && [ -n "${BENCH_QEMU_MACHINE:-}" ] && a=$BENCH_QEMU_MACHINE
+        [ "$prev" = -m ] && [ -n "${BENCH_QEMU_MAXMEM:-}" ] && [[ $a =~ ^(.*,)?maxmem=[^,]*(,.*)?$ ]] &&
+            a="${BASH_REMATCH[1]}maxmem=$BENCH_QEMU_MAXMEM${BASH_REMATCH[2]}"
+        [ "$prev" = -m ] && [ -n "${BENCH_QEMU_SLOTS:-}" ] && [[ $a =~ ^(.*,)?slots=[^,]*(,.*)?$ ]] &&
+            a="${BASH_REMATCH[1]}slots=$BENCH_QEMU_SLOTS${BASH_REMATCH[2]}"
         prev=$a
         out+=("$a")
     done

@@ -9,22 +9,56 @@ BENCH_MZ_MASK=/etc/udev/rules.d/60-memzone.rules
 # udev-based onlining methods more than the kernel's); the probe listens to uevents itself
 bench_quiet() { rm -f /etc/udev/rules.d/99-memzone-vm-events.rules; udevadm control --reload; }
 
-# bench_method kernel|plain|memzone|none: who onlines the next hot-added blocks
+# bench_method kernel|plain|memzone|memzoned|none: who onlines the next hot-added blocks
 #   kernel   auto_online_blocks=online_movable (as memhp_default_state=online_movable), no udev rule
 #   plain    a distribution-style rule: ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"
 #   memzone  memzone's installed rule (60-memzone.rules -> memzone online), auto_online_blocks=offline
+#   memzoned memzone's installed rule and memzoned running (installed binary, default config, log in
+#            $BENCH_MZD_LOG): it decides new blocks from the kernel's uevents and the rule, seeing
+#            /run/memzone/memzoned.online resolve, starts no helper; auto_online_blocks=offline
 #   none     nobody (blocks stay offline)
+# Every method but memzoned stops a running memzoned first (and waits until its link is gone), so
+# that they stay what they were without it.
 bench_method() {
+    case $1 in memzoned) ;; *) bench_memzoned_stop || return 1 ;; esac
     rm -f "$BENCH_PLAIN_RULE" "$BENCH_MZ_MASK"
     case $1 in
         kernel) ln -s /dev/null "$BENCH_MZ_MASK"; echo online_movable > $M/auto_online_blocks ;;
         plain) ln -s /dev/null "$BENCH_MZ_MASK"; echo offline > $M/auto_online_blocks
                echo 'SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"' > "$BENCH_PLAIN_RULE" ;;
-        memzone) echo offline > $M/auto_online_blocks ;;
+        memzone|memzoned) echo offline > $M/auto_online_blocks ;;
         none) ln -s /dev/null "$BENCH_MZ_MASK"; echo offline > $M/auto_online_blocks ;;
         *) echo "bench_method: unknown method $1" >&2; return 2 ;;
     esac
-    udevadm control --reload && udevadm settle --timeout=30
+    udevadm control --reload && udevadm settle --timeout=30 || return 1
+    [ "$1" != memzoned ] || bench_memzoned_start
+}
+
+# bench_memzoned_start: memzoned in the background, until its link /run/memzone/memzoned.online
+# resolves (it listens to uevents then); a running one is kept
+BENCH_MZD_LINK=/run/memzone/memzoned.online
+BENCH_MZD_LOG=/tmp/bench-memzoned.log
+bench_memzoned_start() {
+    [ -e "$BENCH_MZD_LINK" ] && return 0
+    "$MZ_DAEMON" --log stderr >> "$BENCH_MZD_LOG" 2>&1 < /dev/null &
+    t=$(ns); until [ -e "$BENCH_MZD_LINK" ]; do
+        [ "$(ms_since "$t")" -gt 30000 ] && { echo "memzoned made no $BENCH_MZD_LINK: $(tail -n 3 "$BENCH_MZD_LOG")" >&2; return 1; }
+        sleep 0.02; done
+}
+# bench_memzoned_stop: SIGTERM to the memzoned the link names (whoever started it), until the link
+# is gone and the process has exited (a zombie counts as exited)
+bench_memzoned_stop() {
+    pid=$(readlink "$BENCH_MZD_LINK" 2>/dev/null | sed -n 's|^/proc/\([0-9][0-9]*\)$|\1|p')
+    [ -n "$pid" ] && [ -e "/proc/$pid" ] && kill "$pid"
+    t=$(ns); while [ -e "$BENCH_MZD_LINK" ] || [ -L "$BENCH_MZD_LINK" ] ||
+                   { [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null; }; do
+        [ "$(ms_since "$t")" -gt 20000 ] && { echo "memzoned ($pid) did not stop: $(ls -l "$BENCH_MZD_LINK" 2>&1)" >&2; return 1; }
+        sleep 0.02; done
+}
+# bench_memzoned_count: "DECISIONS HELPER_LINES": memzoned's decision lines in its log, and the
+# helpers' (memzone online) lines in the kernel log since the last `dmesg -c`
+bench_memzoned_count() {
+    echo "$(grep -c 'memzoned: memory[0-9]*: online' "$BENCH_MZD_LOG" 2>/dev/null) $(dmesg | grep -c 'memzone\[[0-9]*\]: memory')"
 }
 
 # zone counts of the hot-added blocks: "Movable=N Normal=M offline=K"

@@ -6,15 +6,21 @@
 #            online_movable sets at boot), no udev rule
 #   plain    a distribution-style udev rule: ATTR{state}=="offline", ATTR{state}="online"
 #   memzone  memzone's installed udev rule (memzone online, built-in default policy)
-# Per round and kernel, three fresh VMs (boot memory 4 GiB, so that the memmap of 56 GiB of
+#   memzoned memzone's installed rule with memzoned running (installed binary, default config,
+#            started before and waited for until /run/memzone/memzoned.online resolves): memzoned
+#            decides the new blocks from the kernel's uevents, the rule starts no helper. Every
+#            other method stops memzoned first (and waits until its link is gone).
+# Per round and kernel, three fresh VMs (boot memory 4 GiB, so that the memmap of 64 GiB of
 # hot-added memory fits):
 #   A  one DIMM of BENCH_HOTADD_SIZE per method, then the virtio-mem device grown by the same size
-#      per method (one device, grown three times);
-#   B  a burst of BENCH_BURST DIMMs back to back in one QMP session, kernel and memzone;
+#      per method (one device, grown four times);
+#   B  a burst of BENCH_BURST DIMMs back to back in one QMP session, kernel, memzone and memzoned;
 #   C  the same burst, plain and memzone.
 # The order of the methods rotates with the round, so none always goes first into an empty machine.
 # Time = first QMP command sent -> the guest's probe saw the last block's "online" uevent (host
-# clock), plus the probe's own guest-side figures. One JSON line per hot-add into OUT.jsonl.
+# clock), plus the probe's own guest-side figures. One JSON line per hot-add into OUT.jsonl; a
+# memzoned line also has "memzoned": memzoned's decision lines and the helpers' kernel-log lines
+# during that hot-add (the latter should be 0).
 #
 # Environment: BENCH_ROUNDS (default 3), BENCH_KERNELS (default "6.1 6.12"), BENCH_HOTADD_SIZE
 # (default 8G), BENCH_BURST (COUNTxSIZE, default 8x1G; "none" skips B and C), MEMZONE_BUILDDIR or
@@ -27,7 +33,17 @@ ROUNDS=${BENCH_ROUNDS:-3}
 KERNELS=${BENCH_KERNELS:-6.1 6.12}
 SIZE=$(to_bytes "${BENCH_HOTADD_SIZE:-8G}") || exit 2
 BURST=${BENCH_BURST:-8x1G}
-METHODS=(kernel plain memzone)
+METHODS=(kernel plain memzone memzoned)
+BURST_B=(kernel memzone memzoned) BURST_C=(plain memzone)
+# boot A: a DIMM and a virtio-mem growth of SIZE per method on top of 4 GiB; vmlib's maxmem=64G
+# leaves 60 GiB of device memory, less than the 64 GiB of four methods at 8G. Boot B: a burst of
+# COUNT DIMMs per method, more than vmlib's 16 slots for three methods of 8. (Only ever raised.)
+maxmem_mib=$((4 * 1024 + 2 * ${#METHODS[@]} * (SIZE >> 20)))
+[ "$maxmem_mib" -gt $((64 * 1024)) ] && export BENCH_QEMU_MAXMEM=${maxmem_mib}M
+if [ "$BURST" != none ]; then
+    n=${BURST%x*}
+    [ $((n * ${#BURST_B[@]})) -gt 16 ] && export BENCH_QEMU_SLOTS=$((n * ${#BURST_B[@]}))
+fi
 bench_vm_prepare || exit 1
 
 failures=0
@@ -47,22 +63,32 @@ boot() {  # boot NAME ARGS...: a fresh VM for one group of measurements
     blog "hotadd: [$VM_MODE $VM_KERNEL_REL] round $round boot $name up in ${VM_BOOT_SECS}s, block $((BLOCK >> 20)) MiB"
 }
 measure() {  # measure BOOT KIND METHOD NEW JSON...
-    local b=$1 kind=$2 m=$3 new=$4 res rc; shift 4
-    if ! gctl "bench_method $m" >/dev/null; then
-        blog "hotadd: cannot switch the guest to method $m"; failures=$((failures + 1)); return 1
+    local b=$1 kind=$2 m=$3 new=$4 res rc out c0 c1 extra=(); shift 4
+    if ! out=$(gctl "bench_method $m" 2>&1); then
+        blog "hotadd: cannot switch the guest to method $m: $out"; failures=$((failures + 1)); return 1
     fi
+    # memzoned: its decisions and the helpers started meanwhile (kernel log), before and after
+    [ "$m" = memzoned ] && c0=$(gctl 'dmesg -c >/dev/null; bench_memzoned_count')
     res=$(bench_hotadd "$new" 240 "$@"); rc=$?
     [ -n "$res" ] || res='{"error": "hotadd.py gave no result"}'
+    if [ "$m" = memzoned ]; then
+        c1=$(gctl 'bench_memzoned_count')
+        if [[ "$c0 $c1" =~ ^([0-9]+)\ [0-9]+\ ([0-9]+)\ ([0-9]+)$ ]]; then
+            extra=("memzoned:={\"decisions\": $((BASH_REMATCH[2] - BASH_REMATCH[1])), \"helper_log_lines\": ${BASH_REMATCH[3]}}")
+        else
+            extra=("memzoned:={\"error\": \"no counts: $c0 / $c1\"}")
+        fi
+    fi
     bench_record bench=hotadd kernel="$VM_MODE" kernel_release="$VM_KERNEL_REL" accel="$(bench_accel)" round:="$round" \
-        boot="$b" kind="$kind" method="$m" blocks:="$new" bytes:=$((new * BLOCK)) result:="$res"
-    blog "hotadd:   $kind $m: $res"
+        boot="$b" kind="$kind" method="$m" blocks:="$new" bytes:=$((new * BLOCK)) result:="$res" "${extra[@]}"
+    blog "hotadd:   $kind $m: $res${extra[*]:+ ${extra[*]}}"
     [ $rc -eq 0 ] || failures=$((failures + 1))
 }
 
 for VM_MODE in $KERNELS; do
     for ((round = 1; round <= ROUNDS; round++)); do
         mapfile -t order < <(rotate "$round" "${METHODS[@]}")
-        if boot A --mem 4G --virtio-mem $((3 * SIZE / 1048576))M; then
+        if boot A --mem 4G --virtio-mem $((${#METHODS[@]} * SIZE / 1048576))M; then
             new=$((SIZE / BLOCK))
             for m in "${order[@]}"; do
                 mapfile -t cmds < <(_dimm_cmds "d-$m" "$SIZE")
@@ -78,8 +104,8 @@ for VM_MODE in $KERNELS; do
         fi
         [ "$BURST" = none ] && continue
         n=${BURST%x*}; bsize=$(to_bytes "${BURST#*x}") || exit 2
-        for pair in "kernel memzone" "plain memzone"; do
-            b=B; [ "${pair%% *}" = plain ] && b=C
+        for pair in "${BURST_B[*]}" "${BURST_C[*]}"; do
+            b=B; [ "$pair" = "${BURST_C[*]}" ] && b=C
             # shellcheck disable=SC2086
             mapfile -t pm < <(rotate "$round" $pair)
             boot "$b" --mem 4G || continue
