@@ -348,6 +348,73 @@ has "$T/r.txt" "kernel memory_hotplug: online_policy=auto-movable auto_movable_r
 	has "$T/r.txt" "kernel auto_online_blocks: online_movable"
 ok $? "text shows the kernel's onlining settings"
 
+# ---------------------------------------------------------------- who decides new memory
+# The rule skips the helper while run/memzone/memzoned.online resolves (TEST follows the link);
+# memzoned points it at /proc/<its pid>. Here it points at this shell (alive) or at a child that
+# has exited (dangling).
+make_tree "$T/o"
+mkdir -p "$T/o/run/memzone"
+L=$T/o/run/memzone/memzoned.online
+# nbm DIR NAME: JSON, text and Prometheus of the tree into $T/NAME.{json,txt,prom}
+nbm() {
+	run "$T/$2.json" --root "$1" --json && run "$T/$2.txt" --root "$1" && run "$T/$2.prom" --root "$1" --prometheus
+}
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and j["hotplug"]["memzoned_online_link"] == "absent" and j["hotplug"]["memzoned_online_pid"] is None and [w["code"] for w in j["warnings"]] == ["no-memzone-rule"]' &&
+	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is not installed and no memzoned holds memzoned.online)" &&
+	has "$T/o.prom" "memzone_new_memory_by_memzoned 0"
+ok $? "no rule, no link: nobody decides new memory (json, text, prometheus)"
+put usr/lib/udev/rules.d/60-memzone.rules 'SUBSYSTEM=="memory", ACTION=="add", RUN+="/usr/sbin/memzone online $kernel"'
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["hotplug"]["memzoned_online_link"] == "absent" and j["hotplug"]["memzoned_online_pid"] is None and j["warnings"] == []' &&
+	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block)" &&
+	! grep -q "memzoned runs without" "$T/o.txt" && has "$T/o.prom" "memzone_new_memory_by_memzoned 0"
+ok $? "rule, link absent: the udev helper decides (json, text, prometheus)"
+echo $$ > "$T/o/run/memzone/memzoned.pid"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["rebalancer"]["running"] and j["warnings"] == []' &&
+	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block); memzoned runs without memzoned.online: a move in progress"
+ok $? "memzoned runs but holds no link (a move): the udev helper decides, said in the text"
+ln -s /proc/$$ "$L"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and j["hotplug"]["memzoned_online_link"] == "ok" and j["hotplug"]["memzoned_online_pid"] == '$$' and j["warnings"] == []' &&
+	has "$T/o.txt" "  new memory decided by: memzoned (pid $$; the udev rule starts no helper)" &&
+	has "$T/o.prom" "# HELP memzone_new_memory_by_memzoned 1 while run/memzone/memzoned.online resolves" &&
+	has "$T/o.prom" "# TYPE memzone_new_memory_by_memzoned gauge" && has "$T/o.prom" "memzone_new_memory_by_memzoned 1"
+ok $? "link resolves to the memzoned of memzoned.pid: memzoned decides, no warning (json, text, prometheus)"
+rm "$T/o/run/memzone/memzoned.pid"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and [w["code"] for w in j["warnings"]] == ["memzoned-online-pid"]' &&
+	has "$T/o.txt" "warning: /run/memzone/memzoned.online -> /proc/$$ resolves, so the udev rule starts no helper for new memory, but there is no /run/memzone/memzoned.pid" &&
+	has "$T/o.prom" 'memzone_warning{code="memzoned-online-pid"} 1'
+ok $? "link resolves but no memzoned.pid names its pid: warning"
+rm "$T/o/usr/lib/udev/rules.d/60-memzone.rules"
+echo $$ > "$T/o/run/memzone/memzoned.pid"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and [w["code"] for w in j["warnings"]] == ["no-memzone-rule"]' &&
+	has "$T/o.prom" "memzone_new_memory_by_memzoned 1"
+ok $? "link resolves without the rule: memzoned still decides (it reads the kernel's uevents itself)"
+put usr/lib/udev/rules.d/60-memzone.rules 'SUBSYSTEM=="memory", ACTION=="add", RUN+="/usr/sbin/memzone online $kernel"'
+# a pid that cannot be alive: a child that has exited
+sleep 0 &
+gone=$!
+wait $gone
+rm "$L"
+ln -s /proc/$gone "$L"
+echo $gone > "$T/o/run/memzone/memzoned.pid"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["hotplug"]["memzoned_online_link"] == "dangling" and j["hotplug"]["memzoned_online_pid"] == '$gone' and [w["code"] for w in j["warnings"]] == ["memzoned-online-dangling"]' &&
+	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block); memzoned.online -> /proc/$gone is dangling" &&
+	has "$T/o.txt" "warning: /run/memzone/memzoned.online -> /proc/$gone was left by a memzoned that is not running: the udev helper decides new memory until a memzoned starts again, and its next start decides every offline block" &&
+	has "$T/o.prom" "memzone_new_memory_by_memzoned 0" && has "$T/o.prom" 'memzone_warning{code="memzoned-online-dangling"} 1'
+ok $? "dangling link (killed memzoned): the udev helper decides, warning (json, text, prometheus)"
+ln -sf /dev/null "$T/o/usr/lib/udev/rules.d/60-memzone.rules"
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and j["hotplug"]["memzoned_online_link"] == "dangling" and [w["code"] for w in j["warnings"]] == ["memzone-rule-masked", "memzoned-online-dangling"]' &&
+	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is masked and no memzoned holds memzoned.online)" &&
+	has "$T/o.txt" "nothing in memzone decides new memory (no memzone udev rule in effect)"
+ok $? "dangling link and a masked rule: nobody decides new memory"
+
 # ---------------------------------------------------------------- the rebalancer's state
 make_tree "$T/d"
 put run/memzone/state "# memzoned state
