@@ -282,6 +282,9 @@ bool mz_block_name_valid(const char *name, unsigned long *id)
 
 	if (!name || strncmp(name, "memory", 6) != 0)
 		return false;
+	/* the kernel names blocks without leading zeros: "memory032" is not memory32's name */
+	if (name[6] == '0' && name[7] != '\0')
+		return false;
 	for (p = name + 6; *p; p++) {
 		if (*p < '0' || *p > '9' || ++digits > 10)
 			return false;

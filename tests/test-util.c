@@ -52,6 +52,8 @@ static void test_block_names(void)
 	ok(mz_block_name_valid("memory131071", &id) && id == 131071, "memory131071 valid");
 	ok(!mz_block_name_valid("memory", NULL), "no digits refused");
 	ok(!mz_block_name_valid("memory-1", NULL), "sign refused");
+	ok(!mz_block_name_valid("memory032", NULL), "leading zero refused (not the kernel's name of memory32)");
+	ok(!mz_block_name_valid("memory00", NULL), "memory00 refused");
 	ok(!mz_block_name_valid("memory1/../../etc", NULL), "path refused");
 	ok(!mz_block_name_valid("../../etc/passwd", NULL), "traversal refused");
 	ok(!mz_block_name_valid("memory 1", NULL), "blank refused");
