@@ -818,6 +818,11 @@ static void sweep_device(struct job *j, const struct mz_device_snap *dev, unsign
 
 	if (dev->n_blocks < 2 || dev->last_block < dev->first_block)
 		return; /* a block alone (boot memory, an unknown agent's block) */
+	/* the device's scan for this block's decision found no other offline block: nothing to look
+	 * for (virtio-mem adds its blocks one by one, each with its own event; a block added since the
+	 * scan has its own event too). Saves a second pass over the device's range per event. */
+	if (dev->n_offline == 0)
+		return;
 	memfd = mz_memory_dir_open();
 	if (memfd < 0)
 		return;
