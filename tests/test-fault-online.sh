@@ -87,6 +87,11 @@ row() {
 	fi
 	[ "$4" = "$5" ] || diag "  expected: $4"
 	[ "$4" = "$5" ] || show_err
+	# what a CI log needs to tell a vanished tree from a wrong outcome
+	if [ "$4" != "$5" ] || [ "$safe" != yes ]; then
+		[ -d "$T/$MEM" ] || diag "  the fixture tree $T is gone"
+		diag "  memory$b: state '$(cat "$T/$MEM/memory$b/state" 2>&1)', valid_zones '$(cat "$T/$MEM/memory$b/valid_zones" 2>&1)', exit $rc; faults.so log: $(tr '\n' ';' <"$TMP/flog" 2>&1)"
+	fi
 }
 
 # ---- a new block: the write that onlines it
