@@ -264,17 +264,9 @@ gcheck "udev reads 60-memzone.rules; memzoned decides new memory itself (memzone
 	echo "$out" | grep -E "60-memzone.rules|memzone online" | head -n 5
 	echo "$out" | grep -q "60-memzone.rules" && ! echo "$out" | grep -q "run: .*/memzone online"'
 
-# Hot-add 1 GiB: with the shipped /etc/memzone.conf (only defaults: default_zone=auto, ratio 301)
-# a 1 GiB DIMM next to ~1 GiB of kernel memory fits under the cap, so every block goes Movable.
-CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
-t0=$(date +%s.%N)
-if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-d1","size":1073741824}}' \
-	'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d1","memdev":"mem-d1"}}' >"$work/qmp.out" 2>&1; then
-	pass "QMP: 1 GiB pc-dimm added"
-else
-	fail "QMP: 1 GiB pc-dimm added" "$(cat "$work/qmp.out")"
-fi
-gcheck "the DIMM's 8 blocks are online" '
+# In the guest, after a DIMM was added: wait (60 s at most) until 8 blocks that are not in
+# /run/blocks.before exist and are online; leaves them in /run/blocks.new, n (new) and on (online).
+wait_new_dimm='
 	end=$(( $(cut -d. -f1 /proc/uptime) + 60 ))
 	while :; do
 		ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.after
@@ -286,7 +278,19 @@ gcheck "the DIMM's 8 blocks are online" '
 		[ $n -eq 8 ] && [ $on -eq 8 ] && break
 		[ "$(cut -d. -f1 /proc/uptime)" -lt $end ] || break
 		sleep 0.2
-	done
+	done'
+
+# Hot-add 1 GiB: with the shipped /etc/memzone.conf (only defaults: default_zone=auto, ratio 301)
+# a 1 GiB DIMM next to ~1 GiB of kernel memory fits under the cap, so every block goes Movable.
+CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
+t0=$(date +%s.%N)
+if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-d1","size":1073741824}}' \
+	'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d1","memdev":"mem-d1"}}' >"$work/qmp.out" 2>&1; then
+	pass "QMP: 1 GiB pc-dimm added"
+else
+	fail "QMP: 1 GiB pc-dimm added" "$(cat "$work/qmp.out")"
+fi
+gcheck "the DIMM's 8 blocks are online" "$wait_new_dimm"'
 	echo "new blocks: $(tr "\n" " " < /run/blocks.new)($on of $n online)"
 	[ $n -eq 8 ] && [ $on -eq 8 ]' 120
 diag "hot-add to all blocks online: $(elapsed "$t0")s"
@@ -341,19 +345,7 @@ if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-bac
 else
 	fail "QMP: a second 1 GiB pc-dimm added, memzoned stopped" "$(cat "$work/qmp.out")"
 fi
-gcheck "... the udev helper onlines its 8 blocks, with its journal line for each (identifier memzone)" '
-	end=$(( $(cut -d. -f1 /proc/uptime) + 60 ))
-	while :; do
-		ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.after
-		comm -13 /run/blocks.before /run/blocks.after > /run/blocks.new
-		n=0 on=0
-		for b in $(cat /run/blocks.new); do
-			n=$((n + 1)); [ "$(cat /sys/devices/system/memory/$b/state)" = online ] && on=$((on + 1))
-		done
-		[ $n -eq 8 ] && [ $on -eq 8 ] && break
-		[ "$(cut -d. -f1 /proc/uptime)" -lt $end ] || break
-		sleep 0.2
-	done
+gcheck "... the udev helper onlines its 8 blocks, with its journal line for each (identifier memzone)" "$wait_new_dimm"'
 	echo "new blocks: $(tr "\n" " " < /run/blocks.new)($on of $n online)"
 	bad=0
 	for b in $(cat /run/blocks.new); do
