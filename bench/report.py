@@ -839,6 +839,17 @@ class Report:
                        best, worst, met, len(dk),
                        "; %.2f–%.2f× memzone's helper path in the same boots" % (
                            min(x[2] for x in dm), max(x[2] for x in dm)) if dm else ""))
+            dp = {(lab, k): r for lab, k, r in f.get("hotadd_memzoned_plain") or []}
+            missed = [(lab, k, r) for lab, k, r in dk if r > 1.1 and (lab, k) in dp]
+            if missed:
+                txt += (" Where it misses, memzoned is %s the plain rule in the same boots (a udev rule writing "
+                        "`state` from udevd's worker: no process, no decision, the cheapest onlining from "
+                        "userspace), which there is itself ~%s the kernel: what is left is onlining from userspace "
+                        "as such (the device's adds and each online from userspace take the memory-hotplug lock "
+                        "in turn; the kernel's auto-online onlines inside the add), not memzone's decisions." % (
+                            ", ".join("%.2f× (%s, %s)" % (dp[(lab, k)], lab.split(" 8 GiB")[0], k)
+                                      for lab, k, r in missed),
+                            ", ".join("%.2f×" % (r / dp[(lab, k)]) for lab, k, r in missed)))
             if runs.get("counted"):
                 if runs["no_helper"] == runs["counted"] and runs["all_decided"] == runs["n"]:
                     txt += (" In each of its %d hot-adds memzoned logged a decision for every new block and the "
