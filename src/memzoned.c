@@ -235,6 +235,8 @@ static int setup_udev(struct daemon *d)
  *  - A full queue (ENOBUFS: the kernel dropped events) does the same at once.
  */
 
+#define ONLINE_CHUNK 64
+
 static int online_link_path(char *path, size_t len)
 {
 	return mz_path(path, len, "/run/memzone/memzoned.online");
@@ -289,7 +291,14 @@ static void online_collected(struct daemon *d, const char *why)
 	}
 	if (d->nadded == 0)
 		return;
-	mz_online_blocks(&d->rb.cfg, false, d->added, d->nadded, true, &st);
+	/* a huge device (or a rescan) is many blocks: in chunks, with the watchdog petted between them
+	 * (a chunk's sweeps stop at half of lock_timeout, at most 30 s; WatchdogSec is 60 s) */
+	for (size_t i = 0; i < d->nadded; i += ONLINE_CHUNK) {
+		size_t n = d->nadded - i < ONLINE_CHUNK ? d->nadded - i : ONLINE_CHUNK;
+
+		mz_online_blocks(&d->rb.cfg, false, d->added + i, n, true, &st);
+		pet_watchdog(d);
+	}
 	d->nadded = 0;
 	mz_rebalance_blocks_changed(&d->rb);
 }
