@@ -264,6 +264,18 @@ gcheck "udev reads 60-memzone.rules; memzoned decides new memory itself (memzone
 	echo "$out" | grep -E "60-memzone.rules|memzone online" | head -n 5
 	echo "$out" | grep -q "60-memzone.rules" && ! echo "$out" | grep -q "run: .*/memzone online"'
 
+# add_dimm ID DESC: the guest's blocks noted in /run/blocks.before, then a 1 GiB pc-dimm ID hot-added
+# over QMP (a TAP point DESC)
+add_dimm()
+{
+	CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
+	if QMP --timeout 30 "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-ram\",\"id\":\"mem-$1\",\"size\":1073741824}}" \
+		"{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"pc-dimm\",\"id\":\"$1\",\"memdev\":\"mem-$1\"}}" >"$work/qmp.out" 2>&1; then
+		pass "$2"
+	else
+		fail "$2" "$(cat "$work/qmp.out")"
+	fi
+}
 # In the guest, after a DIMM was added: wait (60 s at most) until 8 blocks that are not in
 # /run/blocks.before exist and are online; leaves them in /run/blocks.new, n (new) and on (online).
 wait_new_dimm='
@@ -282,14 +294,8 @@ wait_new_dimm='
 
 # Hot-add 1 GiB: with the shipped /etc/memzone.conf (only defaults: default_zone=auto, ratio 301)
 # a 1 GiB DIMM next to ~1 GiB of kernel memory fits under the cap, so every block goes Movable.
-CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
 t0=$(date +%s.%N)
-if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-d1","size":1073741824}}' \
-	'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d1","memdev":"mem-d1"}}' >"$work/qmp.out" 2>&1; then
-	pass "QMP: 1 GiB pc-dimm added"
-else
-	fail "QMP: 1 GiB pc-dimm added" "$(cat "$work/qmp.out")"
-fi
+add_dimm d1 "QMP: 1 GiB pc-dimm added"
 gcheck "the DIMM's 8 blocks are online" "$wait_new_dimm"'
 	echo "new blocks: $(tr "\n" " " < /run/blocks.new)($on of $n online)"
 	[ $n -eq 8 ] && [ $on -eq 8 ]' 120
@@ -338,13 +344,7 @@ gcheck "memzoned stopped: its memzoned.online is gone, and udev runs memzone onl
 	echo "$out" | grep -q "run: .*/memzone online memory0"'
 
 # the helper's own path under the packaged rule: a second DIMM with memzoned stopped
-CTL 'ls -d /sys/devices/system/memory/memory[0-9]* | sed "s|.*/||" | sort > /run/blocks.before' >/dev/null
-if QMP --timeout 30 '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-d2","size":1073741824}}' \
-	'{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"d2","memdev":"mem-d2"}}' >"$work/qmp.out" 2>&1; then
-	pass "QMP: a second 1 GiB pc-dimm added, memzoned stopped"
-else
-	fail "QMP: a second 1 GiB pc-dimm added, memzoned stopped" "$(cat "$work/qmp.out")"
-fi
+add_dimm d2 "QMP: a second 1 GiB pc-dimm added, memzoned stopped"
 gcheck "... the udev helper onlines its 8 blocks, with its journal line for each (identifier memzone)" "$wait_new_dimm"'
 	echo "new blocks: $(tr "\n" " " < /run/blocks.new)($on of $n online)"
 	bad=0
