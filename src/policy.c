@@ -112,9 +112,16 @@ static uint64_t kernel_basis(const struct mz_config *c, const struct mz_node_sna
 	return c->ratio_basis == MZ_BASIS_BOOT ? n->kernel_boot : n->kernel_managed;
 }
 
+/* memzoned runs and moves blocks: with observe_only (its state file's, or this configuration's)
+ * it harvests nothing, and the policy is the one without it */
+static bool rebalancer_acts(const struct mz_config *c, const struct mz_snapshot *s)
+{
+	return s->rebalancer_running && !c->rebalance.observe_only;
+}
+
 static unsigned effective_ratio(const struct mz_config *c, const struct mz_snapshot *s)
 {
-	return s->rebalancer_running ? c->ratio_with_rebalancer : c->ratio;
+	return rebalancer_acts(c, s) ? c->ratio_with_rebalancer : c->ratio;
 }
 
 static const char *scope_label(const struct mz_node_snap *n, char *buf, size_t len)
@@ -152,13 +159,13 @@ static bool cap_level(const struct mz_config *c, const struct mz_snapshot *s, co
 	d->reason = fail_reason;
 	if (ratio == 0)
 		set_why(d, "%s: ratio%s is 0, so no memory goes movable", scope_label(n, lbl, sizeof(lbl)),
-			s->rebalancer_running ? "_with_rebalancer" : "");
+			rebalancer_acts(c, s) ? "_with_rebalancer" : "");
 	else
 		set_why(d, "%s: movable %s + %s would exceed %u%% of %skernel %s%s",
 			scope_label(n, lbl, sizeof(lbl)), mz_format_size(movable_of(n), mv, sizeof(mv)),
 			mz_format_size(size, sz, sizeof(sz)), ratio,
 			c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "", mz_format_size(k, kn, sizeof(kn)),
-			s->rebalancer_running ? " (ratio_with_rebalancer)" : "");
+			rebalancer_acts(c, s) ? " (ratio_with_rebalancer)" : "");
 	return false;
 }
 
@@ -445,7 +452,7 @@ static void decide_online(const struct mz_config *c, const struct mz_snapshot *s
 	/* memzoned owns the zone of online memory: it may have put this block where it is for kernel
 	 * pressure the helper cannot see (a replayed add event, or a sibling's helper, would undo the
 	 * harvest, and memzoned would harvest again); it gives kernel blocks back when pressure allows */
-	if (s->rebalancer_running) {
+	if (rebalancer_acts(c, s)) {
 		leave(d, MZ_REASON_REBALANCER_MANAGES);
 		set_why(d, "already online in %s and memzoned is running: it moves online blocks between the zones "
 			"as kernel-memory pressure changes", mz_zone_name(b->zone));

@@ -323,6 +323,20 @@ static struct mz_node_snap *node_of(struct mz_snapshot *s, int node)
 	return n ? &s->nodes[n - s->nodes] : NULL;
 }
 
+
+/* A memzoned with observe_only = yes moves nothing: it harvests no kernel memory on demand, so the
+ * onlining policy keeps ratio and rezones online blocks as without it. Read only when one runs. */
+static bool daemon_observes_only(void)
+{
+	struct mz_daemon_state st;
+	char err[128];
+	bool obs;
+
+	mz_daemon_state_init(&st);
+	obs = mz_daemon_state_read(&st, err, sizeof(err)) == 0 && st.observe_only;
+	mz_daemon_state_free(&st);
+	return obs;
+}
 int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
 {
 	struct mz_zoneinfo zi = { 0 };
@@ -379,7 +393,7 @@ int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
 	if (mz_auto_online_read(s->auto_online, sizeof(s->auto_online)) < 0)
 		s->auto_online[0] = '\0';
 	mz_hotplug_params_read(&s->hotplug);
-	s->rebalancer_running = mz_daemon_alive(NULL);
+	s->rebalancer_running = mz_daemon_alive(NULL) && !daemon_observes_only();
 	return 0;
 }
 

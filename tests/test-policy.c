@@ -250,6 +250,11 @@ static void test_already_online(void)
 	snap.rebalancer_running = true;
 	expect(MZ_ACTION_LEAVE, MZ_REASON_REBALANCER_MANAGES, "harvested block, memzoned running: left where it is");
 	ok(strstr(d.why, "memzoned is running") != NULL && strstr(d.why, "Normal") != NULL, "why says so (%s)", d.why);
+	/* an observing memzoned moves nothing: the block is judged as without it */
+	cfg.rebalance.observe_only = true;
+	expect(MZ_ACTION_REZONE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO,
+	       "harvested block, memzoned running with observe_only: rezoned as without it");
+	cfg.rebalance.observe_only = false;
 	cfg.already_online = MZ_ALREADY_LEAVE;
 	expect(MZ_ACTION_LEAVE, MZ_REASON_ALREADY_ONLINE_LEAVE, "memzoned running, already_online = leave: that reason");
 	cfg.already_online = MZ_ALREADY_FIX;
@@ -536,6 +541,10 @@ static void test_basis_and_rebalancer(void)
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "rebalancer stopped: ratio 100");
 	snap.rebalancer_running = true;
 	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "rebalancer running: ratio_with_rebalancer 400");
+	cfg.rebalance.observe_only = true;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE,
+	       "rebalancer running with observe_only (it harvests nothing): ratio 100");
+	cfg.rebalance.observe_only = false;
 	cfg.ratio_with_rebalancer = 50;
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "ratio_with_rebalancer can be tighter");
 	ok(strstr(d.why, "(ratio_with_rebalancer)") != NULL, "why names ratio_with_rebalancer (%s)", d.why);

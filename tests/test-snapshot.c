@@ -468,6 +468,25 @@ static void test_daemon_state(void)
 	snprintf(err, sizeof(err), "%ld\n", (long)getpid());
 	put("run/memzone/memzoned.pid", err);
 	ok(mz_daemon_alive(&pid) && pid == getpid(), "pid file naming a live process: alive");
+	{
+		struct mz_snapshot sn;
+		char e2[256] = "", st_path[MZ_PATH_MAX];
+
+		/* the state file an earlier test wrote goes first: a memzoned that has not ticked yet */
+		snprintf(st_path, sizeof(st_path), "%s/run/memzone/state", root);
+		unlink(st_path);
+		ok(mz_snapshot_read(&sn, e2, sizeof(e2)) == 0 && sn.rebalancer_running,
+		   "... the snapshot: memzoned runs (no state file yet: it may move blocks)");
+		mz_snapshot_free(&sn);
+		put("run/memzone/state", "version=1\nobserve_only=0\n");
+		ok(mz_snapshot_read(&sn, e2, sizeof(e2)) == 0 && sn.rebalancer_running, "... observe_only=0: it runs");
+		mz_snapshot_free(&sn);
+		put("run/memzone/state", "version=1\nobserve_only=1\n");
+		ok(mz_snapshot_read(&sn, e2, sizeof(e2)) == 0 && !sn.rebalancer_running,
+		   "... observe_only=1 in its state file: it moves nothing, the policy is the one without it");
+		mz_snapshot_free(&sn);
+		unlink(st_path);
+	}
 	put("run/memzone/memzoned.pid", "0\n");
 	ok(!mz_daemon_alive(&pid), "pid 0 (would signal our process group) is never alive");
 	put("run/memzone/memzoned.pid", "-1\n");
