@@ -13,6 +13,7 @@
 #include "memblock.h"
 #include "online.h"
 #include "rebalance.h"
+#include "snapshot.h"
 #include "uevents.h"
 #include "units.h"
 #include "util.h"
@@ -46,6 +47,7 @@ struct daemon {
 	bool pid_written;
 	/* onlining new memory (see "new memory" below) */
 	int kfd;                 /* the kernel's uevent socket, or -1 */
+	int memfd;               /* <root>/sys/devices/system/memory while kfd is open, or -1 */
 	bool online_link;        /* run/memzone/memzoned.online is ours */
 	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
 	size_t nadded, added_cap;
@@ -242,25 +244,42 @@ static int online_link_path(char *path, size_t len)
 	return mz_path(path, len, "/run/memzone/memzoned.online");
 }
 
+/* memzoned.online -> /proc/<this pid>; 0 or -errno */
+static int make_online_link(const char *path)
+{
+	char target[32];
+
+	snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
+	return symlink(target, path) == 0 ? 0 : -errno;
+}
+
+static bool block_offline(const struct daemon *d, unsigned long id)
+{
+	struct mz_block_brief bb;
+
+	return mz_block_brief_at(d->memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE;
+}
+
+static void add_block(struct daemon *d, unsigned long id)
+{
+	if (d->nadded == d->added_cap) {
+		d->added_cap = d->added_cap ? d->added_cap * 2 : 64;
+		d->added = mz_xrealloc(d->added, d->added_cap * sizeof(*d->added));
+	}
+	d->added[d->nadded++] = id;
+}
+
 static void collect_add(const struct mz_uevent *ev, void *ctx)
 {
 	struct daemon *d = ctx;
-	char state[32];
-	char path[MZ_PATH_MAX];
 
 	if (strcmp(ev->action, "add") != 0)
 		return;
 	/* a replay of a block that is online already is boot memory or was decided before: the rule
 	 * skips it too (131072 of them at a 16 TiB machine's coldplug) */
-	if (ev->synthetic &&
-	    (mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu/state", ev->block) < 0 ||
-	     mz_read_line(path, state, sizeof(state)) < 0 || strcmp(state, "offline") != 0))
+	if (ev->synthetic && !block_offline(d, ev->block))
 		return;
-	if (d->nadded == d->added_cap) {
-		d->added_cap = d->added_cap ? d->added_cap * 2 : 64;
-		d->added = mz_xrealloc(d->added, d->added_cap * sizeof(*d->added));
-	}
-	d->added[d->nadded++] = ev->block;
+	add_block(d, ev->block);
 }
 
 /* Every offline block, as a replay would bring them. */
@@ -271,11 +290,9 @@ static void collect_offline_blocks(struct daemon *d)
 
 	if (mz_memblock_list(&ids, &n) < 0)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		struct mz_uevent ev = { .action = "add", .block = ids[i], .synthetic = true };
-
-		collect_add(&ev, d);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (block_offline(d, ids[i]))
+			add_block(d, ids[i]);
 	free(ids);
 }
 
@@ -325,11 +342,14 @@ static int on_kernel_uevent(sd_event_source *s, int fd, uint32_t revents, void *
 
 static int setup_online(struct daemon *d)
 {
-	char path[MZ_PATH_MAX], target[32];
+	char path[MZ_PATH_MAX];
 	struct stat st;
 	bool left_behind;
 	int r;
 
+	d->memfd = mz_memory_dir_open();
+	if (d->memfd < 0)
+		return d->memfd;
 	d->kfd = mz_uevent_open();
 	if (d->kfd < 0)
 		return d->kfd;
@@ -341,9 +361,8 @@ static int setup_online(struct daemon *d)
 	left_behind = lstat(path, &st) == 0;
 	if (left_behind)
 		unlink(path);
-	snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
-	if (symlink(target, path) < 0)
-		return -errno;
+	if ((r = make_online_link(path)) < 0)
+		return r;
 	d->online_link = true;
 	if (left_behind) {
 		/* the last memzoned died with events the rule had skipped for it */
@@ -359,17 +378,18 @@ static int setup_online(struct daemon *d)
 static void on_moving(void *ctx, bool moving)
 {
 	struct daemon *d = ctx;
-	char path[MZ_PATH_MAX], target[32];
+	char path[MZ_PATH_MAX];
+	int r;
 
 	if (d->kfd < 0 || online_link_path(path, sizeof(path)) < 0)
 		return;
 	if (moving && d->online_link) {
 		d->online_link = unlink(path) < 0 && errno != ENOENT;
 	} else if (!moving && !d->online_link) {
-		snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
-		d->online_link = symlink(target, path) == 0;
-		if (!d->online_link)
-			mz_warn("%s: %s; udev starts memzone online for new memory", path, strerror(errno));
+		r = make_online_link(path);
+		d->online_link = r == 0;
+		if (r < 0)
+			mz_warn("%s: %s; udev starts memzone online for new memory", path, strerror(-r));
 	}
 }
 
@@ -385,6 +405,9 @@ static void stop_online(struct daemon *d)
 		close(d->kfd);
 		d->kfd = -1;
 	}
+	if (d->memfd >= 0)
+		close(d->memfd);
+	d->memfd = -1;
 	free(d->added);
 	d->added = NULL;
 	d->nadded = d->added_cap = 0;
@@ -456,7 +479,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum mz_log_target target = MZ_LOG_AUTO;
-	struct daemon d = { .kfd = -1 };
+	struct daemon d = { .kfd = -1, .memfd = -1 };
 	struct mz_config c;
 	bool use_udev = true;
 	int verbosity = 0, opt, r, ret = MZ_EXIT_FAILURE;

@@ -540,14 +540,14 @@ static void sweep_account(struct job *j, const struct mz_block *b, const struct 
 	sw->valid = false;
 }
 
-/* Read block id (and with dev_known false its device), decide on a fresh snapshot and carry the
- * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
- * -1 otherwise. *dev: the block's device afterwards (with this block counted online when memzone
- * onlined it); with dev_known it is the caller's up-to-date device of the block, not read again. */
 /* how long the block of an event may take to be linked to its node (in practice microseconds
  * to milliseconds after the kernel sent its add) */
 #define MZ_ONLINE_READY_WAIT_MS 2000u
 
+/* Read block id (and with dev_known false its device), decide on a fresh snapshot and carry the
+ * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
+ * -1 otherwise. *dev: the block's device afterwards (with this block counted online when memzone
+ * onlined it); with dev_known it is the caller's up-to-date device of the block, not read again. */
 static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_io, bool dev_known)
 {
 	struct mz_snapshot s;

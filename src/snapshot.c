@@ -323,7 +323,6 @@ static struct mz_node_snap *node_of(struct mz_snapshot *s, int node)
 	return n ? &s->nodes[n - s->nodes] : NULL;
 }
 
-
 /* A memzoned with observe_only = yes moves nothing: it harvests no kernel memory on demand, so the
  * onlining policy keeps ratio and rezones online blocks as without it. Read only when one runs. */
 static bool daemon_observes_only(void)
@@ -337,6 +336,7 @@ static bool daemon_observes_only(void)
 	mz_daemon_state_free(&st);
 	return obs;
 }
+
 int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen)
 {
 	struct mz_zoneinfo zi = { 0 };
