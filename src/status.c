@@ -1,7 +1,7 @@
 /* status.c - `memzone status`: zones, blocks, hot-added devices, who onlines memory, the rebalancer
  *
- * Read-only: nothing here writes a file. Collection is separate from the printers so memzoned can
- * reuse mz_status_collect() + mz_status_print_prometheus() for its metrics textfile.
+ * Read-only: nothing here writes a file. Collection is separate from the printers, so each printer
+ * (text, --blocks, --json, --prometheus) is tested on one collected snapshot.
  * Who decides new memory comes from the memzone udev rule and run/memzone/memzoned.online
  * (find_online_link: the rule skips the helper while that link resolves, memzoned decides then).
  *
@@ -732,8 +732,7 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 		return r;
 	st->counts = mz_xcalloc(st->snap.nnodes, sizeof(*st->counts));
 
-	/* iomem only says which blocks belong to which device: not needed without the blocks */
-	r = (flags & MZ_STATUS_NO_BLOCKS) ? -ENOENT : mz_iomem_read(&io, ierr, sizeof(ierr));
+	r = mz_iomem_read(&io, ierr, sizeof(ierr));
 	if (r == -ENOENT) {
 		st->iomem = MZ_IOMEM_MISSING;
 	} else if (r < 0) {
@@ -742,12 +741,9 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	} else {
 		st->iomem = io.zeroed ? MZ_IOMEM_ZEROED : MZ_IOMEM_OK;
 	}
-	if (!(flags & MZ_STATUS_NO_BLOCKS))
-		mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
+	mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
 
-	if (flags & MZ_STATUS_NO_BLOCKS) {
-		st->blocks_skipped = true;
-	} else if (st->snap.block_size > 0 && (memfd = mz_memory_dir_open()) >= 0) {
+	if (st->snap.block_size > 0 && (memfd = mz_memory_dir_open()) >= 0) {
 		st->have_blocks = true;
 		r = list_blocks(st, memfd, err, errlen);
 		if (r == 0)
@@ -762,13 +758,11 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	find_rules(st);
 	st->daemon_alive = mz_daemon_alive(&st->daemon_pid);
 	find_online_link(st);
-	if (!(flags & MZ_STATUS_NO_DAEMON_FILE)) {
-		r = mz_daemon_state_read(&st->daemon_file, err, errlen);
-		if (r == 0)
-			st->daemon = &st->daemon_file;
-		else if (r != -ENOENT)
-			goto fail;
-	}
+	r = mz_daemon_state_read(&st->daemon_file, err, errlen);
+	if (r == 0)
+		st->daemon = &st->daemon_file;
+	else if (r != -ENOENT)
+		goto fail;
 	add_warnings(st);
 	if (memfd >= 0)
 		close(memfd);
@@ -1105,8 +1099,6 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 		: s->page_size_from == MZ_PAGE_SIZE_ASSUMED ? " (assumed: no MemTotal that matches zoneinfo)" : "");
 	if (st->have_blocks)
 		fprintf(f, "memory blocks of %s; ", size_str(o, s->block_size, b, sizeof(b)));
-	else if (st->blocks_skipped)
-		fprintf(f, "memory blocks not scanned; ");
 	else
 		fprintf(f, "no /sys/devices/system/memory (no memory hotplug); ");
 	fprintf(f, "iomem %s\n\n", iomem_name(st->iomem));

@@ -1,8 +1,6 @@
 /* status.h - `memzone status`: collect zones, blocks, devices and who onlines memory; print them
  *
  * mz_status_collect() reads everything once (read-only); the printers never touch a file.
- * memzoned reuses mz_status_collect() + mz_status_print_prometheus() for its metrics textfile,
- * pointing st->daemon at its own in-memory state (MZ_STATUS_NO_DAEMON_FILE).
  */
 #pragma once
 #include <stdbool.h>
@@ -68,7 +66,6 @@ struct mz_status {
 	struct mz_status_counts *counts; /* parallel to snap.nodes */
 	struct mz_status_counts total;
 	bool have_blocks;           /* the kernel has /sys/devices/system/memory and it was scanned */
-	bool blocks_skipped;        /* MZ_STATUS_NO_BLOCKS */
 	struct mz_status_block *blocks;  /* ascending ids */
 	size_t nblocks;             /* including gone ones */
 	struct mz_status_device *devices;
@@ -98,11 +95,7 @@ struct mz_status {
 };
 
 enum {
-	MZ_STATUS_ALL_ZONES = 1 << 0,      /* read valid_zones of offline blocks too (--blocks) */
-	MZ_STATUS_NO_DAEMON_FILE = 1 << 1, /* the caller is memzoned: do not read /run/memzone/state */
-	MZ_STATUS_NO_BLOCKS = 1 << 2,      /* per-node aggregates only: no per-block reads and no iomem (a
-					    * daemon tick must not cost more on a bigger machine); block
-					    * counts, devices, hot-removable and kernel_boot are left out */
+	MZ_STATUS_ALL_ZONES = 1 << 0, /* read valid_zones of offline blocks too (--blocks) */
 };
 
 /* Read everything. Returns 0, or -errno with err naming the file and what was wrong. */
