@@ -75,3 +75,35 @@ _packaging_cleanup()
 trap _packaging_cleanup EXIT
 cleanup_dir() { cleanup_dirs+=("$1"); }
 cleanup_cmd() { cleanup_cmds=("$1" "${cleanup_cmds[@]}"); }
+
+# hardening_wanted : the ELF hardening features that the dpkg-buildflags output on stdin turns on
+# (pie is gcc's default on Debian; cf-protection only where dpkg adds -fcf-protection, dpkg >= 1.22)
+hardening_wanted() {
+	local flags
+	flags=$(cat)
+	printf 'pie'
+	case $flags in *-fstack-protector*) printf ' stackprotector' ;; esac
+	case $flags in *-D_FORTIFY_SOURCE*) printf ' fortify' ;; esac
+	case $flags in *-z,relro*) printf ' relro' ;; esac
+	case $flags in *-z,now*) printf ' bindnow' ;; esac
+	case $flags in *-fcf-protection*) printf ' cf-protection' ;; esac
+	echo
+}
+# hardening_missing BINARY "FEATURE..." : the features of the list the ELF binary lacks, as read by
+# readelf (type DYN, a GNU_RELRO segment, BIND_NOW, __stack_chk_fail and *_chk imports, IBT+SHSTK)
+hardening_missing() {
+	local f=$1 feat h d s n missing=''
+	h=$(readelf -h -W "$f" 2>&1) d=$(readelf -d -W "$f" 2>&1) s=$(readelf --dyn-syms -W "$f" 2>&1)
+	n=$(readelf -n -W "$f" 2>&1)
+	for feat in $2; do
+		case $feat in
+		pie) grep -q 'Type:[[:space:]]*DYN' <<<"$h" ;;
+		relro) readelf -l -W "$f" 2>&1 | grep -q GNU_RELRO ;;
+		bindnow) grep -q -E 'BIND_NOW|FLAGS_1.*NOW' <<<"$d" ;;
+		stackprotector) grep -q '__stack_chk_fail' <<<"$s" ;;
+		fortify) grep -q -E '__[a-z0-9_]+_chk' <<<"$s" ;;
+		cf-protection) grep -q IBT <<<"$n" && grep -q SHSTK <<<"$n" ;;
+		esac || missing="$missing${missing:+ }$feat"
+	done
+	echo "$missing"
+}

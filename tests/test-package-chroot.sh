@@ -1,6 +1,7 @@
 #!/bin/bash
 # test-package-chroot.sh - the Debian package, end to end, without touching this machine:
 #   1. dpkg-buildpackage -us -uc -b in a copy of the release tree ("make distdir"); lintian: no errors;
+#      the binaries have every hardening feature dpkg-buildflags gives debian/rules (readelf);
 #   2. a fresh Debian 12 chroot (debootstrap --variant=minbase, cached as a tarball outside the tree);
 #   3. apt-get install ./memzone_*.deb there, with a policy-rc.d that forbids starting services;
 #      every file lands where udev and systemd of that system look for it, units enabled, the
@@ -85,6 +86,15 @@ else
 	rc=$?
 	if [ $rc -eq 0 ]; then pass "lintian: no errors ($((SECONDS - t0))s)"; else fail "lintian: no errors" "$(cat "$work/lintian.log")"; fi
 	grep -E '^[WIE]:' "$work/lintian.log" | sed 's/^/lintian: /' | while IFS= read -r l; do diag "$l"; done
+	# the binaries carry what debian/rules asks for (hardening=+all): every feature dpkg-buildflags
+	# turns on for this dpkg, read back from the ELF files (readelf only, nothing runs)
+	dpkg-deb -x "$deb" "$work/x"
+	want=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh | hardening_wanted)
+	for bin in memzone memzoned; do
+		missing=$(hardening_missing "$work/x/usr/sbin/$bin" "$want")
+		if [ -z "$missing" ]; then pass "/usr/sbin/$bin has the distro's hardening ($want)"
+		else fail "/usr/sbin/$bin has the distro's hardening ($want)" "missing: $missing"; fi
+	done
 fi
 
 # --- 2. the chroot -------------------------------------------------------------------------------
