@@ -34,7 +34,8 @@ check_has 'ProtectSystem=strict'
 check_has 'ReadWritePaths=/sys/devices/system/memory /run/memzone' 'the only writable places'
 check_has 'NoNewPrivileges=yes'
 check_has 'CapabilityBoundingSet=CAP_SYS_ADMIN' 'iomem addresses and kpageflags; nothing else'
-check_has 'RestrictAddressFamilies=AF_UNIX AF_NETLINK' 'journal/sd_notify and the udev monitor'
+check_has 'RestrictAddressFamilies=AF_UNIX AF_NETLINK' 'journal/sd_notify and the kernel uevents'
+check_has 'PrivateNetwork=yes' 'kernel uevents reach a network namespace of the initial user namespace'
 check_has 'SystemCallFilter=@system-service'
 
 if systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
