@@ -7,8 +7,8 @@
 # shim logged, what the helper said) must be the expected one, and every block that was online before
 # must be online after. The last case is memzoned's: cycles that find a block stranded offline.
 # shellcheck disable=SC2154 # top_srcdir comes from make check's environment
-# The lib's scratch dir goes in the build dir: a long run here once lost its /tmp/memzone-online.* dir to
-# something else on the machine mid-run.
+# The lib's scratch dir goes in the build dir. (A run here once lost its /tmp/memzone-online.* dir
+# mid-run: that was this test's own watchdog subshell running the lib's EXIT trap, see mzf.)
 export TMPDIR="$top_builddir/tests"
 . "$top_srcdir/tests/test-online-lib.sh"
 
@@ -48,17 +48,18 @@ final() { if [ "$(state "$1")" = online ]; then zones "$1"; else state "$1"; fi;
 # mzf BLOCK RULE : memzone online BLOCK with RULE in the fault file; rc, $TMP/out, $TMP/err as mz does.
 # A "hang" of an online write: once the shim logged the write, the helper is sent SIGTERM (nothing in
 # the helper bounds an online write, so only a signal ends it; udev kills its worker at the event
-# timeout). A hanging offline is left to the helper's offline_timeout, with a 60 s watchdog.
+# timeout). A hanging offline is left to the helper's offline_timeout, with a 60 s bound.
+# The bound is timeout(1): it passes the SIGTERM on and exits with the helper's status (143 when the
+# signal ended it). No watchdog subshell: one killed as soon as a fast helper was done could still be
+# starting, and the SIGTERM then ran the lib's EXIT trap in it (rm -rf $TMP, tree and all).
 mzf() {
-	local b=$1 pid wd i
+	local b=$1 pid i
 	printf '%s\n' "$2" >"$TMP/faultrules"
 	rm -f "$TMP/flog"
 	KMODEL_ROOT=$T MZ_FAULTS=$TMP/faultrules MZ_FAULTS_LOG=$TMP/flog LD_PRELOAD="$FAULTS $KMODEL" \
-		"$MEMZONE" online "memory$b" --root "$T" --config "$T/etc/memzone.conf" --allow-insecure-config \
-		--log stderr >"$TMP/out" 2>"$TMP/err" &
+		timeout -s KILL 60 "$MEMZONE" online "memory$b" --root "$T" --config "$T/etc/memzone.conf" \
+		--allow-insecure-config --log stderr >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	(sleep 60 && kill -KILL "$pid") >/dev/null 2>&1 &
-	wd=$!
 	killed=no
 	case $2 in *' online'*' hang'*)
 		for i in $(seq 600); do grep -q ' hang$' "$TMP/flog" 2>/dev/null && break; sleep 0.05; done
@@ -66,7 +67,6 @@ mzf() {
 	esac
 	wait "$pid"
 	rc=$?
-	kill "$wd" 2>/dev/null
 }
 
 # row AREA OP FAULT EXPECTED OBSERVED SAFE(0|1) [TODO-REASON]: a TODO row is a known problem, reported

@@ -13,7 +13,11 @@ KMODEL="$top_builddir/tests/shim/kmodel.so"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/memzone-online.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# Only the test's own shell removes it. Setting an EXIT trap makes bash catch SIGTERM (to run the trap
+# when killed), and a child forked for `( ... ) &` keeps that handler until it resets its traps: a
+# SIGTERM landing in between (a watchdog killed right after it was started) ran this trap in the child
+# and removed the scratch dir, fixture tree and all, under the running test.
+trap '[ "$BASHPID" != "$$" ] || rm -rf "$TMP"' EXIT
 
 tap_n=0
 tap_failed=0
