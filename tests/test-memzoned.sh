@@ -14,6 +14,9 @@ set -u
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/memzoned-test.XXXXXX")
 DPID='' NPID=''
 cleanup() {
+	# only the test's own shell: a `( ... exec memzoned ) &` child signalled before its exec runs
+	# this trap too (see tests/test-online-lib.sh), and must not kill or delete anything
+	[ "$BASHPID" = "$$" ] || return 0
 	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
 	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
 	wait 2>/dev/null
