@@ -19,6 +19,8 @@
 
 /* ------------------------------------------------------------------ samples */
 
+static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 void mz_pressure_sample_init(struct mz_pressure_sample *s, uint64_t t_ms, uint64_t block_size)
 {
 	memset(s, 0, sizeof(*s));
@@ -57,6 +59,36 @@ static struct mz_pressure_node *sample_node_add(struct mz_pressure_sample *s, in
 	return &s->nodes[i];
 }
 
+/* Where the entry for ZONE_NORMAL is in the protection arrays of the node's zones: Normal's position
+ * among the node's sections (kernels since 4.12 list every zone, empty ones too, in zone order).
+ * -1 when the node lists no Normal zone: its kernel zones' entries at their own index are 0 anyway. */
+static int normal_index(const struct mz_zoneinfo *zi, int node)
+{
+	int pos = 0;
+
+	for (size_t i = 0; i < zi->nzones; i++) {
+		if (zi->zones[i].node != node)
+			continue;
+		if (zi->zones[i].type == MZ_ZONE_NORMAL)
+			return pos;
+		pos++;
+	}
+	return -1;
+}
+
+/* Does the node have kernel memory outside ZONE_DMA? Then DMA (x86: the 16 MiB below 16 MiB, held
+ * back from kernel allocations by its lowmem_reserve) is not counted as kernel free. */
+static bool has_kernel_beyond_dma(const struct mz_zoneinfo *zi, int node)
+{
+	for (size_t i = 0; i < zi->nzones; i++) {
+		const struct mz_zone_info *z = &zi->zones[i];
+
+		if (z->node == node && z->type != MZ_ZONE_DMA && mz_zone_is_kernel(z->type) && z->managed)
+			return true;
+	}
+	return false;
+}
+
 int mz_pressure_sample_add_zoneinfo(struct mz_pressure_sample *s, const struct mz_zoneinfo *zi, uint64_t page_size)
 {
 	if (!zi->nzones)
@@ -71,8 +103,17 @@ int mz_pressure_sample_add_zoneinfo(struct mz_pressure_sample *s, const struct m
 			n->movable_free += z->free * page_size;
 			n->movable_high += z->high * page_size;
 		} else if (mz_zone_is_kernel(z->type)) {
+			int ni = normal_index(zi, z->node);
+			uint64_t prot = ni >= 0 && ni < z->nprotection ? z->protection[ni] : 0;
+
 			n->kernel_managed += z->managed * page_size;
-			n->kernel_free += z->free * page_size;
+			if (z->type == MZ_ZONE_DMA && has_kernel_beyond_dma(zi, z->node))
+				continue;
+			/* what a kernel allocation may take: the kernel's watermark check for an
+			 * allocation without ALLOC_CMA is free - free CMA > watermark + protection
+			 * (lowmem_reserve against allocations up to ZONE_NORMAL) */
+			n->kernel_free += sat_sub(z->free, z->free_cma + prot) * page_size;
+			n->kernel_file += (z->inactive_file + z->active_file) * page_size;
 			n->kernel_min += z->min * page_size;
 			n->kernel_low += z->low * page_size;
 			n->kernel_high += z->high * page_size;
@@ -147,6 +188,7 @@ static const char *const reason_names[MZ_PR__COUNT] = {
 	[MZ_PR_NO_KERNEL_ZONE] = "no-kernel-zone",
 	[MZ_PR_WARMUP] = "warmup",
 	[MZ_PR_NODE_FULL] = "node-full",
+	[MZ_PR_USER_PRESSURE] = "user-pressure",
 	[MZ_PR_FREE_LOW] = "free-low",
 	[MZ_PR_TREND] = "unmovable-trend",
 	[MZ_PR_STALLS] = "stalls",
@@ -322,13 +364,18 @@ static unsigned move_budget(struct mz_pressure *p, const struct mz_rebalance_con
 
 /* ------------------------------------------------------------------ decision */
 
+/* The part of the kernel zones' file pages counted as available (1/FILE_DIV): reclaim frees them
+ * before a harvest is needed, but not all at once (dirty, mapped, active pages). */
+#define FILE_DIV 2
+
 struct node_eval {
 	const struct mz_pressure_node *n;
 	struct node_state *ns;
 	uint64_t headroom, floor, release;
+	uint64_t avail;    /* kernel free + kernel file pages / FILE_DIV */
 	double slope;      /* bytes/s, NAN unknown */
 	uint64_t drop;     /* projected loss of kernel free over the lookahead */
-	int64_t margin;    /* free - floor */
+	int64_t margin;    /* avail - floor */
 	bool movable_room; /* Movable free above its high watermark by at least one block */
 };
 
@@ -338,8 +385,6 @@ static uint64_t pct_of(double pct, uint64_t v)
 
 	return r >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)r;
 }
-
-static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 static const char *sz(uint64_t v, char *buf) { return mz_format_size(v, buf, 16); }
 
@@ -354,7 +399,8 @@ static void eval_node(struct node_eval *e, const struct mz_config *c, const stru
 	e->headroom = rc->headroom > hp ? rc->headroom : hp;
 	e->floor = n->kernel_high + e->headroom;
 	e->release = n->kernel_high + (rc->release_headroom > e->headroom ? rc->release_headroom : e->headroom);
-	e->margin = (int64_t)n->kernel_free - (int64_t)e->floor;
+	e->avail = n->kernel_free + n->kernel_file / FILE_DIV;
+	e->margin = (int64_t)e->avail - (int64_t)e->floor;
 	/* User allocations prefer Movable: while it has a block's worth free above its watermark they
 	 * are not what fills the kernel zones, and a converted block's pages have somewhere to go. */
 	e->movable_room = n->movable_free > n->movable_high + block_size;
@@ -412,16 +458,25 @@ static void decide_node(const struct mz_config *c, const struct mz_pressure_samp
 	const struct mz_pressure_node *n = e->n;
 	struct node_state *ns = e->ns;
 	uint64_t now = s->t_ms, B = s->block_size;
-	uint64_t projected = sat_sub(n->kernel_free, e->drop);
+	uint64_t projected = sat_sub(e->avail, e->drop);              /* available after the lookahead */
+	uint64_t free_projected = sat_sub(n->kernel_free, e->drop);   /* the same without file pages */
 	bool psi_hot = s->has_psi && s->psi_some_avg10 >= rc->psi_some_avg10;
 	bool stalls_hot = isfinite(stall_rate) && stall_rate >= (double)rc->stall_rate;
-	char a[16], b[16], d[16], f[16], g[16];
+	/* PSI and stalls make a real trend count sooner (bar: the release level), never alone */
+	bool sooner = e == target && (psi_hot || stalls_hot);
+	bool trend_short = e->drop > 0 && projected < (sooner ? e->release : e->floor);
+	char a[16], b[16], d[16], f[16], g[16], h[16], k[16], sig[64] = "";
 
 	v->node = n->node;
 	v->margin = e->margin;
 	v->trend = e->slope;
 	v->want = v->verdict = MZ_VERDICT_HOLD;
 	v->blocked = MZ_PR_NONE;
+	if (psi_hot)
+		snprintf(sig, sizeof(sig), "PSI memory some avg10 %.2f%% >= %.2f%%", s->psi_some_avg10, rc->psi_some_avg10);
+	else if (stalls_hot)
+		snprintf(sig, sizeof(sig), "%.0f kernel allocation stalls/s >= %llu/s", stall_rate,
+			 (unsigned long long)rc->stall_rate);
 
 	/* ---- what the signals ask for */
 	if (!n->kernel_managed) {
@@ -430,38 +485,48 @@ static void decide_node(const struct mz_config *c, const struct mz_pressure_samp
 		ns->calm = false;
 		return;
 	}
-	if (n->kernel_free < e->floor && e->movable_room) {
+	if (e->avail < e->floor && e->movable_room) {
 		v->want = MZ_VERDICT_GROW_KERNEL;
 		v->reason = MZ_PR_FREE_LOW;
-		snprintf(v->why, sizeof(v->why), "kernel free %s < high watermark %s + headroom %s (Movable free %s)",
-			 sz(n->kernel_free, a), sz(n->kernel_high, b), sz(e->headroom, d), sz(n->movable_free, f));
-	} else if (n->kernel_free >= e->floor && projected < e->floor) {
-		v->want = MZ_VERDICT_GROW_KERNEL;
-		v->reason = MZ_PR_TREND;
 		snprintf(v->why, sizeof(v->why),
-			 "unmovable kernel memory +%s/s: kernel free %s would be %s in %s, below the floor %s",
-			 sz((uint64_t)e->slope, a), sz(n->kernel_free, b), sz(projected, d),
-			 mz_format_duration(rc->trend_window_ms, f, sizeof(f)), sz(e->floor, g));
-	} else if (e == target && psi_hot && n->kernel_free < e->release) {
+			 "kernel free %s + file %s/%d < high watermark %s + headroom %s; Movable free %s > its high %s + one block",
+			 sz(n->kernel_free, a), sz(n->kernel_file, b), FILE_DIV, sz(n->kernel_high, d), sz(e->headroom, f),
+			 sz(n->movable_free, g), sz(n->movable_high, h));
+	} else if (e->avail >= e->floor && trend_short && e->movable_room) {
 		v->want = MZ_VERDICT_GROW_KERNEL;
-		v->reason = MZ_PR_PSI;
-		snprintf(v->why, sizeof(v->why), "PSI memory some avg10 %.2f%% >= %.2f%% with kernel free %s < release level %s",
-			 s->psi_some_avg10, rc->psi_some_avg10, sz(n->kernel_free, a), sz(e->release, b));
-	} else if (e == target && stalls_hot && n->kernel_free < e->release) {
-		v->want = MZ_VERDICT_GROW_KERNEL;
-		v->reason = MZ_PR_STALLS;
-		snprintf(v->why, sizeof(v->why), "%.0f kernel allocation stalls/s >= %llu/s with kernel free %s < release level %s",
-			 stall_rate, (unsigned long long)rc->stall_rate, sz(n->kernel_free, a), sz(e->release, b));
-	} else if (n->kernel_free < e->floor) {
+		if (projected < e->floor) {
+			v->reason = MZ_PR_TREND;
+			snprintf(v->why, sizeof(v->why),
+				 "unmovable kernel memory +%s/s: kernel free %s + file %s/%d would be %s in %s, below the floor %s",
+				 sz((uint64_t)e->slope, a), sz(n->kernel_free, b), sz(n->kernel_file, d), FILE_DIV,
+				 sz(projected, f), mz_format_duration(rc->trend_window_ms, g, sizeof(g)), sz(e->floor, h));
+		} else {
+			v->reason = psi_hot ? MZ_PR_PSI : MZ_PR_STALLS;
+			snprintf(v->why, sizeof(v->why),
+				 "%s and unmovable +%s/s: kernel free %s + file %s/%d would be %s in %s, below the release level %s",
+				 sig, sz((uint64_t)e->slope, a), sz(n->kernel_free, b), sz(n->kernel_file, d), FILE_DIV,
+				 sz(projected, f), mz_format_duration(rc->trend_window_ms, g, sizeof(g)), sz(e->release, h));
+		}
+	} else if (e->avail < e->floor || trend_short) {
 		v->reason = MZ_PR_NODE_FULL;
 		snprintf(v->why, sizeof(v->why),
-			 "kernel free %s < floor %s, but Movable free %s is low too: reclaim, not a conversion, helps",
-			 sz(n->kernel_free, a), sz(e->floor, b), sz(n->movable_free, d));
+			 "kernel free %s + file %s/%d %s floor %s, but Movable free %s is not above its high %s + one block: "
+			 "reclaim, not a conversion, helps", sz(n->kernel_free, a), sz(n->kernel_file, b), FILE_DIV,
+			 e->avail < e->floor ? "< the" : "is heading below the", sz(e->floor, d), sz(n->movable_free, f),
+			 sz(n->movable_high, g));
+	} else if (sooner) {
+		v->reason = MZ_PR_USER_PRESSURE;
+		if (isfinite(e->slope))
+			snprintf(k, sizeof(k), "%s%s/s", e->slope < 0 ? "-" : "+", sz((uint64_t)fabs(e->slope), f));
+		snprintf(v->why, sizeof(v->why),
+			 "%s, but kernel free %s + file %s/%d >= floor %s and no unmovable trend (%s) reaches "
+			 "the release level %s", sig, sz(n->kernel_free, a), sz(n->kernel_file, b),
+			 FILE_DIV, sz(e->floor, d), isfinite(e->slope) ? k : "not known yet", sz(e->release, g));
 	} else if (!isfinite(e->slope)) {
 		v->reason = MZ_PR_WARMUP;
 		snprintf(v->why, sizeof(v->why), "kernel free %s; collecting %s of history for the unmovable trend",
 			 sz(n->kernel_free, a), mz_format_duration(rc->trend_window_ms, b, sizeof(b)));
-	} else if (n->kernel_free >= e->release + B && projected >= e->release + B && !psi_hot && !stalls_hot) {
+	} else if (n->kernel_free >= e->release + B && free_projected >= e->release + B && !psi_hot && !stalls_hot) {
 		if (!ns->calm) {
 			ns->calm = true;
 			ns->calm_since = now;
@@ -478,8 +543,8 @@ static void decide_node(const struct mz_config *c, const struct mz_pressure_samp
 			 mz_format_duration(rc->release_delay_ms, g, sizeof(g)));
 	} else {
 		v->reason = MZ_PR_BALANCED;
-		snprintf(v->why, sizeof(v->why), "kernel free %s between the floor %s and release level %s + one block %s",
-			 sz(n->kernel_free, a), sz(e->floor, b), sz(e->release, d), sz(B, f));
+		snprintf(v->why, sizeof(v->why), "kernel free %s + file %s/%d between the floor %s and release level %s + one block %s",
+			 sz(n->kernel_free, a), sz(n->kernel_file, b), FILE_DIV, sz(e->floor, d), sz(e->release, f), sz(B, g));
 	}
 	if (v->reason != MZ_PR_RELEASE && v->reason != MZ_PR_RELEASE_PENDING)
 		ns->calm = false;

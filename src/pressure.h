@@ -6,25 +6,39 @@
  * recent moves for the caps and cooldowns); it never opens a file, so the replay tests feed recorded
  * traces through it tick by tick.
  *
- * Signals, per node (kernel = every zone but Movable and Device):
+ * Signals, per node. Kernel free is what a kernel allocation may take: the free pages of every zone
+ * but Movable and Device, less ZONE_DMA when the node has other kernel zones (x86's 16 MiB, held for
+ * devices by lowmem_reserve), less free CMA pages (nr_free_cma: movable allocations only) and less
+ * each zone's protection (lowmem_reserve) against allocations up to ZONE_NORMAL, the kernel's own
+ * watermark check for GFP_KERNEL. The watermarks are summed over the same zones.
+ *   available = kernel free + half the file pages on those zones' LRUs (nr_zone_{in,}active_file):
+ *              reclaim, not a conversion, frees them; half because dirty, mapped and active pages
+ *              do not all go at once
  *   floor    = kernel high watermark + headroom (the larger of headroom and headroom_percent)
  *   release  = kernel high watermark + release_headroom (never below the floor)
- *   free     : kernel free < floor, while the Movable zone has a block's worth free above its high
- *              watermark (else the whole node is full and reclaim, not a conversion, is what helps)
+ *   room     : Movable free exceeds its high watermark by one block, so a harvested block's pages
+ *              have somewhere to go and user allocations (which prefer Movable) are not what fills
+ *              the kernel zones. Without room a harvest cannot help: hold (node-full)
+ *   free     : available < floor, with room
  *   trend    : unmovable kernel memory (slab unreclaimable, page tables, kernel stacks) grows; its
- *              least-squares slope over trend_window, projected as far ahead, takes kernel free below
- *              the floor. Counted only when the points follow the line (t >= 3) and the projected
- *              loss is at least half the headroom: bursts and noise move nothing
- *   stalls   : kernel-zone direct-reclaim + compaction stalls/s >= stall_rate while kernel free < release
- *   psi      : PSI memory "some avg10" >= psi_some_avg10 while kernel free < release
- * Stalls and PSI are system-wide; they count for the node closest to its floor.
- * grow-movable needs kernel free (now and projected) >= release + one block, no stall/PSI pressure,
- * for release_delay, and must keep min_kernel and the ratio cap (ratio_with_rebalancer, current
- * kernel memory as the basis, Movable counted as max(present, managed): the onlining policy's
- * arithmetic, mz_policy_within_ratio). ratio_basis = boot is not modelled here (the sample has no
- * boot kernel figure): memzoned's check under the lock, mz_policy_giveback_fits, applies it.
+ *              least-squares slope over trend_window, projected as far ahead, takes available below
+ *              the floor, with room. Counted only when the points follow the line (t >= 3) and the
+ *              projected loss is at least half the headroom: bursts and noise move nothing
+ *   psi, stalls: PSI memory "some avg10" >= psi_some_avg10, or kernel-zone direct-reclaim +
+ *              compaction stalls/s >= stall_rate, raise the trend's bar from the floor to the
+ *              release level: a real unmovable trend is acted on sooner while the system stalls.
+ *              They never ask for a move on their own: PSI counts every memory stall (a cgroup's
+ *              memory.high, user-page reclaim, THP compaction) and compaction stalls count user
+ *              allocations too; a hold then says so (user-pressure). System-wide; they count for
+ *              the node closest to its floor.
+ * grow-movable needs kernel free (now and projected, without the file pages) >= release + one block,
+ * no stall/PSI pressure, for release_delay, and must keep min_kernel and the ratio cap
+ * (ratio_with_rebalancer, current kernel memory as the basis, Movable counted as max(present,
+ * managed): the onlining policy's arithmetic, mz_policy_within_ratio). ratio_basis = boot is not
+ * modelled here (the sample has no boot kernel figure): memzoned's check under the lock,
+ * mz_policy_giveback_fits, applies it.
  * Cooldown blocks the opposite move, except a grow-kernel while kernel free is below the low
- * watermark (the kernel is reclaiming already).
+ * watermark (the kernel is reclaiming already). Every reason names the figures it used.
  */
 #pragma once
 #include <stdbool.h>
@@ -39,7 +53,10 @@
 /* What one tick saw on one node; bytes. */
 struct mz_pressure_node {
 	int node;
-	uint64_t kernel_managed, kernel_free, kernel_min, kernel_low, kernel_high;
+	uint64_t kernel_managed;     /* every kernel zone, DMA too (the ratio cap's and min_kernel's basis) */
+	uint64_t kernel_free;        /* what a kernel allocation may take (see above) */
+	uint64_t kernel_file;        /* file pages on the LRUs of the zones kernel_free counts */
+	uint64_t kernel_min, kernel_low, kernel_high; /* watermarks of those zones */
 	uint64_t movable_managed, movable_free, movable_high;
 	uint64_t movable_present;    /* the ratio cap counts max(present, managed), like the policy */
 	uint64_t unmovable;          /* SUnreclaim + PageTables + SecPageTables + KernelStack */
@@ -79,10 +96,11 @@ enum mz_pressure_reason {
 	MZ_PR_NO_KERNEL_ZONE,    /* hold: the node has only Movable memory (allocations fall back to others) */
 	MZ_PR_WARMUP,            /* hold: not enough history for the trend yet */
 	MZ_PR_NODE_FULL,         /* hold: kernel free is low but so is Movable free */
+	MZ_PR_USER_PRESSURE,     /* hold: PSI or stalls, but the kernel zones are not short */
 	MZ_PR_FREE_LOW,          /* grow-kernel: kernel free below the floor */
 	MZ_PR_TREND,             /* grow-kernel: the unmovable trend takes kernel free below the floor */
-	MZ_PR_STALLS,            /* grow-kernel: allocation stalls */
-	MZ_PR_PSI,               /* grow-kernel: PSI memory pressure */
+	MZ_PR_STALLS,            /* grow-kernel: allocation stalls with an unmovable trend */
+	MZ_PR_PSI,               /* grow-kernel: PSI memory pressure with an unmovable trend */
 	MZ_PR_RELEASE,           /* grow-movable: kernel free above the release level long enough */
 	MZ_PR_RELEASE_PENDING,   /* hold: above the release level, not for release_delay yet */
 	/* what can block a wanted move */
@@ -102,7 +120,7 @@ struct mz_node_verdict {
 	enum mz_verdict verdict;         /* what may be done now: want, or hold when something blocks it */
 	enum mz_pressure_reason reason;  /* why want */
 	enum mz_pressure_reason blocked; /* MZ_PR_NONE, or why verdict is hold although want is not */
-	int64_t margin;                  /* kernel free - floor, bytes (negative: below the floor) */
+	int64_t margin;                  /* available - floor, bytes (negative: below the floor) */
 	double trend;                    /* unmovable bytes/s over the window; NAN when unknown */
 	char why[MZ_DS_REASON_MAX];      /* one line with the numbers that decided */
 };

@@ -38,6 +38,9 @@ enum {
 	SEEN_MANAGED = 1 << 6,
 	SEEN_CMA = 1 << 7,
 	SEEN_PROTECTION = 1 << 8,
+	SEEN_FREE_CMA = 1 << 9,
+	SEEN_INACTIVE_FILE = 1 << 10,
+	SEEN_ACTIVE_FILE = 1 << 11,
 	SEEN_REQUIRED = SEEN_FREE | SEEN_MIN | SEEN_LOW | SEEN_HIGH | SEEN_SPANNED | SEEN_PRESENT,
 };
 
@@ -161,6 +164,10 @@ static int parse_stat(struct parser *ps, size_t line, struct span s)
 		{ "present", SEEN_PRESENT, offsetof(struct mz_zone_info, present) },
 		{ "managed", SEEN_MANAGED, offsetof(struct mz_zone_info, managed) },
 		{ "cma", SEEN_CMA, offsetof(struct mz_zone_info, cma) },
+		/* zone vm stats (per-node stats such as nr_inactive_file are not per zone: not read) */
+		{ "nr_free_cma", SEEN_FREE_CMA, offsetof(struct mz_zone_info, free_cma) },
+		{ "nr_zone_inactive_file", SEEN_INACTIVE_FILE, offsetof(struct mz_zone_info, inactive_file) },
+		{ "nr_zone_active_file", SEEN_ACTIVE_FILE, offsetof(struct mz_zone_info, active_file) },
 	};
 	struct mz_zone_info *z = cur_zone(ps);
 	struct span key = next_word(&s), num;

@@ -18,6 +18,9 @@ struct mz_zone_info {
 	uint64_t spanned, present;
 	uint64_t managed;        /* == present when the kernel (pre-3.8) has no managed line */
 	uint64_t cma;            /* 0 when absent */
+	/* zone vm stats, 0 when absent: nr_free_cma (3.7+, free pages only a movable allocation may
+	 * use), nr_zone_inactive_file / nr_zone_active_file (4.8+; page cache on the zone's LRU) */
+	uint64_t free_cma, inactive_file, active_file;
 	bool has_managed, has_cma;
 	int nprotection;
 	uint64_t protection[MZ_ZONE_MAX_PROTECTION];

@@ -146,23 +146,20 @@ struct edit {
 	void (*fn)(const struct edit *e, struct parsed *ps, uint64_t t);
 	uint64_t from_ms, to_ms; /* active window, since the first record */
 	double value;
+	const struct edit *next; /* another edit applied with this one, or NULL */
 };
 
 static bool active(const struct edit *e, uint64_t t) { return t >= e->from_ms && t < e->to_ms; }
 
-/* kernel free := value bytes (all of it in DMA32, DMA keeps its own) */
+/* kernel free := value bytes, all of it in DMA32 (DMA is not counted: the node has DMA32; the traces'
+ * DMA32 has no CMA and, Normal being empty, no protection against kernel allocations) */
 static void edit_kernel_free(const struct edit *e, struct parsed *ps, uint64_t t)
 {
-	uint64_t other = 0;
-
 	if (!active(e, t))
 		return;
 	for (size_t i = 0; i < ps->zi.nzones; i++)
-		if (ps->zi.zones[i].type == MZ_ZONE_DMA)
-			other += ps->zi.zones[i].free;
-	for (size_t i = 0; i < ps->zi.nzones; i++)
 		if (ps->zi.zones[i].type == MZ_ZONE_DMA32)
-			ps->zi.zones[i].free = (uint64_t)e->value / PAGE - other;
+			ps->zi.zones[i].free = (uint64_t)e->value / PAGE;
 }
 
 /* page tables grow by value bytes/s from from_ms on (free untouched) */
@@ -206,6 +203,8 @@ struct replay {
 	char first_kernel_why[MZ_DS_REASON_MAX];
 	int64_t last_kernel_ms;
 	bool movable_in_cooldown; /* a grow-movable came < cooldown after a grow-kernel */
+	unsigned user_pressure;   /* ticks held as user-pressure */
+	char user_why[MZ_DS_REASON_MAX];
 	unsigned max_per_minute;
 };
 
@@ -233,8 +232,8 @@ static void replay(const struct trace *tr, const struct mz_config *c, uint64_t p
 			parsed_free(&ps);
 			continue; /* test_parse_all reports it */
 		}
-		if (ed)
-			ed->fn(ed, &ps, tr->r[ri].t - t0);
+		for (const struct edit *x = ed; x; x = x->next)
+			x->fn(x, &ps, tr->r[ri].t - t0);
 		mz_pressure_sample_init(&s, tick, BLOCK);
 		mz_pressure_sample_add_zoneinfo(&s, &ps.zi, PAGE);
 		mz_pressure_sample_add_meminfo(&s, 0, &ps.meminfo);
@@ -242,6 +241,9 @@ static void replay(const struct trace *tr, const struct mz_config *c, uint64_t p
 		mz_pressure_sample_add_psi(&s, &ps.psi);
 		mz_pressure_decide(m, c, &s, &res);
 		out->ticks++;
+		for (size_t i = 0; i < res.n; i++)
+			if (res.v[i].reason == MZ_PR_USER_PRESSURE && !out->user_pressure++)
+				snprintf(out->user_why, sizeof(out->user_why), "%s", res.v[i].why);
 		for (size_t i = 0; i < res.n && i < res.budget; i++) {
 			const struct mz_node_verdict *v = &res.v[i];
 			int64_t rel = (int64_t)(tick - t0);
@@ -371,7 +373,7 @@ static void test_ramp(const struct trace *tr, const struct mz_config *c)
 	int64_t worst_lead = INT64_MAX;
 	bool all_trend = true, caps_ok = true;
 	struct replay rp;
-	struct edit no_trend = { edit_no_unmovable, 0, UINT64_MAX, 0 };
+	struct edit no_trend = { edit_no_unmovable, 0, UINT64_MAX, 0, NULL };
 
 	ok(cross > 0, "%s: the kernel's min watermark is crossed at %.1f s (OOM follows)", tr->name, (double)cross / 1000.0);
 	for (uint64_t phase = 0; phase < (uint64_t)iv; phase += 100) {
@@ -459,8 +461,8 @@ static void test_single_inputs(const struct trace *tr, const struct mz_config *c
 
 	/* free vs watermark + headroom */
 	{
-		struct edit below = { edit_kernel_free, from, to, (double)(floor_b - 8 * MIB) };
-		struct edit above = { edit_kernel_free, from, to, (double)(floor_b + 8 * MIB) };
+		struct edit below = { edit_kernel_free, from, to, (double)(floor_b - 8 * MIB), NULL };
+		struct edit above = { edit_kernel_free, from, to, (double)(floor_b + 8 * MIB), NULL };
 
 		replay(tr, c, 0, &below, &hi);
 		replay(tr, c, 0, &above, &lo);
@@ -475,8 +477,8 @@ static void test_single_inputs(const struct trace *tr, const struct mz_config *c
 	{
 		double fast = (double)margin * 2 / ((double)c->rebalance.trend_window_ms / 1000.0);
 		double slow = (double)margin / 4 / ((double)c->rebalance.trend_window_ms / 1000.0);
-		struct edit f = { edit_unmovable_ramp, from, to, fast };
-		struct edit s = { edit_unmovable_ramp, from, to, slow };
+		struct edit f = { edit_unmovable_ramp, from, to, fast, NULL };
+		struct edit s = { edit_unmovable_ramp, from, to, slow, NULL };
 
 		replay(tr, c, 0, &f, &hi);
 		replay(tr, c, 0, &s, &lo);
@@ -484,32 +486,44 @@ static void test_single_inputs(const struct trace *tr, const struct mz_config *c
 		   "trend alone: page tables +%.0f MiB/s -> grow-kernel (%s); +%.0f MiB/s -> no move", fast / MIB,
 		   mz_pressure_reason_name(hi.first_kernel_reason), slow / MIB);
 	}
-	/* stalls */
+	/* stalls and PSI never move on their own (the traces' own PSI is 0, so the stall and PSI edits are
+	 * all there is); with a real unmovable trend that alone stays above the floor (a loss of half the
+	 * margin over the window), they raise its bar to the release level: grow-kernel, sooner */
 	{
-		struct edit f = { edit_stalls, from, to, (double)c->rebalance.stall_rate * 1.5 };
-		struct edit s = { edit_stalls, from, to, (double)c->rebalance.stall_rate * 0.5 };
+		double half = (double)margin / 2 / ((double)c->rebalance.trend_window_ms / 1000.0);
+		struct edit trend = { edit_unmovable_ramp, from, to, half, NULL };
+		struct edit st = { edit_stalls, from, to, (double)c->rebalance.stall_rate * 1.5, NULL };
+		struct edit ps = { edit_psi, from, to, c->rebalance.psi_some_avg10 * 2, NULL };
+		struct edit st_trend = { edit_stalls, from, to, (double)c->rebalance.stall_rate * 1.5, &trend };
+		struct edit ps_trend = { edit_psi, from, to, c->rebalance.psi_some_avg10 * 2, &trend };
+		struct replay t_alone;
 
-		replay(tr, c, 0, &f, &hi);
-		replay(tr, c, 0, &s, &lo);
-		ok(hi.to_kernel > 0 && hi.first_kernel_reason == MZ_PR_STALLS && lo.to_kernel + lo.to_movable == 0,
-		   "stalls alone: %.0f kernel stalls/s -> grow-kernel (%s); %.0f/s -> no move",
-		   (double)c->rebalance.stall_rate * 1.5, mz_pressure_reason_name(hi.first_kernel_reason),
-		   (double)c->rebalance.stall_rate * 0.5);
-	}
-	/* PSI */
-	{
-		struct edit f = { edit_psi, from, to, c->rebalance.psi_some_avg10 * 2 };
-		struct edit s = { edit_psi, from, to, c->rebalance.psi_some_avg10 / 2 };
-
-		replay(tr, c, 0, &f, &hi);
-		replay(tr, c, 0, &s, &lo);
-		ok(hi.to_kernel > 0 && hi.first_kernel_reason == MZ_PR_PSI && lo.to_kernel + lo.to_movable == 0,
-		   "PSI alone: some avg10 %.1f%% -> grow-kernel (%s); %.1f%% -> no move", c->rebalance.psi_some_avg10 * 2,
-		   mz_pressure_reason_name(hi.first_kernel_reason), c->rebalance.psi_some_avg10 / 2);
+		replay(tr, c, 0, &trend, &t_alone);
+		ok(t_alone.to_kernel + t_alone.to_movable == 0, "trend alone: page tables +%.0f MiB/s -> no move", half / MIB);
+		replay(tr, c, 0, &st, &hi);
+		ok(hi.to_kernel + hi.to_movable == 0 && hi.user_pressure > 0,
+		   "stalls alone: %.0f kernel stalls/s -> no move, held as user-pressure (%u ticks)",
+		   (double)c->rebalance.stall_rate * 1.5, hi.user_pressure);
+		diag("%s", hi.user_why);
+		replay(tr, c, 0, &ps, &hi);
+		ok(hi.to_kernel + hi.to_movable == 0 && hi.user_pressure > 0,
+		   "PSI alone: some avg10 %.1f%% -> no move, held as user-pressure (%u ticks)",
+		   c->rebalance.psi_some_avg10 * 2, hi.user_pressure);
+		ok(strstr(hi.user_why, "PSI memory some avg10 10.00% >= 5.00%") && strstr(hi.user_why, "kernel free ") &&
+			   strstr(hi.user_why, "floor ") && strstr(hi.user_why, "release level "),
+		   "... its reason names the figures: %s", hi.user_why);
+		replay(tr, c, 0, &st_trend, &hi);
+		ok(hi.to_kernel > 0 && hi.first_kernel_reason == MZ_PR_STALLS,
+		   "stalls + that trend -> grow-kernel (%s) at %.1f s: %s", mz_pressure_reason_name(hi.first_kernel_reason),
+		   (double)hi.first_kernel_ms / 1000.0, hi.first_kernel_why);
+		replay(tr, c, 0, &ps_trend, &hi);
+		ok(hi.to_kernel > 0 && hi.first_kernel_reason == MZ_PR_PSI && strstr(hi.first_kernel_why, "release level"),
+		   "PSI + that trend -> grow-kernel (%s) at %.1f s: %s", mz_pressure_reason_name(hi.first_kernel_reason),
+		   (double)hi.first_kernel_ms / 1000.0, hi.first_kernel_why);
 	}
 	/* reaction: from the onset of pressure (free under the floor) to the decision: within two intervals */
 	{
-		struct edit below = { edit_kernel_free, from, to, (double)(floor_b - 8 * MIB) };
+		struct edit below = { edit_kernel_free, from, to, (double)(floor_b - 8 * MIB), NULL };
 
 		replay(tr, c, 0, &below, &hi);
 		ok(hi.first_kernel_ms >= 0 && hi.first_kernel_ms - (int64_t)from <= 2 * (int64_t)c->rebalance.interval_ms,
@@ -594,6 +608,182 @@ static void test_real_world(const struct mz_config *c)
 	ok(captures >= 20 && bad == 0, "%u real-world captures (%u with several nodes): a verdict with a reason for every node",
 	   captures, multi);
 	ok(multi >= 2 && psi_nodes_bad == 0, "system-wide PSI pressure is charged to one node at most");
+}
+
+/* ------------------------------------------------------------------ synthetic samples */
+
+/* Node 0 of a 6.1-style zoneinfo: DMA, DMA32, Normal, Movable, Device (every zone listed, Normal at
+ * position 2 of the protection arrays). Pages. */
+static const char synth_zoneinfo[] =
+	"Node 0, zone      DMA\n  pages free     3808\n        min      57\n        low      71\n        high     85\n"
+	"        spanned  4095\n        present  3998\n        managed  3840\n        cma      0\n"
+	"        protection: (0, 880, 900, 2928, 2928)\n      nr_free_pages 3808\n      nr_zone_inactive_file 7\n"
+	"      nr_zone_active_file 9\n      nr_free_cma  0\n"
+	"Node 0, zone    DMA32\n  pages free     100000\n        min      3000\n        low      4000\n        high     5000\n"
+	"        spanned  258016\n        present  258016\n        managed  225458\n        cma      4096\n"
+	"        protection: (0, 0, 500, 2048, 2048)\n      nr_free_pages 100000\n      nr_zone_inactive_file 2000\n"
+	"      nr_zone_active_file 1000\n      nr_free_cma  1000\n"
+	"Node 0, zone   Normal\n  pages free     50000\n        min      1000\n        low      1200\n        high     1400\n"
+	"        spanned  131072\n        present  131072\n        managed  128000\n        cma      0\n"
+	"        protection: (0, 0, 0, 4096, 4096)\n      nr_free_pages 50000\n      nr_zone_inactive_file 3000\n"
+	"      nr_zone_active_file 500\n      nr_free_cma  0\n"
+	"Node 0, zone  Movable\n  pages free     400000\n        min      2000\n        low      2500\n        high     3000\n"
+	"        spanned  524288\n        present  524288\n        managed  524288\n        cma      0\n"
+	"        protection: (0, 0, 0, 0, 0)\n"
+	"Node 0, zone   Device\n  pages free     0\n        min      0\n        low      0\n        high     0\n"
+	"        spanned  0\n        present  0\n        managed  0\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n";
+
+static void test_kernel_free(void)
+{
+	struct mz_zoneinfo zi = { 0 };
+	struct mz_pressure_sample s;
+	char err[256];
+	const struct mz_pressure_node *n;
+
+	if (mz_zoneinfo_parse(synth_zoneinfo, &zi, err, sizeof(err)) < 0) {
+		ok(false, "synthetic zoneinfo parses: %s", err);
+		return;
+	}
+	mz_pressure_sample_init(&s, 0, BLOCK);
+	mz_pressure_sample_add_zoneinfo(&s, &zi, PAGE);
+	n = &s.nodes[0];
+	/* DMA32: 100000 free - 1000 free CMA - protection[Normal] 500; Normal: 50000 - its own entry 0 */
+	is_u64(n->kernel_free, (100000ull - 1000 - 500 + 50000) * PAGE,
+	       "kernel free leaves out DMA, free CMA pages and each zone's protection against Normal allocations");
+	is_u64(n->kernel_managed, (3840ull + 225458 + 128000) * PAGE, "kernel managed still counts every kernel zone");
+	is_u64(n->kernel_high, (5000ull + 1400) * PAGE, "the watermarks are those of the zones kernel free counts");
+	is_u64(n->kernel_file, (2000ull + 1000 + 3000 + 500) * PAGE, "file pages of DMA32 and Normal (not DMA's)");
+	is_u64(n->movable_free, 400000ull * PAGE, "Movable free as it is");
+	mz_pressure_sample_free(&s);
+	mz_zoneinfo_free(&zi);
+
+	/* a node whose only kernel zone is DMA: its allocations have nowhere else to go, so it counts */
+	if (mz_zoneinfo_parse("Node 0, zone DMA\n  pages free 300\n  min 1\n  low 2\n  high 3\n  spanned 400\n"
+			      "  present 400\n  managed 390\n  protection: (0, 0)\n", &zi, err, sizeof(err)) == 0) {
+		mz_pressure_sample_init(&s, 0, BLOCK);
+		mz_pressure_sample_add_zoneinfo(&s, &zi, PAGE);
+		is_u64(s.nodes[0].kernel_free, 300 * PAGE, "a node with only DMA counts DMA");
+		mz_pressure_sample_free(&s);
+		mz_zoneinfo_free(&zi);
+	}
+}
+
+struct synth {
+	uint64_t kernel_free, kernel_file, movable_free;
+	double psi;           /* < 0: no PSI */
+	double stalls_per_s;
+	double unmovable_per_s;
+};
+
+/* Node 0 with 1 GiB of kernel memory (high watermark 20 MiB: floor 84 MiB, release 276 MiB) and 3 GiB
+ * Movable (high 40 MiB), fed for 15 s at 1 s ticks; the last tick's verdict. */
+static struct mz_node_verdict synth_decide(const struct mz_config *c, const struct synth *x)
+{
+	struct mz_pressure *m = mz_pressure_new();
+	struct mz_pressure_result res = { 0 };
+	struct mz_node_verdict v = { 0 };
+
+	for (unsigned tick = 0; tick <= 15; tick++) {
+		struct mz_pressure_sample s;
+		struct mz_pressure_node *n;
+
+		mz_pressure_sample_init(&s, 1000ull * tick, BLOCK);
+		s.nodes = n = mz_xcalloc(1, sizeof(*s.nodes));
+		s.nnodes = 1;
+		n->kernel_managed = 1024 * MIB;
+		n->kernel_free = x->kernel_free;
+		n->kernel_file = x->kernel_file;
+		n->kernel_min = 12 * MIB;
+		n->kernel_low = 16 * MIB;
+		n->kernel_high = 20 * MIB;
+		n->movable_managed = n->movable_present = 3072 * MIB;
+		n->movable_free = x->movable_free;
+		n->movable_high = 40 * MIB;
+		n->unmovable = 100 * MIB + (uint64_t)(x->unmovable_per_s * tick);
+		n->has_unmovable = true;
+		s.has_stalls = true;
+		s.stalls = (uint64_t)(x->stalls_per_s * tick);
+		s.has_psi = x->psi >= 0;
+		s.psi_some_avg10 = x->psi >= 0 ? x->psi : 0;
+		mz_pressure_decide(m, c, &s, &res);
+		v = res.v[0];
+		mz_pressure_sample_free(&s);
+	}
+	mz_pressure_result_free(&res);
+	mz_pressure_free(m);
+	return v;
+}
+
+static void test_synthetic(const struct mz_config *c)
+{
+	struct mz_node_verdict v;
+	/* the issue's figures: PSI some avg10 18.37%, kernel free 210 MiB < release, Movable 67-100% full */
+	struct synth issue = { 210 * MIB, 0, 60 * MIB, 18.37, 0, 0 };
+	struct synth cgroup = { 600 * MIB, 0, 2048 * MIB, 40.0, 0, 0 };
+
+	v = synth_decide(c, &issue);
+	ok(v.verdict == MZ_VERDICT_HOLD && v.want == MZ_VERDICT_HOLD && v.reason == MZ_PR_USER_PRESSURE,
+	   "PSI hot alone (the issue's tmpfs fill: kernel free 210 MiB, Movable full) -> hold (%s): %s",
+	   mz_pressure_reason_name(v.reason), v.why);
+	ok(strstr(v.why, "18.37%") && strstr(v.why, "210M") && strstr(v.why, "floor 84M") &&
+		   strstr(v.why, "release level 276M"),
+	   "... the reason names PSI, kernel free, floor and release level");
+	issue.movable_free = 2048 * MIB;
+	v = synth_decide(c, &issue);
+	ok(v.verdict == MZ_VERDICT_HOLD && v.reason == MZ_PR_USER_PRESSURE,
+	   "PSI hot alone with Movable room -> hold (%s)", mz_pressure_reason_name(v.reason));
+	v = synth_decide(c, &cgroup);
+	ok(v.verdict == MZ_VERDICT_HOLD, "a cgroup's memory.high stalls (PSI 40%%, kernel free 600 MiB) -> hold (%s)",
+	   mz_pressure_reason_name(v.reason));
+	issue.psi = -1;
+	issue.stalls_per_s = 500;
+	v = synth_decide(c, &issue);
+	ok(v.verdict == MZ_VERDICT_HOLD && v.reason == MZ_PR_USER_PRESSURE && strstr(v.why, "500 kernel allocation stalls/s"),
+	   "stalls alone (500/s) -> hold (%s): %s", mz_pressure_reason_name(v.reason), v.why);
+
+	{
+		struct synth low = { 60 * MIB, 0, 2048 * MIB, -1, 0, 0 };
+
+		v = synth_decide(c, &low);
+		ok(v.verdict == MZ_VERDICT_GROW_KERNEL && v.reason == MZ_PR_FREE_LOW && strstr(v.why, "kernel free 60M") &&
+			   strstr(v.why, "Movable free 2G"),
+		   "kernel free 60 MiB < floor with Movable room -> grow-kernel (%s): %s", mz_pressure_reason_name(v.reason),
+		   v.why);
+		low.movable_free = 100 * MIB;
+		v = synth_decide(c, &low);
+		ok(v.verdict == MZ_VERDICT_HOLD && v.reason == MZ_PR_NODE_FULL && strstr(v.why, "Movable free 100M"),
+		   "the same with Movable free 100 MiB (< its high 40 MiB + one block) -> hold (%s): %s",
+		   mz_pressure_reason_name(v.reason), v.why);
+		low.movable_free = 2048 * MIB;
+		low.kernel_file = 60 * MIB;
+		v = synth_decide(c, &low);
+		ok(v.verdict == MZ_VERDICT_HOLD && strstr(v.why, "file 60M/2"),
+		   "kernel free 60 MiB + 60 MiB of file pages (half counted: 90 MiB >= floor) -> hold (%s): %s",
+		   mz_pressure_reason_name(v.reason), v.why);
+		low.kernel_file = 40 * MIB;
+		v = synth_decide(c, &low);
+		ok(v.verdict == MZ_VERDICT_GROW_KERNEL && v.reason == MZ_PR_FREE_LOW && strstr(v.why, "file 40M/2"),
+		   "kernel free 60 MiB + 40 MiB of file pages (80 MiB < floor) -> grow-kernel (%s)",
+		   mz_pressure_reason_name(v.reason));
+	}
+	{
+		/* a trend losing 50 MiB over the window from 200 MiB: above the floor alone, below the
+		 * release level with PSI; and none of it without Movable room */
+		struct synth t = { 200 * MIB, 0, 2048 * MIB, -1, 0, 5.0 * (double)MIB };
+
+		v = synth_decide(c, &t);
+		ok(v.verdict == MZ_VERDICT_HOLD, "a 5 MiB/s unmovable trend from 200 MiB free alone -> hold (%s)",
+		   mz_pressure_reason_name(v.reason));
+		t.psi = 10;
+		v = synth_decide(c, &t);
+		ok(v.verdict == MZ_VERDICT_GROW_KERNEL && v.reason == MZ_PR_PSI && strstr(v.why, "10.00%") &&
+			   strstr(v.why, "+5M/s") && strstr(v.why, "release level 276M"),
+		   "the same trend with PSI 10%% -> grow-kernel (%s): %s", mz_pressure_reason_name(v.reason), v.why);
+		t.movable_free = 100 * MIB;
+		v = synth_decide(c, &t);
+		ok(v.verdict == MZ_VERDICT_HOLD && v.reason == MZ_PR_NODE_FULL,
+		   "... but not without Movable room (%s)", mz_pressure_reason_name(v.reason));
+	}
 }
 
 /* One node of a give-back case: the zones the pressure model and the policy both see. */
@@ -750,6 +940,8 @@ int main(void)
 	test_noisy(&noisy, &c);
 	test_single_inputs(&noisy, &c);
 	test_real_world(&c);
+	test_kernel_free();
+	test_synthetic(&c);
 	test_giveback_matches_policy(&c);
 	trace_free(&r64);
 	trace_free(&r16);

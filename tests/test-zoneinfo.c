@@ -131,6 +131,13 @@ static void test_firecracker_6_18(void)
 	z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_DMA32);
 	ok(z && z->protection[1] == 0 && z->protection[2] == 589824 / 256 && z->protection[2] == 2304,
 	   "6.18 DMA32 protection[2] = Normal managed 589824 / 256 = 2304");
+	/* zone vm stats (lines 159-167): nr_zone_inactive_file 83811, nr_zone_active_file 35000,
+	 * nr_free_cma 0; the per-node nr_inactive_file of the DMA section is not a zone's */
+	z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_NORMAL);
+	ok(z && z->inactive_file == 83811 && z->active_file == 35000 && z->free_cma == 0,
+	   "6.18 Normal: nr_zone_inactive_file 83811, nr_zone_active_file 35000, nr_free_cma 0");
+	z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_DMA);
+	ok(z && z->inactive_file == 0 && z->active_file == 0, "6.18 DMA: the per-node file LRU stats are not the zone's");
 	z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_MOVABLE);
 	ok(z && z->present == 0 && z->managed == 0 && z->free == 0 && z->min == 32,
 	   "6.18 empty Movable: short form, min 32 (the kernel's floor)");
@@ -232,6 +239,14 @@ static void test_other_layouts(void)
 	const struct mz_zone_info *z;
 	uint64_t sum = 0;
 
+	if (parse_fixture("jiofi-jmr540-arm", &zi)) {
+		/* a CMA region in Normal: "nr_free_cma  1582" among the zone stats; before 4.8 the file
+		 * LRU is nr_inactive_file (no nr_zone_ prefix), which is not read: 0 */
+		z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_NORMAL);
+		ok(z && z->free == 33393 && z->free_cma == 1582 && z->inactive_file == 0,
+		   "jiofi (arm): Normal nr_free_cma 1582 of 33393 free pages");
+		mz_zoneinfo_free(&zi);
+	}
 	if (parse_fixture("android-tablet-arm-3.4", &zi)) {
 		/* HighMem zone; no managed line (3.4 < 3.8); protection after the vm stats */
 		z = mz_zoneinfo_find(&zi, 0, MZ_ZONE_HIGHMEM);
@@ -343,6 +358,10 @@ static void test_edges(void)
 	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY, &zi, err, sizeof(err)), 0, "minimal pre-3.8 zone");
 	ok(zi.nzones == 1 && zi.zones[0].managed == 90 && !zi.zones[0].has_managed && zi.zones[0].nprotection == 0,
 	   "... managed = present, no protection");
+	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY "    nr_free_cma 4\n    nr_free_cma 5\n", &zi, err, sizeof(err)),
+	       -EINVAL, "second nr_free_cma line refused");
+	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY "    nr_zone_active_file x\n", &zi, err, sizeof(err)), -EINVAL,
+	       "nr_zone_active_file garbage refused");
 	mz_zoneinfo_free(&zi);
 
 	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY "  managed 80", &zi, err, sizeof(err)), 0,

@@ -8,6 +8,9 @@
 #   pick: dA (512M, lower addresses) is emptied (offlined while dB fills, then onlined again);
 #         dB (512M, higher addresses) holds 480 MiB of tmpfs. `memzone rebalance --once` must take a dA block
 #         (its highest-address rival would be a dB block).
+#   user pressure: memzoned runs; tmpfs fills memory to ~200 MiB free and a writer in a cgroup is
+#         throttled by memory.high for 15 s (PSI some avg10 >= 1%): no block may leave Movable (the
+#         kernel zones are not short of kernel memory, Movable has no room), oom_kill unchanged.
 #   ramp: dC (3G) more; memzoned runs; loadgen builds page tables at 64 MiB/s to 2 x the boot kernel
 #         memory; oom_kill must not move and the kernel zones must have grown past the page tables.
 #   release: loadgen frees them; memzoned gives blocks back after release_delay.
@@ -57,6 +60,41 @@ lcheck "memzone rebalance --once harvests a block of dA (least occupied), not dB
 b=$(sed -n "s/.*ok: memory\([0-9]*\) moved from Movable.*/\1/p" /tmp/pick.out)
 [ -n "$b" ] && grep -qx "$b" /tmp/dA && [ "$(bzone $b)" = Normal ]'
 
+# ---- user pressure: memory filled with tmpfs pages (no swap) and a writer throttled by a cgroup's
+# memory.high really stall (PSI), but the kernel zones are not short of kernel memory and Movable is
+# full: a conversion helps nothing, so no block may leave Movable (zoneinfo sampled every second).
+# Before dC, so that little is left to fill; memzoned runs for this phase only.
+lcheck "user-memory pressure (tmpfs fill, memory.high-throttled writer) stalls (PSI some avg10 >= 1%) but no block leaves Movable, oom_kill unchanged" 180 '
+"$MZ_DAEMON" --log stderr > /tmp/memzoned-up.log 2>&1 </dev/null &
+t=$(ns); while [ ! -s /run/memzone/state ]; do [ $(ms_since $t) -gt 20000 ] && { cat /tmp/memzoned-up.log; exit 1; }; sleep 0.1; done
+oom0=$(awk "/^oom_kill /{print \$2}" /proc/vmstat)
+for b in $(hot_blocks); do echo "$b $(bzone $b)"; done > /tmp/up-z0
+kn0=$(kernel_pages)
+mkdir -p /tmp/up && mount -t tmpfs -o size=16g,huge=always tmpfs /tmp/up || exit 1
+fill=$(( $(awk "/^MemFree:/{print \$2}" /proc/meminfo) / 1024 - 200 ))
+t=$(ns); fallocate -l $((fill * 1048576)) /tmp/up/fill || exit 1
+echo "tmpfs fill (fallocate, huge pages) $fill MiB in $(ms_since $t) ms; zones: $(zs)"
+CG=/sys/fs/cgroup
+grep -q "^cgroup2 $CG " /proc/mounts || mount -t cgroup2 cgroup2 $CG || exit 1
+echo +memory > $CG/cgroup.subtree_control && mkdir -p $CG/hog && echo 16M > $CG/hog/memory.high || exit 1
+sh -c "echo \$\$ > $CG/hog/cgroup.procs; while :; do dd if=/dev/zero of=/tmp/hog bs=1M count=64; rm -f /tmp/hog; done" > /dev/null 2>&1 < /dev/null &
+max=0 kmax=$kn0 t=$(ns)
+while [ $(ms_since $t) -lt 15000 ]; do
+    p=$(awk -F "[ =]" "/^some/{print \$3}" /proc/pressure/memory)
+    max=$(awk -v a=$max -v b=$p "BEGIN{print (b > a) ? b : a}")
+    k=$(kernel_pages); [ $k -gt $kmax ] && kmax=$k
+    sleep 1
+done
+echo "free at the end: $(awk "/^MemFree:/{print \$2 / 1024}" /proc/meminfo) MiB; $(grep ^some /proc/pressure/memory)"
+echo 1 > $CG/hog/cgroup.kill; sleep 1; rmdir $CG/hog
+rm -f /tmp/up/fill /tmp/hog; umount /tmp/up
+pid=$(cat /run/memzone/memzoned.pid); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; rm -f /run/memzone/state
+grep -c "grow-kernel" /tmp/memzoned-up.log | sed "s/^/memzoned grow-kernel lines: /"
+for b in $(hot_blocks); do echo "$b $(bzone $b)"; done > /tmp/up-z1
+oom1=$(awk "/^oom_kill /{print \$2}" /proc/vmstat)
+left=$(awk "NR == FNR { z[\$1] = \$2; next } z[\$1] == \"Movable\" && \$2 != \"Movable\" { printf \"memory%s=%s \", \$1, \$2 }" /tmp/up-z0 /tmp/up-z1)
+echo "PSI some avg10 max $max%; kernel managed $((kn0 / 256)) MiB, at most $((kmax / 256)) MiB; oom_kill $oom0 -> $oom1; left Movable: ${left:-none}"
+awk -v m=$max "BEGIN { exit !(m >= 1) }" && [ -z "$left" ] && [ $kmax -le $kn0 ] && [ "$oom1" = "$oom0" ]' 6
 # ---- ramp: page tables at 64 MiB/s to twice the boot kernel memory
 CTL 'snap c' >/dev/null
 dimm_add dC 3G || vm_bail "dimm_add dC"
