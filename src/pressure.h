@@ -33,8 +33,8 @@
  *              the node closest to its floor.
  * grow-movable needs kernel free (now and projected, without the file pages) >= release + one block,
  * no stall/PSI pressure, for release_delay, and must keep min_kernel and the ratio cap
- * (ratio_with_rebalancer, current kernel memory as the basis, Movable counted as max(present,
- * managed): the onlining policy's arithmetic, mz_policy_within_ratio). ratio_basis = boot is not
+ * (`ratio`, the same cap with or without memzoned; current kernel memory as the basis, Movable
+ * counted as max(present, managed): the onlining policy's arithmetic, mz_policy_within_ratio). ratio_basis = boot is not
  * modelled here (the sample has no boot kernel figure): memzoned's check under the lock,
  * mz_policy_giveback_fits, applies it.
  * Cooldown blocks the opposite move, except a grow-kernel while kernel free is below the low
@@ -138,7 +138,7 @@ struct mz_pressure *mz_pressure_new(void);
 void mz_pressure_free(struct mz_pressure *p);
 
 /* Decide for every node of s. Updates the history (call once per sample, t_ms increasing).
- * c->rebalance holds the thresholds; c->ratio_with_rebalancer, min_kernel(_percent) and ratio_scope
+ * c->rebalance holds the thresholds; c->ratio, min_kernel(_percent) and ratio_scope
  * bound grow-movable. r is (re)filled; free it with mz_pressure_result_free. */
 void mz_pressure_decide(struct mz_pressure *p, const struct mz_config *c, const struct mz_pressure_sample *s,
 			struct mz_pressure_result *r);

@@ -372,7 +372,7 @@ static void giveback_pinned(struct mz_rebalancer *r, struct mz_rebalance_pick *p
 }
 
 /* A give-back is decided on the sample of the tick, taken before /run/memzone/lock: helpers holding the
- * lock meanwhile may have filled Movable up to ratio_with_rebalancer. Under the lock (no helper onlines
+ * lock meanwhile may have filled Movable up to `ratio`. Under the lock (no helper onlines
  * now) the zone totals are read again and the move checked against the cap the onlining policy applies.
  * False (why filled) when it would cross the cap, or when the totals cannot be read (no move unchecked).
  * A grow-kernel needs no second look: Movable -> kernel only lowers movable against kernel. */

@@ -86,7 +86,7 @@ struct mz_status {
 	struct mz_daemon_state daemon_file;
 	/* memzone's own policy, from mz_status_set_policy() (false: not loaded, e.g. in memzoned) */
 	bool policy_known;
-	unsigned ratio_cap;         /* percent: `ratio`, or `ratio_with_rebalancer` while memzoned runs */
+	unsigned ratio_cap;         /* percent: `ratio`, with or without memzoned */
 	bool ratio_cap_rebalancer;
 	enum mz_ratio_scope ratio_scope;
 	enum mz_ratio_basis ratio_basis;
