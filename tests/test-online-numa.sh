@@ -32,8 +32,8 @@ zsum() {
 # memory-only node has no cap of its own: its memory is measured against the system's kernel memory)
 system_cap_held() {
 	awk -v r="$RATIO" '{ for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-		v["movable"] * 100 > r * v["kernel"] { print "#   cap crossed: " $0; bad = 1 }
-		END { exit bad }' "$T/proc/.kmodel.log"
+		v["movable"] * 100 > r * v["kernel"] { if (!bad++) print "#   cap crossed first: " $0; last = $0 }
+		END { if (bad) print "#   ... in " bad " states, last: " last; exit bad > 0 }' "$T/proc/.kmodel.log"
 }
 logsum() { awk -v k="$1" '{ for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) s += kv[2] } } END { print s + 0 }' "$T/proc/.kmodel.log"; }
 last() { tail -n1 "$T/proc/.kmodel.log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
