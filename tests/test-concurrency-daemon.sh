@@ -6,7 +6,7 @@
 # memzoned, with a 100 ms interval, is in the middle of a move and keeps wanting to move:
 #   - storm 1: kernel free far under the floor (headroom 8G): memzoned harvests Movable blocks;
 #   - storm 2: kernel free far above the release level: memzoned gives kernel blocks back to Movable,
-#     as far as ratio_with_rebalancer lets it, while the helpers fill Movable up to that same cap;
+#     as far as the cap (ratio) lets it, while the helpers fill Movable up to that same cap;
 #   - storm 3: lock_timeout = 100ms while another process holds /run/memzone/lock: the helpers go
 #     ahead without the lock (and say so), memzoned postpones its moves.
 # Every state write goes through tests/shim/kmodel.so, whose log names the writer (by=memzone: a
@@ -15,8 +15,8 @@
 #   - every new block online at the end, onlined by a helper exactly once, never first by memzoned;
 #   - memzoned completed moves while the helpers ran, each move whole (no write between its offline
 #     and its online);
-#   - storms 1 and 2: no recorded state, whoever wrote it, has movable above 800% of kernel (the cap
-#     while memzoned runs: ratio_with_rebalancer); storm 3 goes without the lock, so the caps are
+#   - storms 1 and 2: no recorded state, whoever wrote it, has movable above 800% of kernel (the cap,
+#     ratio, the same with and without memzoned); storm 3 goes without the lock, so the caps are
 #     not promised there (man memzone.conf, lock_timeout);
 #   - every helper exits 0 within a bound (no deadlock); none timed out on the lock in storms 1-2,
 #     at least one did in storm 3 and logged the warning;
@@ -49,7 +49,8 @@ trap cleanup EXIT
 # A helper that has not exited after this long is stuck: it waits lock_timeout at most (60 s in
 # storms 1-2), then works without the lock, which takes well under a second even under ASan.
 HELPER_BOUND=${HELPER_BOUND:-180}
-# the cap that applies while memzoned runs (man memzone.conf: ratio_with_rebalancer)
+# the MOVABLE:KERNEL cap (ratio: the same whether or not memzoned runs); above the default 301 so
+# that memzoned has room to give back and the helpers room to race for
 CAP=800
 # Every state write takes this long in the model (serialised, like the kernel's hotplug lock).
 DELAY=10 DAEMON_DELAY=200
@@ -82,7 +83,8 @@ storm_conf() {
 	local lt=$1
 	shift
 	{
-		printf '[online]\nratio = 301\nratio_with_rebalancer = %s\nlock_timeout = %s\n\n' "$CAP" "$lt"
+		# ratio_basis = current: managed kernel memory, what kmodel_check measures against
+		printf '[online]\nratio = %s\nratio_basis = current\nlock_timeout = %s\n\n' "$CAP" "$lt"
 		printf '[rebalance]\ninterval = 100ms\ntrend_window = 600ms\nrelease_delay = 0\ncooldown = 0\n'
 		printf 'moves_per_minute = 6000\nbackoff_initial = 1s\n'
 		printf '%s\n' "$@"
@@ -92,7 +94,7 @@ HARVEST=("headroom = 8G" "release_headroom = 16G")
 GIVE_BACK=("headroom = 16M" "release_headroom = 32M")
 
 # start_daemon: memzoned on $T through the model, then wait for its pid file (the helpers must see it
-# to use ratio_with_rebalancer)
+# to leave online blocks to it)
 start_daemon() {
 	: >"$TMP/d.err"
 	# shellcheck disable=SC2086 # DAEMON_OPTS: words (-v when debugging)
@@ -299,7 +301,7 @@ check "... and the helper says why: memzoned is running" grep -q 'memzoned is ru
 stop_daemon
 
 # memzoned decides a give-back on the sample of its tick, then waits for /run/memzone/lock; the helpers
-# holding it fill Movable to ratio_with_rebalancer; memzoned must look again once it holds the lock
+# holding it fill Movable to the cap; memzoned must look again once it holds the lock
 # (once, it did not: the offline of the kernel block alone took movable over the cap). Here a lock holder stands for the
 # helpers' turn, and one helper that gave up on the lock (lock_timeout = 0) fills Movable to the cap
 # while memzoned waits.
@@ -330,7 +332,7 @@ touch "$TMP/unlock"
 wait "$HPID"
 HPID=''
 # once it holds the lock, memzoned looks at the zones again: no room is left under the cap
-looked_again() { grep -q 'grow-movable not moved, checked again under the lock: .* would exceed 800% of kernel' "$TMP/d.err"; }
+looked_again() { grep -q "grow-movable not moved, checked again under the lock: .* would exceed $CAP% of kernel" "$TMP/d.err"; }
 waitfor "memzoned to look again under the lock" looked_again
 check "memzoned's give-back keeps movable within $CAP% of kernel when Movable filled up while it waited for the lock" \
 	kmodel_check $CAP

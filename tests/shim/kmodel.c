@@ -11,9 +11,29 @@
  *   - online_* on an online block, offline on an offline block, any other word: EINVAL.
  * Every transition is appended to KMODEL_ROOT/proc/.kmodel.log with the totals after it:
  *   memory42 online_movable Movable node=1 kernel=K movable=M node_kernel=NK node_movable=NM by=memzone pid=P
- * (managed pages; kernel = every zone but Movable and Device; by = the writing program's name), so a
- * test can check that no intermediate state crossed a cap, whoever wrote it, and tell the udev
- * helper's writes from memzoned's. auto_online_blocks writes replace the file's content.
+ *     kernel_free=F node_kernel_free=NF memmap=C migrated=U
+ * (managed pages, free pages; kernel = every zone but Movable and Device; by = the writing program's
+ * name; memmap = pages this write charged for struct pages, migrated = user pages it moved), so a
+ * test can check that no intermediate state crossed a cap or left the kernel short, whoever wrote it,
+ * and tell the udev helper's writes from memzoned's. auto_online_blocks writes replace the file's content.
+ *
+ * NUMA: a block's node is its nodeN link. The first memory of a node (a CPU-less CXL node without
+ * boot memory) makes the kernel print the node's zones in zoneinfo; the node masks has_memory and
+ * has_normal_memory (when the tree has them) follow the node's online memory, as N_MEMORY and
+ * N_NORMAL_MEMORY do.
+ * Memory map (KMODEL_MEMMAP=BYTES, off by default): each block's struct pages, BYTES per page (64 on
+ * x86-64: 2 MiB per 128 MiB block), come out of free kernel memory the first time the block is
+ * onlined (the kernel allocates them when the memory is added, without memmap_on_memory; fixture
+ * trees add nothing for offline blocks, so the model charges the first online): from the block's
+ * node's kernel zones, Normal first, else from the other nodes' (a node without kernel memory has
+ * nowhere of its own to put them), each zone down to its min watermark; none with room: ENOMEM.
+ * Free pages drop, managed stays (the allocation is an ordinary one); the charge is never given back
+ * (the memmap lives until the memory is removed).
+ * User pages: writing "kmodel_user_pages=N" to an online block's state (test set-up, through the
+ * model like any write) says N of its pages hold user data (its zone's free drops by them). Offlining
+ * it then migrates them: they need free room outside the block (its node first, Movable before the
+ * kernel zones, then the other nodes; each zone down to its min watermark), where free drops by them;
+ * no room: EBUSY and the block stays online (the kernel's offline_pages retries until it gives up).
  *
  * Faults (environment): KMODEL_REFUSE=word[,word] -> EINVAL for those words (a kernel refusing a
  * zone valid_zones offered); KMODEL_OFFLINE=busy -> EBUSY for offline; KMODEL_OFFLINE=hang ->
@@ -276,6 +296,17 @@ static bool line_is(const char *line, const char *key)
 	       (line[strlen(key)] == ' ' || line[strlen(key)] == '\t');
 }
 
+/* The node of text's first zone header (-1 when none). */
+static int first_node_of(const char *text)
+{
+	const char *q = strstr(text, "Node ");
+	int nd = -1;
+
+	if (q && sscanf(q, "Node %d,", &nd) != 1)
+		nd = -1;
+	return nd;
+}
+
 /* Add (or with delta < 0 take away) pages of node/zone; fills the totals after the change. */
 static int zoneinfo_apply(const char *root, int node, const char *zone, int64_t delta, struct totals *t)
 {
@@ -346,21 +377,48 @@ static int zoneinfo_apply(const char *root, int node, const char *zone, int64_t 
 		n += strlen(emit);
 	}
 	if (!hits && delta > 0) {
-		/* a node that had no memory yet (memory-only CXL node): the kernel starts printing it */
-		char sect[512];
+		/* a node that had no memory yet (memory-only CXL node): the kernel starts printing it,
+		 * every zone of it (the same list as the other nodes'), the empty ones cut short */
+		char names[8][32], sect[4096];
+		size_t nn = 0, sl = 0;
+		bool have_target = false;
 
-		snprintf(sect, sizeof(sect),
-			 "Node %d, zone %8s\n  pages free     %lld\n        boost    0\n        min      0\n"
-			 "        low      0\n        high     0\n        spanned  %lld\n        present  %lld\n"
-			 "        managed  %lld\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n",
-			 node, zone, (long long)delta, (long long)delta, (long long)delta, (long long)delta);
-		out = realloc(out, n + strlen(sect) + 1);
+		for (const char *q = text; q && *q && nn < 8;) {
+			int nd;
+			char zn[32];
+
+			if (sscanf(q, "Node %d, zone %31s", &nd, zn) == 2) {
+				if (nn > 0 && nd != first_node_of(text))
+					break;
+				snprintf(names[nn++], sizeof(names[0]), "%s", zn);
+				have_target |= strcmp(zn, zone) == 0;
+			}
+			q = strchr(q, '\n');
+			q = q ? q + 1 : NULL;
+		}
+		if (!have_target && nn < 8)
+			snprintf(names[nn++], sizeof(names[0]), "%s", zone);
+		for (size_t k = 0; k < nn; k++) {
+			long long v = strcmp(names[k], zone) == 0 ? (long long)delta : 0;
+
+			sl += (size_t)snprintf(sect + sl, sizeof(sect) - sl,
+					       "Node %d, zone %8s\n  pages free     %lld\n        boost    0\n"
+					       "        min      0\n        low      0\n        high     0\n"
+					       "        spanned  %lld\n        present  %lld\n        managed  %lld\n"
+					       "        cma      0\n        protection: (0, 0, 0, 0, 0)\n",
+					       node, names[k], v, v, v, v);
+			if (v)
+				sl += (size_t)snprintf(sect + sl, sizeof(sect) - sl, "      nr_free_pages %lld\n", v);
+			if (sl >= sizeof(sect))
+				sl = sizeof(sect) - 1;
+		}
+		out = realloc(out, n + sl + 1);
 		if (!out) {
 			free(text);
 			return -1;
 		}
-		memcpy(out + n, sect, strlen(sect));
-		n += strlen(sect);
+		memcpy(out + n, sect, sl);
+		n += sl;
 		if (is_kernel_zone(zone)) {
 			t->kernel += (uint64_t)delta;
 			t->node_kernel += (uint64_t)delta;
@@ -374,6 +432,394 @@ static int zoneinfo_apply(const char *root, int node, const char *zone, int64_t 
 	hits = replace_file(path, out);
 	free(out);
 	return hits;
+}
+
+/* ---- free pages: the memory map, user pages and where they go ---- */
+
+/* What a transition did besides the zone sizes (the log's last fields). */
+struct extra {
+	uint64_t kernel_free, node_kernel_free, memmap, migrated;
+};
+
+#define MAX_ZONES 256
+
+/* proc/zoneinfo as lines, with where each zone's free pages and min watermark are */
+struct zi {
+	char **lines;
+	size_t n;
+	struct zrec {
+		int node;
+		char name[32];
+		long free_ln, nrfree_ln; /* line numbers, -1 when absent */
+		uint64_t free, min;
+	} z[MAX_ZONES];
+	size_t nz;
+};
+
+static void zi_free(struct zi *zi)
+{
+	for (size_t i = 0; i < zi->n; i++)
+		free(zi->lines[i]);
+	free(zi->lines);
+	zi->lines = NULL;
+	zi->n = zi->nz = 0;
+}
+
+static int zi_load(const char *root, struct zi *zi)
+{
+	char path[PATH_MAX], *text, *p;
+	size_t cap = 256;
+	struct zrec *cur = NULL;
+	bool cut;
+
+	memset(zi, 0, sizeof(*zi));
+	snprintf(path, sizeof(path), "%s/proc/zoneinfo", root);
+	text = slurp(path);
+	if (!text)
+		return -1;
+	zi->lines = malloc(cap * sizeof(*zi->lines));
+	for (p = text; zi->lines && *p;) {
+		char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p + 1) : strlen(p);
+		char *line = strndup(p, l);
+		int nd;
+		char zn[32];
+
+		p += l;
+		if (!line)
+			break;
+		if (zi->n == cap) {
+			char **nlines = realloc(zi->lines, (cap *= 2) * sizeof(*zi->lines));
+
+			if (!nlines) {
+				free(line);
+				break;
+			}
+			zi->lines = nlines;
+		}
+		zi->lines[zi->n] = line;
+		if (sscanf(line, "Node %d, zone %31s", &nd, zn) == 2) {
+			cur = zi->nz < MAX_ZONES ? &zi->z[zi->nz++] : NULL;
+			if (cur) {
+				cur->node = nd;
+				snprintf(cur->name, sizeof(cur->name), "%s", zn);
+				cur->free_ln = cur->nrfree_ln = -1;
+				cur->free = cur->min = 0;
+			}
+		} else if (cur && strncmp(line, "  pages free", 12) == 0) {
+			cur->free_ln = (long)zi->n;
+			cur->free = strtoull(line + 12, NULL, 10);
+		} else if (cur && line_is(line, "nr_free_pages")) {
+			cur->nrfree_ln = (long)zi->n;
+		} else if (cur && line_is(line, "min")) {
+			cur->min = strtoull(strstr(line, "min") + 3, NULL, 10);
+		}
+		zi->n++;
+	}
+	cut = !zi->lines || *p; /* out of memory on the way */
+	free(text);
+	if (cut) {
+		zi_free(zi);
+		return -1;
+	}
+	return 0;
+}
+
+static int zi_save(const char *root, const struct zi *zi)
+{
+	char path[PATH_MAX], *out;
+	size_t len = 1, n = 0;
+	int r;
+
+	for (size_t i = 0; i < zi->n; i++)
+		len += strlen(zi->lines[i]);
+	out = malloc(len);
+	if (!out)
+		return -1;
+	for (size_t i = 0; i < zi->n; i++) {
+		memcpy(out + n, zi->lines[i], strlen(zi->lines[i]));
+		n += strlen(zi->lines[i]);
+	}
+	out[n] = '\0';
+	snprintf(path, sizeof(path), "%s/proc/zoneinfo", root);
+	r = replace_file(path, out);
+	free(out);
+	return r;
+}
+
+/* Add delta to a zone's free pages ("pages free" and nr_free_pages). */
+static void zi_add_free(struct zi *zi, struct zrec *z, int64_t delta)
+{
+	long lns[2] = { z->free_ln, z->nrfree_ln };
+	const char *keys[2] = { "pages free", "nr_free_pages" };
+
+	for (int k = 0; k < 2; k++) {
+		char buf[512];
+		char *nl;
+
+		if (lns[k] < 0)
+			continue;
+		bump(buf, sizeof(buf), zi->lines[lns[k]], keys[k], delta, NULL);
+		nl = strdup(buf);
+		if (nl) {
+			free(zi->lines[lns[k]]);
+			zi->lines[lns[k]] = nl;
+		}
+	}
+	z->free = (int64_t)z->free + delta < 0 ? 0 : (uint64_t)((int64_t)z->free + delta);
+}
+
+static struct zrec *zi_zone(struct zi *zi, int node, const char *zone)
+{
+	for (size_t i = 0; i < zi->nz; i++)
+		if (zi->z[i].node == node && strcmp(zi->z[i].name, zone) == 0)
+			return &zi->z[i];
+	return NULL;
+}
+
+/* Where an allocation for node looks, in order: the node's zones, then the other nodes' by id;
+ * within a node from the highest zone down (Movable first when allowed, then Normal, DMA32, DMA:
+ * the zonelist order). The kernel prints a node's zones lowest first. */
+static size_t zi_order(const struct zi *zi, int node, bool movable_ok, size_t *idx)
+{
+	size_t n = 0;
+	int next = node;
+
+	while (next >= 0) {
+		int cur = next;
+
+		next = -1;
+		for (size_t i = zi->nz; i-- > 0;) {
+			const struct zrec *z = &zi->z[i];
+
+			if (z->node != cur) {
+				/* the next node to visit: the smallest id above cur, else (after the own
+				 * node) the smallest id other than node */
+				if (z->node != node && (z->node > cur || cur == node) &&
+				    (next < 0 || z->node < next))
+					next = z->node;
+				continue;
+			}
+			if (strcmp(z->name, "Device") == 0 || (strcmp(z->name, "Movable") == 0 && !movable_ok))
+				continue;
+			idx[n++] = i;
+		}
+	}
+	return n;
+}
+
+/* Take pages of free memory for node, each zone down to its min watermark: 0, or -1 (nothing taken)
+ * when there is not that much. skip/skip_pages: free pages of that zone not available (a block
+ * being offlined). */
+static int zi_take(struct zi *zi, int node, bool movable_ok, uint64_t pages, const struct zrec *skip,
+		   uint64_t skip_pages)
+{
+	size_t idx[MAX_ZONES], n = zi_order(zi, node, movable_ok, idx);
+	uint64_t avail = 0, left = pages;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct zrec *z = &zi->z[idx[k]];
+		uint64_t f = z == skip ? (z->free > skip_pages ? z->free - skip_pages : 0) : z->free;
+
+		avail += f > z->min ? f - z->min : 0;
+	}
+	if (avail < pages)
+		return -1;
+	for (size_t k = 0; k < n && left > 0; k++) {
+		struct zrec *z = &zi->z[idx[k]];
+		uint64_t f = z == skip ? (z->free > skip_pages ? z->free - skip_pages : 0) : z->free;
+		uint64_t a = f > z->min ? f - z->min : 0, t = a < left ? a : left;
+
+		zi_add_free(zi, z, -(int64_t)t);
+		left -= t;
+	}
+	return 0;
+}
+
+static void zi_kernel_free(const struct zi *zi, int node, struct extra *x)
+{
+	x->kernel_free = x->node_kernel_free = 0;
+	for (size_t i = 0; i < zi->nz; i++) {
+		if (!is_kernel_zone(zi->z[i].name))
+			continue;
+		x->kernel_free += zi->z[i].free;
+		x->node_kernel_free += zi->z[i].node == node ? zi->z[i].free : 0;
+	}
+}
+
+/* A block's model-only attribute (a hidden file in its directory): a number, 0 when absent. */
+static uint64_t block_num(const char *root, unsigned long id, const char *attr)
+{
+	char path[PATH_MAX], *v;
+	uint64_t n;
+
+	snprintf(path, sizeof(path), "%s" MEMDIR "memory%lu/%s", root, id, attr);
+	v = slurp(path);
+	n = v ? strtoull(v, NULL, 10) : 0;
+	free(v);
+	return n;
+}
+
+static void set_block_num(const char *root, unsigned long id, const char *attr, uint64_t n)
+{
+	char path[PATH_MAX], val[32];
+
+	snprintf(path, sizeof(path), "%s" MEMDIR "memory%lu/%s", root, id, attr);
+	if (n == 0) {
+		unlink(path);
+		return;
+	}
+	snprintf(val, sizeof(val), "%llu\n", (unsigned long long)n);
+	replace_file(path, val);
+}
+
+/* KMODEL_MEMMAP: the struct pages of a block's first online, out of free kernel memory. */
+static int charge_memmap(const char *root, unsigned long id, int node, uint64_t pages, struct extra *x)
+{
+	const char *v = getenv("KMODEL_MEMMAP");
+	uint64_t per_page = v ? strtoull(v, NULL, 10) : 0, cost;
+	struct zi zi;
+	int r;
+
+	if (per_page == 0 || block_num(root, id, ".kmodel_memmap") > 0)
+		return 0;
+	cost = (pages * per_page + PAGE_SIZE_MODEL - 1) / PAGE_SIZE_MODEL;
+	if (zi_load(root, &zi) < 0)
+		return EIO;
+	r = zi_take(&zi, node, false, cost, NULL, 0) < 0 ? ENOMEM : zi_save(root, &zi) < 0 ? EIO : 0;
+	zi_free(&zi);
+	if (r == 0) {
+		set_block_num(root, id, ".kmodel_memmap", cost);
+		x->memmap = cost;
+	}
+	return r;
+}
+
+/* Offlining a block with user pages: migrate them out of it (see the header). Leaves the zone's
+ * free as if the block had none, so that taking the whole block away afterwards is right. */
+static int migrate_user_pages(const char *root, unsigned long id, int node, const char *zone, uint64_t pages,
+			      struct extra *x)
+{
+	uint64_t used = block_num(root, id, ".kmodel_user_pages");
+	struct zrec *z;
+	struct zi zi;
+	int r;
+
+	if (used == 0)
+		return 0;
+	if (used > pages)
+		used = pages;
+	if (zi_load(root, &zi) < 0)
+		return EIO;
+	z = zi_zone(&zi, node, zone);
+	if (!z) {
+		zi_free(&zi);
+		return EIO;
+	}
+	/* the block's free pages are isolated: no target; its used pages come back free once moved */
+	r = zi_take(&zi, node, true, used, z, pages - used) < 0 ? EBUSY : 0;
+	if (r == 0) {
+		zi_add_free(&zi, z, (int64_t)used);
+		r = zi_save(root, &zi) < 0 ? EIO : 0;
+	}
+	zi_free(&zi);
+	if (r == 0)
+		x->migrated = used;
+	return r;
+}
+
+/* "kmodel_user_pages=N" on an online block: N of its pages hold user data from now on. */
+static int set_user_pages(const char *root, unsigned long id, int node, const char *zone, uint64_t pages,
+			  uint64_t n)
+{
+	uint64_t old = block_num(root, id, ".kmodel_user_pages");
+	struct zrec *z;
+	struct zi zi;
+	int r = 0;
+
+	if (n > pages)
+		return EINVAL;
+	if (zi_load(root, &zi) < 0)
+		return EIO;
+	z = zi_zone(&zi, node, zone);
+	if (!z || (n > old && z->free < n - old))
+		r = !z ? EIO : ENOMEM;
+	else
+		zi_add_free(&zi, z, (int64_t)old - (int64_t)n);
+	if (r == 0)
+		r = zi_save(root, &zi) < 0 ? EIO : 0;
+	zi_free(&zi);
+	if (r == 0)
+		set_block_num(root, id, ".kmodel_user_pages", n);
+	return r;
+}
+
+/* ---- node masks ---- */
+
+#define MAX_NODES 1024
+
+/* nodelist (like "0-2,5") in/out of a bitmap */
+static void mask_parse(const char *s, bool *bits)
+{
+	memset(bits, 0, MAX_NODES * sizeof(*bits));
+	while (s && *s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long i = a; i <= b && i >= 0 && i < MAX_NODES; i++)
+			bits[i] = true;
+		s = *end == ',' ? end + 1 : NULL;
+	}
+}
+
+static void mask_format(const bool *bits, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < MAX_NODES; i++) {
+		int j = i;
+
+		if (!bits[i])
+			continue;
+		while (j + 1 < MAX_NODES && bits[j + 1])
+			j++;
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%d", n ? "," : "", i);
+		if (j > i)
+			n += (size_t)snprintf(out + n, n < len ? len - n : 0, "-%d", j);
+		i = j;
+	}
+	snprintf(out + (n < len ? n : len - 1), n < len ? len - n : 1, "\n");
+}
+
+/* N_MEMORY / N_NORMAL_MEMORY of node after a transition (files the tree has only). */
+static void update_node_masks(const char *root, int node, const struct totals *t)
+{
+	static const char *const files[2] = { "has_memory", "has_normal_memory" };
+	bool in[2] = { t->node_kernel + t->node_movable > 0, t->node_kernel > 0 };
+
+	if (node < 0 || node >= MAX_NODES)
+		return;
+	for (int k = 0; k < 2; k++) {
+		char path[PATH_MAX], out[4096], *cur;
+		static bool bits[MAX_NODES];
+
+		snprintf(path, sizeof(path), "%s/sys/devices/system/node/%s", root, files[k]);
+		cur = slurp(path);
+		if (!cur)
+			continue;
+		mask_parse(cur, bits);
+		free(cur);
+		if (bits[node] == in[k])
+			continue;
+		bits[node] = in[k];
+		mask_format(bits, out, sizeof(out));
+		replace_file(path, out);
+	}
 }
 
 /* ---- one block ---- */
@@ -431,9 +877,9 @@ static void pick_zone(const char *word, const char *valid, char *zone, size_t le
 }
 
 static void log_transition(const char *root, unsigned long id, const char *word, const char *zone, int node,
-			   const struct totals *t)
+			   const struct totals *t, const struct extra *x)
 {
-	char path[PATH_MAX], line[320];
+	char path[PATH_MAX], line[480];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/proc/.kmodel.log", root);
@@ -441,10 +887,12 @@ static void log_transition(const char *root, unsigned long id, const char *word,
 	if (fd < 0)
 		return;
 	snprintf(line, sizeof(line),
-		 "memory%lu %s %s node=%d kernel=%llu movable=%llu node_kernel=%llu node_movable=%llu by=%s pid=%ld\n",
+		 "memory%lu %s %s node=%d kernel=%llu movable=%llu node_kernel=%llu node_movable=%llu by=%s pid=%ld"
+		 " kernel_free=%llu node_kernel_free=%llu memmap=%llu migrated=%llu\n",
 		 id, word, zone, node, (unsigned long long)t->kernel, (unsigned long long)t->movable,
 		 (unsigned long long)t->node_kernel, (unsigned long long)t->node_movable, program_invocation_short_name,
-		 (long)getpid());
+		 (long)getpid(), (unsigned long long)x->kernel_free, (unsigned long long)x->node_kernel_free,
+		 (unsigned long long)x->memmap, (unsigned long long)x->migrated);
 	put_fd(fd, line, strlen(line));
 	real_close(fd);
 }
@@ -475,11 +923,12 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 	uint64_t pages;
 	struct totals t;
 	const char *mode = getenv("KMODEL_OFFLINE");
-	bool online_now;
-	int node;
+	struct extra x = { 0 };
+	bool online_now, user_pages = strncmp(word, "kmodel_user_pages=", 18) == 0;
+	int node, err;
 
 	if (strcmp(word, "online") && strcmp(word, "online_kernel") && strcmp(word, "online_movable") &&
-	    strcmp(word, "offline"))
+	    strcmp(word, "offline") && !user_pages)
 		return EINVAL;
 	snprintf(path, sizeof(path), "%s" MEMDIR "memory%lu/state", root, id);
 	state = slurp(path);
@@ -488,7 +937,7 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 	rstrip(state);
 	online_now = strcmp(state, "online") == 0;
 	free(state);
-	if (strcmp(word, "offline") == 0 ? !online_now : online_now)
+	if (strcmp(word, "offline") == 0 || user_pages ? !online_now : online_now)
 		return EINVAL;
 	if (listed(getenv("KMODEL_REFUSE"), word))
 		return EINVAL;
@@ -513,14 +962,34 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 	node = block_node(root, id);
 	snprintf(saved, sizeof(saved), "%s" MEMDIR "memory%lu/.kmodel_valid_zones", root, id);
 
-	if (strcmp(word, "offline") != 0) {
+	if (user_pages) {
+		char *end;
+		unsigned long long n = strtoull(word + 18, &end, 10);
+
+		pick_zone("online", valid, zone, sizeof(zone)); /* an online block lists its zone first */
+		free(valid);
+		if (end == word + 18 || *end)
+			return EINVAL;
+		err = set_user_pages(root, id, node, zone, pages, n);
+		if (err)
+			return err;
+		if (zoneinfo_apply(root, node, zone, 0, &t) < 0) /* the totals, for the log */
+			return EIO;
+		valid = NULL;
+	} else if (strcmp(word, "offline") != 0) {
 		pick_zone(word, valid, zone, sizeof(zone));
 		if (!zone[0]) {
 			free(valid);
 			return EINVAL;
 		}
+		err = charge_memmap(root, id, node, pages, &x);
+		if (err) {
+			free(valid);
+			return err;
+		}
 		if (access(saved, F_OK) != 0)
 			replace_file(saved, valid);
+		set_block_num(root, id, ".kmodel_user_pages", 0); /* a block comes online empty */
 		if (zoneinfo_apply(root, node, zone, (int64_t)pages, &t) < 0) {
 			free(valid);
 			return EIO;
@@ -534,6 +1003,13 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 		char *old = slurp(saved);
 
 		pick_zone("online", valid, zone, sizeof(zone)); /* an online block lists its zone first */
+		err = migrate_user_pages(root, id, node, zone, pages, &x);
+		if (err) {
+			free(old);
+			free(valid);
+			return err;
+		}
+		set_block_num(root, id, ".kmodel_user_pages", 0);
 		if (zoneinfo_apply(root, node, zone, -(int64_t)pages, &t) < 0) {
 			free(old);
 			free(valid);
@@ -546,7 +1022,16 @@ static int apply_state(const char *root, unsigned long id, const char *word)
 		free(old);
 	}
 	free(valid);
-	log_transition(root, id, word, zone, node, &t);
+	update_node_masks(root, node, &t);
+	{
+		struct zi zi;
+
+		if (zi_load(root, &zi) == 0) {
+			zi_kernel_free(&zi, node, &x);
+			zi_free(&zi);
+		}
+	}
+	log_transition(root, id, word, zone, node, &t, &x);
 	return 0;
 }
 
