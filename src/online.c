@@ -873,6 +873,11 @@ int mz_online_disable_kernel_auto_online(void)
 		mz_warn("cannot read auto_online_blocks: %s", strerror(-r));
 		return r;
 	}
+	/* what memzone found, before it writes anything: `memzone init --restore` puts it back */
+	r = mz_auto_online_record(cur);
+	if (r < 0)
+		mz_warn("cannot record auto_online_blocks '%s' in /run/memzone: %s (it is logged here only)", cur,
+			strerror(-r));
 	if (strcmp(cur, "offline") == 0)
 		return 0;
 	r = mz_auto_online_write("offline");
