@@ -14,6 +14,7 @@
 #include "online.h"
 #include "rebalance.h"
 #include "snapshot.h"
+#include "udevdb.h"
 #include "uevents.h"
 #include "units.h"
 #include "util.h"
@@ -52,6 +53,8 @@ struct daemon {
 	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
 	size_t nadded, added_cap;
 	bool rescan;             /* the kernel dropped events: look at every block */
+	unsigned long *removed;  /* blocks removed since start and not offlined again (see collect_add) */
+	size_t nremoved, removed_cap;
 };
 
 enum { OPT_ROOT = 0x1000, OPT_CONFIG, OPT_LOG, OPT_INSECURE, OPT_NO_UDEV, OPT_FOREGROUND };
@@ -269,10 +272,45 @@ static void add_block(struct daemon *d, unsigned long id)
 	d->added[d->nadded++] = id;
 }
 
+/* A block offlined during this boot is left offline (udevdb.h): udevd records that when it handles
+ * the block's "offline" event and forgets it on "remove". This process reads the same events
+ * straight from the kernel, possibly before udevd handled a "remove": the entry of a block seen
+ * removed here stands for the old block until a new "offline" of it comes. */
+static struct daemon *the_daemon;
+
+static ssize_t removed_index(const struct daemon *d, unsigned long id)
+{
+	for (size_t i = 0; i < d->nremoved; i++)
+		if (d->removed[i] == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool offlined_this_boot(unsigned long id)
+{
+	return !(the_daemon && removed_index(the_daemon, id) >= 0) && mz_block_offlined_this_boot(id);
+}
+
+static void note_removed(struct daemon *d, const struct mz_uevent *ev)
+{
+	ssize_t i = removed_index(d, ev->block);
+
+	if (strcmp(ev->action, "remove") == 0 && i < 0) {
+		if (d->nremoved == d->removed_cap) {
+			d->removed_cap = d->removed_cap ? d->removed_cap * 2 : 16;
+			d->removed = mz_xrealloc(d->removed, d->removed_cap * sizeof(*d->removed));
+		}
+		d->removed[d->nremoved++] = ev->block;
+	} else if (strcmp(ev->action, "offline") == 0 && i >= 0) {
+		d->removed[i] = d->removed[--d->nremoved];
+	}
+}
+
 static void collect_add(const struct mz_uevent *ev, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	note_removed(d, ev);
 	if (strcmp(ev->action, "add") != 0)
 		return;
 	/* a replay of a block that is online already is boot memory or was decided before: the rule
@@ -347,6 +385,8 @@ static int setup_online(struct daemon *d)
 	bool left_behind;
 	int r;
 
+	the_daemon = d;
+	mz_online_offlined_this_boot = offlined_this_boot;
 	d->memfd = mz_memory_dir_open();
 	if (d->memfd < 0)
 		return d->memfd;
@@ -411,6 +451,9 @@ static void stop_online(struct daemon *d)
 	free(d->added);
 	d->added = NULL;
 	d->nadded = d->added_cap = 0;
+	free(d->removed);
+	d->removed = NULL;
+	d->nremoved = d->removed_cap = 0;
 }
 
 /* <root>/run/memzone/memzoned.pid: `memzone status` and the udev helper (ratio_with_rebalancer) look here. */

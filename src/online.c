@@ -13,6 +13,7 @@
 #include "memblock.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "udevdb.h"
 #include "units.h"
 #include "util.h"
 
@@ -540,6 +541,8 @@ static void sweep_account(struct job *j, const struct mz_block *b, const struct 
 	sw->valid = false;
 }
 
+bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_boot;
+
 /* how long the block of an event may take to be linked to its node (in practice microseconds
  * to milliseconds after the kernel sent its add) */
 #define MZ_ONLINE_READY_WAIT_MS 2000u
@@ -604,6 +607,13 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		have_snapshot = snapshot_for_sweep(j, id, &s);
 	}
 
+	/* offlined during this boot by an administrator or another program (udevdb.h): not new memory */
+	if (b.state == MZ_BLOCK_OFFLINE && mz_online_offlined_this_boot(id)) {
+		mz_info("memory%lu: left offline: it was offlined during this boot (%s=1 in udev's database), "
+			"not hot-added", id, MZ_UDEVDB_OFFLINED_KEY);
+		j->st->left++;
+		goto out;
+	}
 	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
 	mz_policy_decide(j->c, &s, &b, &dev, &d);
 	if (reserved && d.action != MZ_ACTION_LEAVE) {

@@ -352,6 +352,25 @@ printf '[online]\nkernel_auto_online = keep\n' | conf
 mz init
 is "$(cat "$T/$MEM/auto_online_blocks")/$(state "$(dev first_block 0)")" online/online "init with keep"
 
+# ---- admin intent: blocks offlined during this boot (MEMZONE_OFFLINED=1 in udev's database entry,
+# rules/60-memzone.rules) stay offline through init and a helper's sweep of their device; blocks
+# with no entry, or one without the property, are onlined
+tree admin --blocks 40 --nodes 1 --hotplug dimm:4 --auto-online online
+D=$(dev first_block 0)
+mkdir -p "$T/run/udev/data"
+printf 'I:123\nE:MEMZONE_OFFLINED=1\nG:x\n' >"$T/run/udev/data/+memory:memory$((D + 1))"
+printf 'I:123\nE:MEMZONE_OFFLINED=10\nE:OTHER=1\n' >"$T/run/udev/data/+memory:memory$((D + 2))"
+printf 'E:MEMZONE_OFFLINED=1' >"$T/run/udev/data/+memory:memory$((D + 3))"
+mz init
+is "$rc" 0 "admin offline: init exit 0"
+is "$(zone_of "$D" "$D")/$(zone_of "$((D + 1))" "$((D + 1))")/$(zone_of "$((D + 2))" "$((D + 2))")/$(zone_of "$((D + 3))" "$((D + 3))")" \
+	Movable/offline/Movable/offline "admin offline: init leaves the blocks offlined this boot offline, onlines the rest"
+in_err "memory$((D + 1)): left offline: it was offlined during this boot" && ok 0 "admin offline: init says why" || { ok 1 "admin offline: init says why"; show_err; }
+is "$(cat "$T/run/memzone/auto_online_blocks.found")" online "init records the auto_online_blocks value it found"
+mz init --restore
+is "$rc/$(cat "$T/$MEM/auto_online_blocks")" 0/online "init --restore puts it back"
+[ ! -e "$T/run/memzone/auto_online_blocks.found" ] && ok 0 "init --restore forgets the record" || ok 1 "init --restore forgets the record"
+
 # ---- a sweep decides each block as a fresh snapshot would: it reads the zone totals once and counts
 # its own movable onlines into them (reading again every 16 blocks and after a kernel online), while
 # `memzone init` reads them afresh for every block. 96 virtio-mem blocks, each decided on its own,
