@@ -53,12 +53,15 @@
  *                            ratio-above-cap, config-error
  *   blocks[]                 (--blocks only) ranges of equal attributes (one per block with --split):
  *                            start, end, size, first_block, last_block, state, zones[] (null when
- *                            unknown), node (null), source, device (null)
+ *                            unknown), node (null), source, device (null); left_offline (only
+ *                            on a range offlined during this boot by someone else: why memzone
+ *                            leaves it offline)
  */
 #include "status.h"
 #include "units.h"
 #include "util.h"
 #include "json.h"
+#include "udevdb.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -238,6 +241,7 @@ static void *scan_slice(void *arg)
 		b->zone = (uint8_t)bb.zone;
 		b->zones = (uint16_t)bb.zones;
 		b->zones_known = bb.zones_known;
+		b->offlined_this_boot = bb.state == MZ_BLOCK_OFFLINE && mz_block_offlined_this_boot(b->id);
 	}
 	return NULL;
 }
@@ -1162,8 +1166,10 @@ static bool same_range(const struct mz_status_block *a, const struct mz_status_b
 {
 	return b->id == a->id + 1 && a->state == b->state && a->zones_known == b->zones_known &&
 	       a->zones == b->zones && a->zone == b->zone && a->node == b->node && a->source == b->source &&
-	       a->dev == b->dev;
+	       a->dev == b->dev && a->offlined_this_boot == b->offlined_this_boot;
 }
+
+#define OFFLINED_THIS_BOOT "offlined during this boot; memzone leaves it"
 
 /* Rows of --blocks as [first, last] indices into st->blocks (gone blocks skipped). */
 static size_t block_rows(const struct mz_status *st, bool split, size_t **rows_out)
@@ -1203,7 +1209,8 @@ static void range_row(const void *ctx, size_t row, char c[][CELL])
 
 	snprintf(c[0], CELL, "0x%016" PRIx64 "-0x%016" PRIx64, (uint64_t)a->id * bs, (uint64_t)z->id * bs + bs - 1);
 	size_str(t->o, (uint64_t)(z->id - a->id + 1) * bs, c[1], CELL);
-	snprintf(c[2], CELL, "%s", mz_block_state_name((enum mz_block_state)a->state));
+	snprintf(c[2], CELL, "%s%s", mz_block_state_name((enum mz_block_state)a->state),
+		 a->offlined_this_boot ? " (" OFFLINED_THIS_BOOT ")" : "");
 	if (a->id == z->id)
 		snprintf(c[3], CELL, "%" PRIu32, a->id);
 	else
@@ -1363,6 +1370,8 @@ static void json_blocks(struct mz_json *j, const struct mz_status *st, const str
 		mz_json_u64(j, "first_block", a->id);
 		mz_json_u64(j, "last_block", z->id);
 		mz_json_str(j, "state", mz_block_state_name((enum mz_block_state)a->state));
+		if (a->offlined_this_boot)
+			mz_json_str(j, "left_offline", OFFLINED_THIS_BOOT);
 		if (a->zones_known) {
 			mz_json_arr_begin(j, "zones");
 			if (a->zones) {

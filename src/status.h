@@ -25,6 +25,7 @@ struct mz_status_block {
 	uint8_t source;             /* enum mz_source */
 	bool zones_known;
 	bool gone;                  /* vanished while scanned: skipped everywhere */
+	bool offlined_this_boot;    /* offline, offlined during this boot by someone else (udevdb.h) */
 };
 #define MZ_STATUS_NO_DEV UINT32_MAX
 

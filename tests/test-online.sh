@@ -366,6 +366,12 @@ is "$rc" 0 "admin offline: init exit 0"
 is "$(zone_of "$D" "$D")/$(zone_of "$((D + 1))" "$((D + 1))")/$(zone_of "$((D + 2))" "$((D + 2))")/$(zone_of "$((D + 3))" "$((D + 3))")" \
 	Movable/offline/Movable/offline "admin offline: init leaves the blocks offlined this boot offline, onlines the rest"
 in_err "memory$((D + 1)): left offline: it was offlined during this boot" && ok 0 "admin offline: init says why" || { ok 1 "admin offline: init says why"; show_err; }
+mz_plain status --blocks --json
+is "$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (b["first_block"], b.get("left_offline", "-")) for b in json.load(open(sys.argv[1]))["blocks"] if b["state"] == "offline"))' "$TMP/out")" \
+	"$((D + 1)):offlined during this boot; memzone leaves it $((D + 3)):offlined during this boot; memzone leaves it" \
+	"admin offline: status --blocks --json shows the blocks left offline and why"
+mz_plain status --blocks
+grep -q "offline (offlined during this boot; memzone leaves it)" "$TMP/out" && ok 0 "admin offline: status --blocks says it" || ok 1 "admin offline: status --blocks says it"
 is "$(cat "$T/run/memzone/auto_online_blocks.found")" online "init records the auto_online_blocks value it found"
 mz init --restore
 is "$rc/$(cat "$T/$MEM/auto_online_blocks")" 0/online "init --restore puts it back"
