@@ -2,9 +2,11 @@
  *
  * Each timer tick (and, coalesced, each memory-block uevent) runs one decision cycle. SIGTERM/SIGINT
  * stop, SIGHUP reloads the config (a bad one is refused and the old one kept). systemd hears READY,
- * STATUS, RELOADING, STOPPING and the watchdog. A move blocks the loop for at most offline_timeout
- * (the unit's WatchdogSec is larger); the signals sd-event blocks for its signalfd never interrupt
- * an offline write, the actuator's own timer signal does.
+ * STATUS, RELOADING, STOPPING and the watchdog, petted at every turn of the loop and after each
+ * move of a tick (a tick's moves can take moves_per_tick x offline_timeout plus a lock wait:
+ * clamped under WATCHDOG_USEC, watchdog.h); the signals sd-event blocks for its signalfd never
+ * interrupt an offline write, the actuator's own timer signal does (unless the write sleeps
+ * uninterruptibly in the kernel: no signal cuts that).
  */
 #include "commands.h"
 #include "config.h"
@@ -18,6 +20,7 @@
 #include "uevents.h"
 #include "units.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,6 +110,18 @@ static void notify_status(struct daemon *d)
 	sd_notifyf(0, "STATUS=%s", buf);
 }
 
+/* Settings whose worst tick outlasts systemd's watchdog (WATCHDOG_USEC= of this process) are
+ * clamped for this run, with a warning naming both (watchdog.h): refusing them would stop a
+ * daemon that ran before the check existed. */
+static void fit_watchdog(struct mz_config *c)
+{
+	char msg[512];
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && mz_watchdog_fit(c, usec / 1000, "WATCHDOG_USEC", msg, sizeof(msg)))
+		mz_warn("%s", msg);
+}
+
 static void pet_watchdog(void *ctx)
 {
 	(void)ctx;
@@ -185,6 +200,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (mz_cli_load_config(&c) < 0) {
 		mz_err("SIGHUP: the new configuration is refused; keeping the old one");
 	} else {
+		fit_watchdog(&c);
 		if (!c.rebalance.enabled)
 			mz_warn("SIGHUP: [rebalance] enabled = no takes effect at the next start; keeping the old configuration");
 		else {
@@ -585,6 +601,7 @@ int main(int argc, char **argv)
 
 	if (mz_cli_load_config(&c) < 0)
 		return MZ_EXIT_CONFIG;
+	fit_watchdog(&c);
 	if (!c.rebalance.enabled) {
 		mz_info("[rebalance] enabled = no: nothing to do");
 		sd_notify(0, "READY=1\nSTATUS=disabled by [rebalance] enabled = no");
