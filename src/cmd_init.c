@@ -157,6 +157,12 @@ int cmd_init(int argc, char **argv)
 	/* also applies kernel_auto_online = disable, under the lock */
 	mz_online_blocks(&cfg, builtin, ids, n, false, &st);
 	free(ids);
+	/* not waited for here (before udev: daxctl's rule has not run yet): the coldplug's replay
+	 * of these offline blocks, by the helper or memzoned, gives them kmem_wait */
+	if (st.nwaiting)
+		mz_info("init: %zu dax/kmem block%s left for daxctl or another agent until udev's replay", st.nwaiting,
+			st.nwaiting == 1 ? "" : "s");
+	free(st.waiting);
 	if (n)
 		mz_info("init: %zu offline block%s: %u onlined, %u left, %u gone, %u failed", n, n == 1 ? "" : "s",
 			st.onlined, st.left, st.vanished, st.failed);

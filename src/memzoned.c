@@ -56,6 +56,8 @@ struct daemon {
 	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
 	size_t nadded, added_cap;
 	bool rescan;             /* the kernel dropped events: look at every block */
+	struct kmem_wait { unsigned long id; uint64_t due_ms; } *kmem; /* left for another agent (online.h) */
+	size_t nkmem;
 	unsigned long *removed;  /* blocks removed since start and not offlined again (see collect_add) */
 	size_t nremoved, removed_cap;
 };
@@ -138,11 +140,15 @@ static uint64_t tick_accuracy_us(uint64_t interval_ms)
 	return us < 1000 ? 1000 : us > 250000 ? 250000 : us;
 }
 
+static void decide_waited_kmem(struct daemon *d);
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 	uint64_t next;
 
+	if (d->nkmem)
+		decide_waited_kmem(d);
 	mz_rebalance_cycle(&d->rb, mz_now_ms());
 	notify_status(d);
 	/* the next tick one interval after this one ends: a slow move never queues ticks */
@@ -368,10 +374,43 @@ static void online_collected(struct daemon *d, const char *why)
 		size_t n = d->nadded - i < ONLINE_CHUNK ? d->nadded - i : ONLINE_CHUNK;
 
 		mz_online_blocks(&d->rb.cfg, false, d->added + i, n, true, &st);
+		if (st.nwaiting) {
+			uint64_t due = mz_now_ms() + d->rb.cfg.kmem_wait_ms;
+
+			d->kmem = mz_xrealloc(d->kmem, (d->nkmem + st.nwaiting) * sizeof(*d->kmem));
+			for (size_t k = 0; k < st.nwaiting; k++)
+				d->kmem[d->nkmem++] = (struct kmem_wait){ st.waiting[k], due };
+		}
+		free(st.waiting);
 		pet_watchdog(d);
 	}
 	d->nadded = 0;
 	mz_rebalance_blocks_changed(&d->rb);
+}
+
+/* dax/kmem blocks whose kmem_wait is over: the policy decides those still offline (on the timer) */
+static void decide_waited_kmem(struct daemon *d)
+{
+	struct mz_online_stats st;
+	uint64_t now = mz_now_ms();
+	unsigned long *due = NULL;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < d->nkmem; i++) {
+		if (d->kmem[i].due_ms <= now) {
+			due = mz_xrealloc(due, (n + 1) * sizeof(*due));
+			due[n++] = d->kmem[i].id;
+		} else {
+			d->kmem[k++] = d->kmem[i];
+		}
+	}
+	d->nkmem = k;
+	if (n) {
+		mz_online_decide_waited(&d->rb.cfg, due, n, &st);
+		free(st.waiting);
+		mz_rebalance_blocks_changed(&d->rb);
+	}
+	free(due);
 }
 
 static void read_kernel_uevents(struct daemon *d)
@@ -469,6 +508,9 @@ static void stop_online(struct daemon *d)
 	d->nadded = d->added_cap = 0;
 	free(d->removed);
 	d->removed = NULL;
+	free(d->kmem);
+	d->kmem = NULL;
+	d->nkmem = 0;
 	d->nremoved = d->removed_cap = 0;
 }
 
