@@ -12,11 +12,15 @@
 # vm-modes: 6.1 6.12
 . "$(dirname "$0")/../vmlib.sh"
 vm_require_memzone
-vm_boot --mem 2G || { fail "VM boots"; vm_finish; exit; }
+# 6.12: two 384 MiB legacy-pmem ranges carved out of RAM (e820 type 12 -> nd_e820 regions)
+dax_append=
+[ "$VM_MODE" = 6.12 ] && dax_append='memmap=384M!0x40000000 memmap=384M!0x58000000'
+vm_boot --mem 2G ${dax_append:+--append "$dax_append"} || { fail "VM boots"; vm_finish; exit; }
 
 CTL 'mzconf <<EOF
 [online]
 default_zone = movable
+kmem_wait = 2s
 [rebalance]
 interval = 200ms
 EOF
@@ -71,5 +75,49 @@ gcheck "the admin onlines the block again: the record is cleared" '
 read X Y < /tmp/xy
 echo online_movable > $M/memory$X/state || exit 1
 settle; [ "$(bzone $X)" = Movable ] && ! grep -q "MEMZONE_OFFLINED" /run/udev/data/+memory:memory$X 2>/dev/null'
+
+[ "$VM_MODE" = 6.12 ] || { vm_finish; exit; }
+
+# ---- dax/kmem. mkdax REGION UUID: the region's namespace made devdax through sysfs (what
+# `ndctl create-namespace -m devdax` writes), its dax device unbound from device_dax and bound to
+# kmem (what `daxctl reconfigure-device -m system-ram` and the kernel's CXL path do); prints it.
+CTL 'cat > /tmp/mkdax.sh <<EOF
+r=\$1 u=\$2 nd=/sys/bus/nd/devices
+ns=\$(basename \$(ls -d \$nd/\$r/namespace*.* | head -n 1))
+echo \$ns > /sys/bus/nd/drivers/nd_pmem/unbind 2>/dev/null
+d=\$(cat \$nd/\$r/dax_seed)
+echo \$u > \$nd/\$d/uuid && echo pmem > \$nd/\$d/mode && echo 2097152 > \$nd/\$d/align &&
+echo \$ns > \$nd/\$d/namespace && echo \$d > /sys/bus/nd/drivers/dax_pmem/bind || exit 1
+x=\$(basename \$(ls -d \$nd/\$d/dax[0-9]*.[0-9]* | head -n 1))
+echo \$x > /sys/bus/dax/drivers/device_dax/unbind 2>/dev/null
+echo \$x > /sys/bus/dax/drivers/kmem/new_id 2>/dev/null
+[ -e /sys/bus/dax/drivers/kmem/\$x ] || echo \$x > /sys/bus/dax/drivers/kmem/bind || exit 1
+echo \$x
+EOF' >/dev/null
+gcheck "two legacy-pmem regions (memmap=), nd and dax modules loaded" '
+ls /sys/bus/nd/devices/; ls -d /sys/bus/nd/devices/region0 /sys/bus/nd/devices/region1 /sys/bus/dax/drivers/kmem'
+U1=6d1f3e2a-4b5c-4d6e-8f70-8192a3b4c5d6 U2=ed93e918-e165-49d8-921d-383d7b9660c5
+gcheck "without a daxctl config: region0 bound to kmem, memzoned running: its blocks come online (policy: Movable) after kmem_wait" '
+start_memzoned --log stderr
+t=$(ns); until [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+snap k1; x=$(sh /tmp/mkdax.sh region0 '"$U1"') || { dmesg | tail -n 20; exit 1; }
+echo "dax device: $x"; grep -i "kmem" /proc/iomem
+wait_new_blocks k1 1 20000 || exit 1
+t=$(ns); until [ "$(online_count $(new_since k1))" = "$(new_since k1 | wc -l)" ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.1; done
+echo "after $(ms_since $t) ms:"; showblocks $(new_since k1)
+grep -m2 "kmem_wait" /tmp/memzoned.log
+[ -z "$(not_in_zone Movable $(new_since k1))" ]'
+gcheck "with /etc/daxctl.conf.d naming region1 nvdimm.uuid: its kmem blocks are left offline for daxctl" '
+stop_memzoned; t=$(ns); while [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+mkdir -p /etc/daxctl.conf.d
+printf "[reconfigure-device cxl-like]\nnvdimm.uuid = %s\nmode = system-ram\nonline = true\nmovable = true\n" '"$U2"' > /etc/daxctl.conf.d/mem.conf
+snap k2; x=$(sh /tmp/mkdax.sh region1 '"$U2"') || { dmesg | tail -n 20; exit 1; }
+echo "dax device: $x"
+wait_new_blocks k2 1 20000 || exit 1
+settle; sleep 4; showblocks $(new_since k2)
+dmesg | grep -m1 "left to daxctl"
+[ "$(online_count $(new_since k2))" = 0 ]'
+gcheck "... memzone status --blocks says it is left to daxctl" '
+"$MZ_BIN" status --blocks | grep -F "offline (left to daxctl)"'
 
 vm_finish
