@@ -3,6 +3,7 @@
 #include "config.h"
 #include "log.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 
@@ -65,6 +66,15 @@ int cmd_check_config(int argc, char **argv)
 	if (mz_cli_load_config(&c) < 0)
 		/* the only non-config failure there is --allow-insecure-config on the real root */
 		return mz_cli.allow_insecure_config && mz_root_is_real() ? MZ_EXIT_USAGE : MZ_EXIT_CONFIG;
+	/* memzoned clamps these for itself at start (from WATCHDOG_USEC): say so now. The policy printed
+	 * stays the configured one, which the udev helper uses as it is (no watchdog there). */
+	if (c.rebalance.enabled) {
+		struct mz_config fit = c;
+		char msg[512];
+
+		if (mz_watchdog_fit(&fit, MZ_WATCHDOG_SEC * 1000ull, "WatchdogSec of memzoned.service", msg, sizeof(msg)))
+			mz_warn("%s in memzoned (it does so at start)", msg);
+	}
 	if (json)
 		mz_config_print_json(&c, stdout);
 	else

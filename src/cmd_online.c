@@ -81,6 +81,8 @@ int cmd_online(int argc, char **argv)
 	}
 	mz_online_blocks(&cfg, builtin, ids, n, true, &st);
 	free(ids);
+	/* dax/kmem blocks no daxctl config names: another agent gets kmem_wait, then the policy decides */
+	mz_online_wait_kmem(&cfg, &st);
 
 	if (st.failed && st.failed == n)
 		return MZ_EXIT_FAILURE;

@@ -103,6 +103,8 @@ static const struct key_def keys[] = {
 	{ ON("kernel_auto_online", kernel_auto_online), .type = V_CHOICE, .choices = kao_names },
 	/* udev kills a worker after 180 s: the wait must end well before that, and the block still be onlined */
 	{ ON("lock_timeout", lock_timeout_ms), .type = V_DURATION, .max = 60 * SEC_MS },
+	/* the helper waits this long in its udev worker: well under udev's 180 s */
+	{ ON("kmem_wait", kmem_wait_ms), .type = V_DURATION, .max = 120 * SEC_MS },
 	{ SRC("zone", zone), .type = V_CHOICE, .choices = source_zone_names },
 	{ SRC("whole_device", whole_device), .type = V_BOOL },
 	{ RB("enabled", enabled), .type = V_BOOL },
@@ -132,7 +134,7 @@ const char *const mz_config_known_keys[] = {
 	"online.default_zone", "online.ratio", "online.ratio_scope", "online.ratio_basis",
 	"online.ratio_with_rebalancer", "online.min_kernel", "online.min_kernel_percent",
 	"online.memory_only_nodes", "online.already_online", "online.kernel_auto_online",
-	"online.lock_timeout",
+	"online.lock_timeout", "online.kmem_wait",
 	"source.zone", "source.whole_device",
 	"rebalance.enabled", "rebalance.interval", "rebalance.headroom", "rebalance.headroom_percent",
 	"rebalance.release_headroom", "rebalance.release_delay", "rebalance.trend_window",
@@ -161,6 +163,7 @@ void mz_config_defaults(struct mz_config *c)
 	c->already_online = MZ_ALREADY_FIX;
 	c->kernel_auto_online = MZ_KAO_DISABLE;
 	c->lock_timeout_ms = 5 * SEC_MS;
+	c->kmem_wait_ms = 10 * SEC_MS;
 
 	for (size_t i = 0; i < MZ_SOURCE__COUNT; i++)
 		c->source[i] = (struct mz_source_rule){ .zone = MZ_SRCZONE_POLICY, .whole_device = true };

@@ -53,6 +53,7 @@ struct mz_config {
 	enum mz_already_online already_online;
 	enum mz_kernel_auto_online kernel_auto_online;
 	uint64_t lock_timeout_ms;
+	uint64_t kmem_wait_ms;            /* [source kmem] zone = ignore: how long daxctl or another agent gets */
 	/* [source NAME], indexed by enum mz_source (boot is never hot-added; its rule is unused) */
 	struct mz_source_rule source[MZ_SOURCE__COUNT];
 	/* [rebalance] */

@@ -392,6 +392,56 @@ int mz_auto_online_write(const char *value)
 	return mz_write_string(path, value);
 }
 
+/* The value memzone found first this boot, kept in /run (tmpfs: gone at the next boot) so that
+ * stopping memzone-init and removing the package can put it back. O_EXCL: the first finder wins
+ * and memzone's own "offline" never replaces it. */
+#define AUTO_ONLINE_RECORD "/run/memzone/auto_online_blocks.found"
+
+int mz_auto_online_record(const char *found)
+{
+	char path[MZ_PATH_MAX], dir[MZ_PATH_MAX];
+	size_t len = strlen(found);
+	int fd, r;
+
+	if (!auto_online_value_valid(found))
+		return -EINVAL;
+	if ((r = mz_path(dir, sizeof(dir), "/run/memzone")) < 0 || (r = mz_path(path, sizeof(path), AUTO_ONLINE_RECORD)) < 0)
+		return r;
+	if ((r = mz_mkdir_p(dir, 0755)) < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	r = write(fd, found, len) == (ssize_t)len && write(fd, "\n", 1) == 1 ? 1 : -EIO;
+	if (close(fd) < 0 && r > 0)
+		r = -errno;
+	if (r < 0)
+		unlink(path);
+	return r;
+}
+
+int mz_auto_online_recorded(char *buf, size_t len)
+{
+	char path[MZ_PATH_MAX];
+	int r = mz_path(path, sizeof(path), AUTO_ONLINE_RECORD);
+
+	if (r == 0)
+		r = mz_read_line(path, buf, len);
+	if (r == 0 && !auto_online_value_valid(buf))
+		r = -EINVAL;
+	return r;
+}
+
+int mz_auto_online_forget(void)
+{
+	char path[MZ_PATH_MAX];
+	int r = mz_path(path, sizeof(path), AUTO_ONLINE_RECORD);
+
+	if (r == 0 && unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
 static void param_read(const char *name, char *buf, size_t len)
 {
 	char path[MZ_PATH_MAX];

@@ -52,6 +52,11 @@ int mz_valid_zones_parse(const char *text, unsigned *mask, enum mz_zone *first);
 /* /sys/devices/system/memory/auto_online_blocks: "offline", "online", "online_kernel", "online_movable". */
 int mz_auto_online_read(char *buf, size_t len);
 int mz_auto_online_write(const char *value);
+/* The value found first this boot, in <root>/run/memzone/auto_online_blocks.found: record it
+ * (1 recorded now, 0 one was there already: it is kept, -errno), read it back (-ENOENT: none), forget it. */
+int mz_auto_online_record(const char *found);
+int mz_auto_online_recorded(char *buf, size_t len);
+int mz_auto_online_forget(void);
 
 /* /sys/module/memory_hotplug/parameters: online_policy ("contig-zones"/"auto-movable"),
  * auto_movable_ratio, memmap_on_memory. Missing files leave the fields empty / -1. */

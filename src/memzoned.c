@@ -2,9 +2,11 @@
  *
  * Each timer tick (and, coalesced, each memory-block uevent) runs one decision cycle. SIGTERM/SIGINT
  * stop, SIGHUP reloads the config (a bad one is refused and the old one kept). systemd hears READY,
- * STATUS, RELOADING, STOPPING and the watchdog. A move blocks the loop for at most offline_timeout
- * (the unit's WatchdogSec is larger); the signals sd-event blocks for its signalfd never interrupt
- * an offline write, the actuator's own timer signal does.
+ * STATUS, RELOADING, STOPPING and the watchdog, petted at every turn of the loop and after each
+ * move of a tick (a tick's moves can take moves_per_tick x offline_timeout plus a lock wait:
+ * clamped under WATCHDOG_USEC, watchdog.h); the signals sd-event blocks for its signalfd never
+ * interrupt an offline write, the actuator's own timer signal does (unless the write sleeps
+ * uninterruptibly in the kernel: no signal cuts that).
  */
 #include "commands.h"
 #include "config.h"
@@ -14,9 +16,11 @@
 #include "online.h"
 #include "rebalance.h"
 #include "snapshot.h"
+#include "udevdb.h"
 #include "uevents.h"
 #include "units.h"
 #include "util.h"
+#include "watchdog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +56,10 @@ struct daemon {
 	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
 	size_t nadded, added_cap;
 	bool rescan;             /* the kernel dropped events: look at every block */
+	struct kmem_wait { unsigned long id; uint64_t due_ms; } *kmem; /* left for another agent (online.h) */
+	size_t nkmem;
+	unsigned long *removed;  /* blocks removed since start and not offlined again (see collect_add) */
+	size_t nremoved, removed_cap;
 };
 
 enum { OPT_ROOT = 0x1000, OPT_CONFIG, OPT_LOG, OPT_INSECURE, OPT_NO_UDEV, OPT_FOREGROUND };
@@ -104,6 +112,18 @@ static void notify_status(struct daemon *d)
 	sd_notifyf(0, "STATUS=%s", buf);
 }
 
+/* Settings whose worst tick outlasts systemd's watchdog (WATCHDOG_USEC= of this process) are
+ * clamped for this run, with a warning naming both (watchdog.h): refusing them would stop a
+ * daemon that ran before the check existed. */
+static void fit_watchdog(struct mz_config *c)
+{
+	char msg[512];
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && mz_watchdog_fit(c, usec / 1000, "WATCHDOG_USEC", msg, sizeof(msg)))
+		mz_warn("%s", msg);
+}
+
 static void pet_watchdog(void *ctx)
 {
 	(void)ctx;
@@ -120,11 +140,15 @@ static uint64_t tick_accuracy_us(uint64_t interval_ms)
 	return us < 1000 ? 1000 : us > 250000 ? 250000 : us;
 }
 
+static void decide_waited_kmem(struct daemon *d);
+
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 	uint64_t next;
 
+	if (d->nkmem)
+		decide_waited_kmem(d);
 	mz_rebalance_cycle(&d->rb, mz_now_ms());
 	notify_status(d);
 	/* the next tick one interval after this one ends: a slow move never queues ticks */
@@ -182,6 +206,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	if (mz_cli_load_config(&c) < 0) {
 		mz_err("SIGHUP: the new configuration is refused; keeping the old one");
 	} else {
+		fit_watchdog(&c);
 		if (!c.rebalance.enabled)
 			mz_warn("SIGHUP: [rebalance] enabled = no takes effect at the next start; keeping the old configuration");
 		else {
@@ -269,10 +294,45 @@ static void add_block(struct daemon *d, unsigned long id)
 	d->added[d->nadded++] = id;
 }
 
+/* A block offlined during this boot is left offline (udevdb.h): udevd records that when it handles
+ * the block's "offline" event and forgets it on "remove". This process reads the same events
+ * straight from the kernel, possibly before udevd handled a "remove": the entry of a block seen
+ * removed here stands for the old block until a new "offline" of it comes. */
+static struct daemon *the_daemon;
+
+static ssize_t removed_index(const struct daemon *d, unsigned long id)
+{
+	for (size_t i = 0; i < d->nremoved; i++)
+		if (d->removed[i] == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool offlined_this_boot(unsigned long id)
+{
+	return !(the_daemon && removed_index(the_daemon, id) >= 0) && mz_block_offlined_this_boot(id);
+}
+
+static void note_removed(struct daemon *d, const struct mz_uevent *ev)
+{
+	ssize_t i = removed_index(d, ev->block);
+
+	if (strcmp(ev->action, "remove") == 0 && i < 0) {
+		if (d->nremoved == d->removed_cap) {
+			d->removed_cap = d->removed_cap ? d->removed_cap * 2 : 16;
+			d->removed = mz_xrealloc(d->removed, d->removed_cap * sizeof(*d->removed));
+		}
+		d->removed[d->nremoved++] = ev->block;
+	} else if (strcmp(ev->action, "offline") == 0 && i >= 0) {
+		d->removed[i] = d->removed[--d->nremoved];
+	}
+}
+
 static void collect_add(const struct mz_uevent *ev, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	note_removed(d, ev);
 	if (strcmp(ev->action, "add") != 0)
 		return;
 	/* a replay of a block that is online already is boot memory or was decided before: the rule
@@ -314,10 +374,43 @@ static void online_collected(struct daemon *d, const char *why)
 		size_t n = d->nadded - i < ONLINE_CHUNK ? d->nadded - i : ONLINE_CHUNK;
 
 		mz_online_blocks(&d->rb.cfg, false, d->added + i, n, true, &st);
+		if (st.nwaiting) {
+			uint64_t due = mz_now_ms() + d->rb.cfg.kmem_wait_ms;
+
+			d->kmem = mz_xrealloc(d->kmem, (d->nkmem + st.nwaiting) * sizeof(*d->kmem));
+			for (size_t k = 0; k < st.nwaiting; k++)
+				d->kmem[d->nkmem++] = (struct kmem_wait){ st.waiting[k], due };
+		}
+		free(st.waiting);
 		pet_watchdog(d);
 	}
 	d->nadded = 0;
 	mz_rebalance_blocks_changed(&d->rb);
+}
+
+/* dax/kmem blocks whose kmem_wait is over: the policy decides those still offline (on the timer) */
+static void decide_waited_kmem(struct daemon *d)
+{
+	struct mz_online_stats st;
+	uint64_t now = mz_now_ms();
+	unsigned long *due = NULL;
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < d->nkmem; i++) {
+		if (d->kmem[i].due_ms <= now) {
+			due = mz_xrealloc(due, (n + 1) * sizeof(*due));
+			due[n++] = d->kmem[i].id;
+		} else {
+			d->kmem[k++] = d->kmem[i];
+		}
+	}
+	d->nkmem = k;
+	if (n) {
+		mz_online_decide_waited(&d->rb.cfg, due, n, &st);
+		free(st.waiting);
+		mz_rebalance_blocks_changed(&d->rb);
+	}
+	free(due);
 }
 
 static void read_kernel_uevents(struct daemon *d)
@@ -347,6 +440,8 @@ static int setup_online(struct daemon *d)
 	bool left_behind;
 	int r;
 
+	the_daemon = d;
+	mz_online_offlined_this_boot = offlined_this_boot;
 	d->memfd = mz_memory_dir_open();
 	if (d->memfd < 0)
 		return d->memfd;
@@ -411,6 +506,12 @@ static void stop_online(struct daemon *d)
 	free(d->added);
 	d->added = NULL;
 	d->nadded = d->added_cap = 0;
+	free(d->removed);
+	d->removed = NULL;
+	free(d->kmem);
+	d->kmem = NULL;
+	d->nkmem = 0;
+	d->nremoved = d->removed_cap = 0;
 }
 
 /* <root>/run/memzone/memzoned.pid: `memzone status` and the udev helper (ratio_with_rebalancer) look here. */
@@ -542,6 +643,7 @@ int main(int argc, char **argv)
 
 	if (mz_cli_load_config(&c) < 0)
 		return MZ_EXIT_CONFIG;
+	fit_watchdog(&c);
 	if (!c.rebalance.enabled) {
 		mz_info("[rebalance] enabled = no: nothing to do");
 		sd_notify(0, "READY=1\nSTATUS=disabled by [rebalance] enabled = no");

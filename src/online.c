@@ -13,6 +13,8 @@
 #include "memblock.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "udevdb.h"
+#include "daxctl.h"
 #include "units.h"
 #include "util.h"
 
@@ -540,9 +542,34 @@ static void sweep_account(struct job *j, const struct mz_block *b, const struct 
 	sw->valid = false;
 }
 
+bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_boot;
+
 /* how long the block of an event may take to be linked to its node (in practice microseconds
  * to milliseconds after the kernel sent its add) */
 #define MZ_ONLINE_READY_WAIT_MS 2000u
+
+/* [source kmem] zone = ignore: a dax device a daxctl config names is daxctl's for good; any other
+ * kmem block is given kmem_wait for another agent, then decided by the policy (the caller's
+ * mz_online_decide_waited). */
+static void kmem_left(struct job *j, unsigned long id, const struct mz_device_snap *dev)
+{
+	char why[MZ_PATH_MAX + 160];
+	struct mz_online_stats *st = j->st;
+
+	if (mz_daxctl_claims(dev->name, why, sizeof(why))) {
+		mz_info("memory%lu: left to daxctl: %s names %s", id, why, dev->name);
+		return;
+	}
+	if (j->c->kmem_wait_ms == 0) {
+		mz_info("memory%lu: no daxctl configuration names %s and kmem_wait = 0: decided by the policy now", id,
+			dev->name[0] ? dev->name : "its dax device");
+	} else {
+		mz_info("memory%lu: no daxctl configuration names %s: left to another agent for kmem_wait, then "
+			"decided by the policy if still offline", id, dev->name[0] ? dev->name : "its dax device");
+	}
+	st->waiting = mz_xrealloc(st->waiting, (st->nwaiting + 1) * sizeof(*st->waiting));
+	st->waiting[st->nwaiting++] = id;
+}
 
 /* Read block id (and with dev_known false its device), decide on a fresh snapshot and carry the
  * decision out. Returns 1 when memzone onlined the (offline) block movable, 0 when in a kernel zone,
@@ -604,6 +631,13 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		have_snapshot = snapshot_for_sweep(j, id, &s);
 	}
 
+	/* offlined during this boot by an administrator or another program (udevdb.h): not new memory */
+	if (b.state == MZ_BLOCK_OFFLINE && mz_online_offlined_this_boot(id)) {
+		mz_info("memory%lu: left offline: it was offlined during this boot (%s=1 in udev's database), "
+			"not hot-added", id, MZ_UDEVDB_OFFLINED_KEY);
+		j->st->left++;
+		goto out;
+	}
 	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
 	mz_policy_decide(j->c, &s, &b, &dev, &d);
 	if (reserved && d.action != MZ_ACTION_LEAVE) {
@@ -642,6 +676,8 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 			j->st->failed++;
 		else
 			j->st->left++;
+		if (b.state == MZ_BLOCK_OFFLINE && d.reason == MZ_REASON_SOURCE_IGNORED && dev.source == MZ_SOURCE_KMEM)
+			kmem_left(j, id, &dev);
 		break;
 	}
 	if (j->sweep && dev_known)
@@ -873,6 +909,11 @@ int mz_online_disable_kernel_auto_online(void)
 		mz_warn("cannot read auto_online_blocks: %s", strerror(-r));
 		return r;
 	}
+	/* what memzone found, before it writes anything: `memzone init --restore` puts it back */
+	r = mz_auto_online_record(cur);
+	if (r < 0)
+		mz_warn("cannot record auto_online_blocks '%s' in /run/memzone: %s (it is logged here only)", cur,
+			strerror(-r));
 	if (strcmp(cur, "offline") == 0)
 		return 0;
 	r = mz_auto_online_write("offline");
@@ -1002,4 +1043,70 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 		mz_iomem_free(&io);
 	free(todo);
 	mz_lock_release(&lock);
+}
+
+void mz_online_decide_waited(const struct mz_config *c, const unsigned long *ids, size_t n,
+			     struct mz_online_stats *st)
+{
+	struct mz_config pc = *c;
+	unsigned long *todo = mz_xcalloc(n ? n : 1, sizeof(*todo));
+	size_t k = 0;
+	int memfd = mz_memory_dir_open();
+
+	for (size_t i = 0; i < n; i++) {
+		struct mz_block_brief bb;
+
+		if (memfd >= 0 && mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
+		    bb.state == MZ_BLOCK_OFFLINE)
+			todo[k++] = ids[i];
+	}
+	if (memfd >= 0)
+		close(memfd);
+	memset(st, 0, sizeof(*st));
+	if (k) {
+		mz_info("%zu dax/kmem block%s still offline after kmem_wait: no other agent onlined them, the policy "
+			"decides", k, k == 1 ? "" : "s");
+		pc.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_POLICY;
+		mz_online_blocks(&pc, false, todo, k, true, st);
+	}
+	free(todo);
+}
+
+void mz_online_wait_kmem(const struct mz_config *c, struct mz_online_stats *st)
+{
+	struct mz_online_stats w;
+	uint64_t end = mz_now_ms() + c->kmem_wait_ms;
+	unsigned long *ids = st->waiting;
+	size_t n = st->nwaiting;
+
+	st->waiting = NULL;
+	st->nwaiting = 0;
+	if (n == 0) {
+		free(ids);
+		return;
+	}
+	for (;;) {
+		size_t off = 0;
+		int memfd = mz_memory_dir_open();
+
+		for (size_t i = 0; i < n && memfd >= 0; i++) {
+			struct mz_block_brief bb;
+
+			if (mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
+			    bb.state == MZ_BLOCK_OFFLINE)
+				off++;
+		}
+		if (memfd >= 0)
+			close(memfd);
+		if (off == 0 || mz_now_ms() >= end)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+	mz_online_decide_waited(c, ids, n, &w);
+	free(w.waiting);
+	st->onlined += w.onlined;
+	st->rezoned += w.rezoned;
+	st->failed += w.failed;
+	st->vanished += w.vanished;
+	free(ids);
 }

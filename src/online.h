@@ -14,6 +14,11 @@ struct mz_online_stats {
 	unsigned left;      /* nothing to do, or left on purpose (ignored source, already right...) */
 	unsigned vanished;  /* removed before we got to it (ENOENT) */
 	unsigned failed;    /* a write was refused, or a block could not be read */
+	/* dax/kmem blocks left for daxctl or another agent for kmem_wait ([source kmem] zone = ignore,
+	 * no daxctl config names their device): the caller decides them with mz_online_decide_waited
+	 * once kmem_wait has passed. malloc'ed; the caller frees waiting. */
+	unsigned long *waiting;
+	size_t nwaiting;
 };
 
 /* For each block id, in order and under /run/memzone/lock: read a fresh snapshot, decide with the
@@ -32,6 +37,14 @@ struct mz_online_stats {
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
 		      bool whole_device, struct mz_online_stats *st);
 
+/* The blocks of st->waiting that are still offline kmem_wait after they were left: decided by the
+ * policy as if [source kmem] zone = policy (no agent onlined them). */
+void mz_online_decide_waited(const struct mz_config *c, const unsigned long *ids, size_t n,
+			     struct mz_online_stats *st);
+/* The udev helper's way: poll st->waiting for up to kmem_wait (no lock held), then decide what is
+ * still offline (mz_online_decide_waited); frees st->waiting. Counts go into *st. */
+void mz_online_wait_kmem(const struct mz_config *c, struct mz_online_stats *st);
+
 /* How long a marker of a block onlined ahead of its own udev event stays good. */
 #define MZ_ONLINE_MARK_TTL_S 300
 
@@ -44,4 +57,8 @@ bool mz_online_take_mark(unsigned long id);
 
 /* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
  * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */
+/* Was offline block id offlined during this boot by someone else (udevdb.h)? Then mz_online_blocks
+ * leaves it offline. memzoned, which reads the kernel's events ahead of udevd, puts its own check
+ * here: a block it saw removed may still have its old database entry for a moment. */
+extern bool (*mz_online_offlined_this_boot)(unsigned long id);
 int mz_online_disable_kernel_auto_online(void);

@@ -53,13 +53,17 @@
  *                            ratio-above-cap, config-error
  *   blocks[]                 (--blocks only) ranges of equal attributes (one per block with --split):
  *                            start, end, size, first_block, last_block, state, zones[] (null when
- *                            unknown), node (null), source, device (null)
+ *                            unknown), node (null), source, device (null); left_offline (only
+ *                            on a range offlined during this boot by someone else: why memzone
+ *                            leaves it offline)
  */
 #include "status.h"
 #include "policy.h"
 #include "units.h"
 #include "util.h"
 #include "json.h"
+#include "udevdb.h"
+#include "daxctl.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -239,6 +243,7 @@ static void *scan_slice(void *arg)
 		b->zone = (uint8_t)bb.zone;
 		b->zones = (uint16_t)bb.zones;
 		b->zones_known = bb.zones_known;
+		b->offlined_this_boot = bb.state == MZ_BLOCK_OFFLINE && mz_block_offlined_this_boot(b->id);
 	}
 	return NULL;
 }
@@ -384,6 +389,8 @@ static uint32_t device_for(struct mz_status *st, size_t *cap, const struct mz_st
 	d->end = end;
 	d->range_from_iomem = ranged;
 	d->node = -1;
+	if (src == MZ_SOURCE_KMEM && name[0] && !mz_daxctl_claims(name, d->daxctl, sizeof(d->daxctl)))
+		d->daxctl[0] = '\0';
 	return (uint32_t)st->ndevices++;
 }
 
@@ -1162,7 +1169,16 @@ static bool same_range(const struct mz_status_block *a, const struct mz_status_b
 {
 	return b->id == a->id + 1 && a->state == b->state && a->zones_known == b->zones_known &&
 	       a->zones == b->zones && a->zone == b->zone && a->node == b->node && a->source == b->source &&
-	       a->dev == b->dev;
+	       a->dev == b->dev && a->offlined_this_boot == b->offlined_this_boot;
+}
+
+#define OFFLINED_THIS_BOOT "offlined during this boot; memzone leaves it"
+#define LEFT_TO_DAXCTL "left to daxctl"
+
+/* offline kmem whose dax device a daxctl config names (the device's daxctl says which) */
+static bool left_to_daxctl(const struct mz_status *st, const struct mz_status_block *b)
+{
+	return b->state == MZ_BLOCK_OFFLINE && b->dev != MZ_STATUS_NO_DEV && st->devices[b->dev].daxctl[0];
 }
 
 /* Rows of --blocks as [first, last] indices into st->blocks (gone blocks skipped). */
@@ -1203,7 +1219,8 @@ static void range_row(const void *ctx, size_t row, char c[][CELL])
 
 	snprintf(c[0], CELL, "0x%016" PRIx64 "-0x%016" PRIx64, (uint64_t)a->id * bs, (uint64_t)z->id * bs + bs - 1);
 	size_str(t->o, (uint64_t)(z->id - a->id + 1) * bs, c[1], CELL);
-	snprintf(c[2], CELL, "%s", mz_block_state_name((enum mz_block_state)a->state));
+	snprintf(c[2], CELL, "%s%s", mz_block_state_name((enum mz_block_state)a->state),
+		 a->offlined_this_boot ? " (" OFFLINED_THIS_BOOT ")" : left_to_daxctl(t->st, a) ? " (" LEFT_TO_DAXCTL ")" : "");
 	if (a->id == z->id)
 		snprintf(c[3], CELL, "%" PRIu32, a->id);
 	else
@@ -1363,6 +1380,10 @@ static void json_blocks(struct mz_json *j, const struct mz_status *st, const str
 		mz_json_u64(j, "first_block", a->id);
 		mz_json_u64(j, "last_block", z->id);
 		mz_json_str(j, "state", mz_block_state_name((enum mz_block_state)a->state));
+		if (a->offlined_this_boot)
+			mz_json_str(j, "left_offline", OFFLINED_THIS_BOOT);
+		else if (left_to_daxctl(st, a))
+			mz_json_str(j, "left_offline", LEFT_TO_DAXCTL);
 		if (a->zones_known) {
 			mz_json_arr_begin(j, "zones");
 			if (a->zones) {
@@ -1426,6 +1447,8 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 		mz_json_u64(&j, "movable", d->n_movable);
 		mz_json_u64(&j, "unknown", d->n_unknown);
 		mz_json_u64(&j, "hot_removable", d->hot_removable);
+		if (d->daxctl[0])
+			mz_json_str(&j, "daxctl", d->daxctl);
 		mz_json_obj_end(&j);
 	}
 	mz_json_arr_end(&j);

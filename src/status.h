@@ -25,6 +25,7 @@ struct mz_status_block {
 	uint8_t source;             /* enum mz_source */
 	bool zones_known;
 	bool gone;                  /* vanished while scanned: skipped everywhere */
+	bool offlined_this_boot;    /* offline, offlined during this boot by someone else (udevdb.h) */
 };
 #define MZ_STATUS_NO_DEV UINT32_MAX
 
@@ -45,6 +46,7 @@ struct mz_status_device {
 	int node;                   /* node of its first block */
 	unsigned n_blocks, n_offline, n_kernel, n_movable, n_unknown;
 	uint64_t hot_removable;     /* bytes */
+	char daxctl[160];           /* kmem: the daxctl config that names it ("" none; daxctl.h) */
 };
 
 enum mz_iomem_state { MZ_IOMEM_OK, MZ_IOMEM_ZEROED, MZ_IOMEM_MISSING };

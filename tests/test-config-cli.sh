@@ -136,6 +136,18 @@ ok "$([ $rc -eq 3 ] && has "$T/err" "$ETC/memzone.conf: is a directory, not a co
 	"the config file is a directory: exit 3"
 rmdir "$ETC/memzone.conf"
 
+# settings whose worst tick can outlast memzoned.service's WatchdogSec: a warning naming both values
+# (memzoned clamps them for itself), exit 0, the configured values printed (the helper uses them)
+wd=$(sed -n 's/^WatchdogSec=\([0-9]*\)s$/\1/p' "$top_builddir/systemd/memzoned.service")
+printf '[online]\nlock_timeout = 60s\n[rebalance]\noffline_timeout = 1h\n' >"$ETC/memzone.conf"
+run $R
+ok "$([ "$wd" = 60 ] && [ $rc -eq 0 ] && has "$T/err" "lock_timeout = 1m = 3665s can outlast the watchdog (WatchdogSec of memzoned.service = 1m): using moves_per_tick = 1, offline_timeout = 39s, lock_timeout = 15s" &&
+	has "$T/out" "offline_timeout = 1h"; echo $?)" "offline_timeout = 1h, lock_timeout = 60s against the unit's WatchdogSec=${wd}s: warned, exit 0"
+printf '[rebalance]\nmoves_per_tick = 3\n' >"$ETC/memzone.conf"
+run $R
+ok "$([ $rc -eq 0 ] && ! has "$T/err" "outlast"; echo $?)" "3 moves per tick of 10s + 5s fit in ${wd}s: no warning"
+rm "$ETC/memzone.conf"
+
 # the command line
 run $R --bogus
 ok "$([ $rc -eq 2 ] && has "$T/err" "check-config --help"; echo $?)" "unknown option: exit 2"

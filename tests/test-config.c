@@ -162,6 +162,8 @@ static void test_values(void)
 	VALUE_OK("online", "lock_timeout = 500ms", c.lock_timeout_ms == 500);
 	VALUE_OK("online", "lock_timeout = 1m", c.lock_timeout_ms == 60000);
 	VALUE_OK("online", "lock_timeout = 1.5s", c.lock_timeout_ms == 1500);
+	VALUE_OK("online", "kmem_wait = 0", c.kmem_wait_ms == 0);
+	VALUE_OK("online", "kmem_wait = 2m", c.kmem_wait_ms == 120000);
 	VALUE_OK("source dimm", "zone = kernel", c.source[MZ_SOURCE_DIMM].zone == MZ_SRCZONE_KERNEL);
 	VALUE_OK("source virtio_mem", "zone = movable", c.source[MZ_SOURCE_VIRTIO_MEM].zone == MZ_SRCZONE_MOVABLE);
 	VALUE_OK("source kmem", "zone = policy", c.source[MZ_SOURCE_KMEM].zone == MZ_SRCZONE_POLICY);
@@ -222,6 +224,8 @@ static void test_bad_values(void)
 		 "t.conf:2: key 'psi_some_avg10': '0' is out of range (above 0% to 100%)", "PSI threshold 0");
 	is_error("[online]\nlock_timeout = 10x\n", -EINVAL,
 		 "t.conf:2: key 'lock_timeout': '10x' is not a duration (a number with ms, s, m or h)", "bad duration");
+	is_error("[online]\nkmem_wait = 121s\n", -ERANGE,
+		 "t.conf:2: key 'kmem_wait': '121s' is out of range (from 0s to 2m)", "kmem_wait past udev's worker timeout");
 	is_error("[online]\nlock_timeout = 61s\n", -ERANGE,
 		 "t.conf:2: key 'lock_timeout': '61s' is out of range (from 0s to 1m)", "lock timeout too long");
 	is_error("[rebalance]\ninterval = 0\n", -ERANGE, "t.conf:2: key 'interval': '0' is out of range (from 10ms to 1h)",
@@ -489,7 +493,7 @@ static void test_dump(void)
 	if (!mz_config_known_keys[i])
 		ok(1, "JSON has every known key");
 	ok(strstr(json, "\"min_kernel\": 1610612736,"), "JSON: sizes in bytes");
-	ok(strstr(json, "\"lock_timeout\": 2500\n"), "JSON: durations in milliseconds");
+	ok(strstr(json, "\"lock_timeout\": 2500,") && strstr(json, "\"kmem_wait\": 3000\n"), "JSON: durations in milliseconds");
 	ok(strstr(json, "\"psi_some_avg10\": 12.25,"), "JSON: percents as numbers");
 	ok(strstr(json, "\"default_zone\": \"movable\","), "JSON: choices as strings");
 	ok(strstr(json, "\"observe_only\": true,"), "JSON: booleans");
@@ -906,7 +910,7 @@ static void test_shipped(void)
 		is_str(keys_only, d, "the shipped file lists every key of the dump, in the same order");
 		free(d);
 	}
-	is_int(key_lines, 32 + 3 * 2, "32 keys (not the obsolete ratio_with_rebalancer), the two source keys in each of four sections");
+	is_int(key_lines, 33 + 3 * 2, "33 keys (not the obsolete ratio_with_rebalancer), the two source keys in each of four sections");
 	free(b);
 	free(keys_only);
 	free(uncommented);

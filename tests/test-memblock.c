@@ -10,6 +10,8 @@
 #include "tap.h"
 #include "util.h"
 #include "zoneinfo.h"
+#include "udevdb.h"
+#include "daxctl.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -516,6 +518,36 @@ static void test_valid_zones(void)
 	is_str(mz_block_state_name((enum mz_block_state)42), "unknown", "out-of-range state name");
 }
 
+/* the two little parsers of files other programs own: udev's database entry, daxctl's config */
+static void test_udevdb_daxctl(void)
+{
+	static const char db[] = "S:x\nI:1234\nE:MEMZONE_OFFLINED=1\nG:systemd\n";
+	static const char u[] = "ed93e918-e165-49d8-921d-383d7b9660c5";
+	char name[32];
+
+	ok(mz_udevdb_text_offlined(db, sizeof(db) - 1), "udev db: E:MEMZONE_OFFLINED=1 on its own line");
+	ok(mz_udevdb_text_offlined("E:MEMZONE_OFFLINED=1", 20), "udev db: ... also as the last line without newline");
+	ok(!mz_udevdb_text_offlined("E:MEMZONE_OFFLINED=10\n", 22), "udev db: =10 is not =1");
+	ok(!mz_udevdb_text_offlined("E:MEMZONE_OFFLINED=", 19), "udev db: an empty value is not =1");
+	ok(!mz_udevdb_text_offlined("XE:MEMZONE_OFFLINED=1\n", 22), "udev db: only at a line's start");
+	ok(!mz_udevdb_text_offlined("E:MEMZONE_OFF", 13), "udev db: a truncated file");
+	ok(!mz_udevdb_text_offlined("", 0), "udev db: empty");
+
+	ok(mz_daxctl_text_names("# c\n[reconfigure-device foo]\n nvdimm.uuid = ED93E918-E165-49D8-921D-383D7B9660C5 \nmode = system-ram\n",
+				u, name, sizeof(name)) && strcmp(name, "foo") == 0,
+	   "daxctl.conf: the section whose nvdimm.uuid is the device's (case and blanks ignored)");
+	ok(!mz_daxctl_text_names("[reconfigure-device foo]\n# nvdimm.uuid = ed93e918-e165-49d8-921d-383d7b9660c5\n", u, name, sizeof(name)),
+	   "daxctl.conf: a commented-out uuid names nothing");
+	ok(!mz_daxctl_text_names("[other-section foo]\nnvdimm.uuid = ed93e918-e165-49d8-921d-383d7b9660c5\n", u, name, sizeof(name)),
+	   "daxctl.conf: only [reconfigure-device NAME] sections");
+	ok(!mz_daxctl_text_names("[reconfigure-device foo]\nnvdimm.uuid = ed93e918-e165-49d8-921d-383d7b9660c6\n", u, name, sizeof(name)),
+	   "daxctl.conf: another uuid");
+	ok(!mz_daxctl_text_names("[reconfigure-device]\nnvdimm.uuid = ed93e918-e165-49d8-921d-383d7b9660c5\n[", u, name, sizeof(name)),
+	   "daxctl.conf: a section without a name, a lone '['");
+	ok(!mz_daxctl_text_names("[reconfigure-device foo]\nnvdimm.uuid = \n", "", name, sizeof(name)),
+	   "daxctl.conf: an empty uuid matches nothing");
+}
+
 int main(void)
 {
 	const char *src = getenv("top_srcdir"), *tmpdir = getenv("TMPDIR");
@@ -536,6 +568,7 @@ int main(void)
 	}
 	test_valid_zones();
 	test_no_hotplug();
+	test_udevdb_daxctl();
 	if (have_python) {
 		test_captures();
 		test_mktree();

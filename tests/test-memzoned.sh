@@ -240,6 +240,24 @@ stop
 check "observe_only: 'would move memory15' logged, no state write at all" [ ! -s "$T/proc/.kmodel.log" ]
 check "... and the state file says so" grep -q '^observe_only=1' "$T/run/memzone/state"
 
+# ---- watchdog: a tick that can outlast WATCHDOG_USEC is clamped, with a warning naming both
+tree
+conf <<'EOF'
+observe_only = yes
+offline_timeout = 1h
+[online]
+lock_timeout = 60s
+EOF
+start WATCHDOG_USEC=60000000
+waitfor "the watchdog warning" logged 'using moves_per_tick = 1, offline_timeout = 39s, lock_timeout = 15s'
+stop
+check "watchdog: offline_timeout = 1h and lock_timeout = 60s under WATCHDOG_USEC=60s are clamped, both values named" \
+	logged 'offline_timeout = 1h + 5s) + lock_timeout = 1m = 3665s can outlast the watchdog (WATCHDOG_USEC = 1m)'
+start
+waitfor "an observed move" logged 'would move memory15'
+stop
+check "watchdog: no WATCHDOG_USEC, no clamp" bash -c "! grep -q 'outlast' '$TMP/d.err'"
+
 # ---- SIGHUP: a bad config is refused and the old one kept; a good one is taken
 tree
 conf <<'EOF'

@@ -44,6 +44,11 @@ is "$rc/$(state "$F")" 0/online "the helper takes \$kernel as udev passes it"
 # ---- the boot unit
 check "unit: every @VAR@ substituted" bash -c "! grep -n '@[a-z]*@' '$unit'"
 check "unit: runs 'memzone init'" grep -qE '^ExecStart=/.*/memzone init$' "$unit"
+check "unit: stopping it restores auto_online_blocks ('memzone init --restore')" grep -qE '^ExecStop=/.*/memzone init --restore$' "$unit"
+check "rule: an offline event marks the block (MEMZONE_OFFLINED=1), an online event clears it" \
+	bash -c "grep -qx 'ACTION==\"offline\", ENV{MEMZONE_OFFLINED}=\"1\", GOTO=\"memzone_end\"' '$rule' && grep -qx 'ACTION==\"online\", ENV{MEMZONE_OFFLINED}=\"\", GOTO=\"memzone_end\"' '$rule'"
+check "rule: an add of a block marked offlined this boot starts no helper" \
+	bash -c "grep -qx 'ENV{MEMZONE_OFFLINED}==\"1\", GOTO=\"memzone_end\"' '$rule'"
 check "unit: oneshot" grep -qx 'Type=oneshot' "$unit"
 check "unit: no default dependencies (runs in early boot)" grep -qx 'DefaultDependencies=no' "$unit"
 before=$(sed -n 's/^Before=//p' "$unit")
@@ -64,7 +69,7 @@ check "unit: no setting that adds a mount dependency (PrivateTmp=, *Directory=)"
 check "unit: writes only the memory blocks and /run" grep -qx 'ReadWritePaths=/sys/devices/system/memory /run' "$unit"
 # (its systemd-analyze security exposure is checked with memzoned's, in test-memzoned-unit.sh)
 if command -v systemd-analyze >/dev/null 2>&1; then
-	sed "s|^ExecStart=.*/memzone |ExecStart=$MEMZONE |" "$unit" >"$TMP/memzone-init.service"
+	sed "s|^\(Exec[A-Za-z]*=\).*/memzone |\1$MEMZONE |" "$unit" >"$TMP/memzone-init.service"
 	if systemd-analyze verify --man=no "$TMP/memzone-init.service" >"$TMP/verify" 2>&1; then
 		ok 0 "unit: systemd-analyze verify"
 	else

@@ -158,8 +158,24 @@ is "$(zone_of "$F" "$L")" "Movable Normal" "whole_device = no: movable up to the
 check "cap never crossed (per block)" kmodel_check 301
 
 # ---- source rules
+# daxdev NAME UUID: the dax device NAME under an nvdimm region, its nd device with UUID (sysfs layout)
+daxdev() {
+	mkdir -p "$T/sys/devices/ndbus0/region0/$1/$1" "$T/sys/bus/dax/devices"
+	echo "$2" >"$T/sys/devices/ndbus0/region0/$1/uuid"
+	ln -sfn "../../../devices/ndbus0/region0/$1/$1" "$T/sys/bus/dax/devices/$1"
+}
+# daxconf FILE UUID: a daxctl config naming UUID in section [reconfigure-device FILE]
+daxconf() {
+	mkdir -p "$T/etc/daxctl.conf.d"
+	printf '# daxctl\n[reconfigure-device %s]\nnvdimm.uuid = %s\nmode = system-ram\nonline = true\nmovable = true\n' "$1" "$2" \
+		>"$T/etc/daxctl.conf.d/$1.conf"
+}
+U1=ed93e918-e165-49d8-921d-383d7b9660c5 U2=0b2c5a3e-8c6e-4f8e-9d7c-2f1e0c4a9b11
 tree src --blocks 40 --nodes 1 --hotplug dimm:2 --hotplug virtio_mem:2 --hotplug kmem:2 --hotplug other:2
 D=$(dev first_block 0) V=$(dev first_block 1) K=$(dev first_block 2) O=$(dev first_block 3)
+daxdev "$(dev name 2)" "$U1"
+daxconf other "$U2"
+daxconf mine "${U1^^}"
 printf '[source dimm]\nzone = kernel\n[source virtio_mem]\nzone = ignore\n' | conf
 mz online -v "memory$D" "memory$V" "memory$K" "memory$O"
 is "$rc" 0 "source rules: exit 0"
@@ -167,13 +183,41 @@ is "$(zones "$D")" Normal "[source dimm] zone = kernel"
 check "... reason source_rule" in_err "MEMZONE_REASON=source_rule"
 is "$(state "$V")" offline "[source virtio_mem] zone = ignore: left offline"
 check "... reason source_ignored" in_err "MEMZONE_REASON=source_ignored"
-is "$(state "$K")" offline "kmem is daxctl's by default: left offline"
+is "$(state "$K")" offline "kmem whose dax device a daxctl config names (nvdimm.uuid) is daxctl's: left offline"
+check "... the log names the daxctl config" in_err "left to daxctl: $T/etc/daxctl.conf.d/mine.conf [reconfigure-device mine] names $(dev name 2)"
 is "$(zone_of "$K" $((K + 1)))/$(zone_of "$V" $((V + 1)))" offline/offline \
 	"... ignored devices: their other blocks are left offline too"
 is "$(zone_of "$D" $((D + 1)))" Normal "the DIMM's second block onlined with the first one's event"
 is "$(ls "$T/run/memzone/onlined" 2>/dev/null)" "memory$((D + 1)).Normal" "... the only marker"
 is "$(zones "$O")" Movable "plain System RAM without ACPI node: [source other], movable"
 check "... source other" in_err "MEMZONE_SOURCE=other"
+
+# ---- kmem that no daxctl config names: kmem_wait for another agent, then the policy
+tree kmemwait --blocks 40 --nodes 1 --hotplug kmem:2 --hotplug kmem:2
+K=$(dev first_block 0) K2=$(dev first_block 1)
+daxdev "$(dev name 0)" "$U1"
+daxconf other "$U2"
+printf '[online]\nkmem_wait = 300ms\n' | conf
+t0=$(date +%s%N)
+mz online "memory$K"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$rc/$(zone_of "$K" $((K + 1)))" 0/Movable "kmem, only another device's daxctl config: decided by the policy after kmem_wait"
+ok "$([ "$ms" -ge 300 ]; echo $?)" "... after waiting kmem_wait (${ms} ms >= 300 ms)"
+check "... says why" in_err "no daxctl configuration names $(dev name 0): left to another agent for kmem_wait"
+# another agent onlines the block during the wait: left as it is
+( sleep 0.2; write_state "$K2" online_kernel; write_state "$((K2 + 1))" online_kernel ) &
+printf '[online]\nkmem_wait = 5s\n' | conf
+t0=$(date +%s%N)
+mz online "memory$K2"
+wait
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$(zone_of "$K2" $((K2 + 1)))" Normal "kmem onlined by another agent within kmem_wait: left in its zone"
+ok "$([ "$ms" -lt 4000 ]; echo $?)" "... the helper stopped waiting when it was onlined (${ms} ms)"
+# init does not wait (before udev): the replay does
+tree kmeminit --blocks 40 --nodes 1 --hotplug kmem:2
+K=$(dev first_block 0)
+mz init
+is "$rc/$(state "$K")" 0/offline "init leaves kmem without a daxctl config for the replay (no wait at boot)"
 
 # ---- memory-only (CPU-less) node
 tree cxl --blocks 40 --nodes 2 --cpuless 1 --hotplug kmem:4@1
@@ -354,6 +398,31 @@ tree init2 --blocks 40 --nodes 1 --hotplug dimm:1 --auto-online online
 printf '[online]\nkernel_auto_online = keep\n' | conf
 mz init
 is "$(cat "$T/$MEM/auto_online_blocks")/$(state "$(dev first_block 0)")" online/online "init with keep"
+
+# ---- admin intent: blocks offlined during this boot (MEMZONE_OFFLINED=1 in udev's database entry,
+# rules/60-memzone.rules) stay offline through init and a helper's sweep of their device; blocks
+# with no entry, or one without the property, are onlined
+tree admin --blocks 40 --nodes 1 --hotplug dimm:4 --auto-online online
+D=$(dev first_block 0)
+mkdir -p "$T/run/udev/data"
+printf 'I:123\nE:MEMZONE_OFFLINED=1\nG:x\n' >"$T/run/udev/data/+memory:memory$((D + 1))"
+printf 'I:123\nE:MEMZONE_OFFLINED=10\nE:OTHER=1\n' >"$T/run/udev/data/+memory:memory$((D + 2))"
+printf 'E:MEMZONE_OFFLINED=1' >"$T/run/udev/data/+memory:memory$((D + 3))"
+mz init
+is "$rc" 0 "admin offline: init exit 0"
+is "$(zone_of "$D" "$D")/$(zone_of "$((D + 1))" "$((D + 1))")/$(zone_of "$((D + 2))" "$((D + 2))")/$(zone_of "$((D + 3))" "$((D + 3))")" \
+	Movable/offline/Movable/offline "admin offline: init leaves the blocks offlined this boot offline, onlines the rest"
+in_err "memory$((D + 1)): left offline: it was offlined during this boot" && ok 0 "admin offline: init says why" || { ok 1 "admin offline: init says why"; show_err; }
+mz_plain status --blocks --json
+is "$(python3 -c 'import json,sys; print(" ".join("%d:%s" % (b["first_block"], b.get("left_offline", "-")) for b in json.load(open(sys.argv[1]))["blocks"] if b["state"] == "offline"))' "$TMP/out")" \
+	"$((D + 1)):offlined during this boot; memzone leaves it $((D + 3)):offlined during this boot; memzone leaves it" \
+	"admin offline: status --blocks --json shows the blocks left offline and why"
+mz_plain status --blocks
+grep -q "offline (offlined during this boot; memzone leaves it)" "$TMP/out" && ok 0 "admin offline: status --blocks says it" || ok 1 "admin offline: status --blocks says it"
+is "$(cat "$T/run/memzone/auto_online_blocks.found")" online "init records the auto_online_blocks value it found"
+mz init --restore
+is "$rc/$(cat "$T/$MEM/auto_online_blocks")" 0/online "init --restore puts it back"
+[ ! -e "$T/run/memzone/auto_online_blocks.found" ] && ok 0 "init --restore forgets the record" || ok 1 "init --restore forgets the record"
 
 # ---- a sweep decides each block as a fresh snapshot would: it reads the zone totals once and counts
 # its own movable onlines into them (reading again every 16 blocks and after a kernel online), while

@@ -354,6 +354,25 @@ gcheck "... the udev helper onlines its 8 blocks, with its journal line for each
 	done
 	[ $n -eq 8 ] && [ $on -eq 8 ] && [ $bad = 0 ]' 120
 
+# auto_online_blocks back as memzone found it (memhp_default_state=online): on stopping
+# memzone-init, and on removing the package (prerm stops the units; nothing else is hotplugged)
+gcheck "systemctl stop memzone-init puts auto_online_blocks back to online; start sets offline again" '
+	cat /run/memzone/auto_online_blocks.found
+	timeout 60 systemctl stop memzone-init || exit 1
+	a=$(cat /sys/devices/system/memory/auto_online_blocks)
+	timeout 60 systemctl start memzone-init || exit 1
+	b=$(cat /sys/devices/system/memory/auto_online_blocks)
+	echo "after stop: $a; after start: $b"
+	[ "$a" = online ] && [ "$b" = offline ]' 150
+gcheck "dpkg -r memzone puts auto_online_blocks back to online and changes no block state" '
+	grep -H . /sys/devices/system/memory/memory*/state | sort > /run/states.before
+	timeout 120 dpkg -r memzone >/run/dpkg-r.log 2>&1 || { tail -n 20 /run/dpkg-r.log; exit 1; }
+	grep -H . /sys/devices/system/memory/memory*/state | sort > /run/states.after
+	a=$(cat /sys/devices/system/memory/auto_online_blocks)
+	echo "auto_online_blocks after dpkg -r: $a"
+	cmp /run/states.before /run/states.after || diff /run/states.before /run/states.after
+	[ "$a" = online ] && cmp -s /run/states.before /run/states.after' 180
+
 vm_stop
 if [ -z "$qemu_pid" ]; then pass "qemu stopped"; else fail "qemu stopped"; fi
 diag "boot to multi-user.target: ${boot_secs:-?}s; whole run: $((SECONDS - t_start))s"

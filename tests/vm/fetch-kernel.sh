@@ -23,14 +23,20 @@ KERNEL=${1:-}
 case $KERNEL in
     6.1)  META=linux-image-amd64
           MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mem" ;;
+    # VIRTIO and VIRTIO_PCI are built in on 6.12; the nvdimm/dax modules make a dax device bound to
+    # dax_kmem out of a memmap= legacy-pmem range (scenario 11), as the kernel binds CXL RAM regions
     6.12) META=linux-image-6.12-amd64
-          MODS="virtio_mem" ;;     # VIRTIO and VIRTIO_PCI are built in on 6.12
+          MODS="virtio_mem libnvdimm nd_btt nd_pmem nd_e820 device_dax dax_pmem kmem" ;;
     *)    die "usage: $0 6.1|6.12" ;;
 esac
 CACHE=${MEMZONE_VM_CACHE:-/var/cache/memzone-vm}
 mkdir -p "$CACHE" || die "cannot create $CACHE"
 
-complete() { { [ -s "$1/vmlinux" ] || [ -s "$1/vmlinuz" ]; } && [ -s "$1/config" ] && [ -s "$1/modules/order" ] && [ -s "$1/package" ]; }
+complete() {
+    local m
+    { [ -s "$1/vmlinux" ] || [ -s "$1/vmlinuz" ]; } && [ -s "$1/config" ] && [ -s "$1/modules/order" ] && [ -s "$1/package" ] || return 1
+    for m in $MODS; do [ -s "$1/modules/$m.ko" ] || return 1; done    # a cache from before a module was added
+}
 
 # ---- resolve package + version
 PKG='' VER=''
