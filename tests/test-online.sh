@@ -417,4 +417,23 @@ is "$(zone_of "$F" "$L")" Normal "... its whole range in one zone"
 check "... the helper said it waited in vain" in_err "memory$((F + 3)): no ACPI memory device bound it within"
 check "... for about a second (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 5000
 check "... decided as 'other' with the range's 8 blocks" grep -qE "memory$((F + 3)): online_kernel \(node 0, other, 128M\): whole device .*\(8 blocks\)" "$TMP/err"
+# ---- a DIMM block decided before its binding (ACPI slower than the wait, here: no ACPI to wait for)
+# and alone (the lock held elsewhere: no sweep), then the rest once bound: the rest follows the zone
+# of the first block, because the first was decided with the range's extent, as the DIMM is
+tree late --blocks 32 --nodes 1 --hotplug dimm:8
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+printf '[online]\nratio = 10\nlock_timeout = 100ms\n' | conf
+for i in $(seq "$F" "$L"); do mv "$T/$MEM/memory$i/firmware_node" "$TMP/fw$i"; done
+mkdir -p "$T/run/memzone"
+exec 5>"$T/run/memzone/lock"
+flock -x 5
+mz online "memory$F"
+exec 5>&-
+is "$(zone_of "$F" "$F")/$(zone_of $((F + 1)) "$L")" Normal/offline "unbound, lock held elsewhere: the first block alone"
+check "... decided as 'other' with the range's 8 blocks" grep -qE "memory$F: online_kernel \(node 0, other, 128M\): whole device .*\(8 blocks\)" "$TMP/err"
+for i in $(seq "$F" "$L"); do mv "$TMP/fw$i" "$T/$MEM/memory$i/firmware_node"; done
+mz online "memory$((F + 1))"
+is "$(zone_of "$F" "$L")" Normal "bound since: the rest of the DIMM follows its first block, one zone"
+check "... as the DIMM" in_err "memory$((F + 1)): online_kernel (node 0, dimm PNP0C80:00"
 done_testing
