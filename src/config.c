@@ -9,6 +9,7 @@
  * (multi-line values, BOM, inline-comment and line-length settings) never decide anything. */
 #include "config.h"
 #include "json.h"
+#include "log.h"
 #include "units.h"
 #include "util.h"
 
@@ -56,6 +57,8 @@ struct key_def {
 	const char *const *choices;  /* V_CHOICE: NULL-terminated, index = enum value */
 	uint64_t min, max;           /* inclusive; ms for durations; percent for V_PERCENT; unused for sizes */
 	bool above_min;              /* V_PERCENT: strictly greater than min */
+	const char *obsolete;        /* parsed (old configs keep loading) but without effect: why, for the
+				      * warning; left out of the dump */
 };
 
 /* Enums are stored through an unsigned (memcpy), which only works if they are that size. */
@@ -90,7 +93,9 @@ static const struct key_def keys[] = {
 	{ ON("ratio", ratio), .type = V_RATIO, .max = RATIO_MAX },
 	{ ON("ratio_scope", ratio_scope), .type = V_CHOICE, .choices = ratio_scope_names },
 	{ ON("ratio_basis", ratio_basis), .type = V_CHOICE, .choices = ratio_basis_names },
-	{ ON("ratio_with_rebalancer", ratio_with_rebalancer), .type = V_RATIO, .max = RATIO_MAX },
+	{ ON("ratio_with_rebalancer", ratio_with_rebalancer), .type = V_RATIO, .max = RATIO_MAX,
+	  .obsolete = "the cap is 'ratio' whether or not memzoned runs: memzoned may stop at any moment, and "
+		      "the zones chosen must be safe without it (memzone.conf(5))" },
 	{ ON("min_kernel", min_kernel), .type = V_SIZE },
 	{ ON("min_kernel_percent", min_kernel_percent), .type = V_PERCENT, .max = 100 },
 	{ ON("memory_only_nodes", memory_only_nodes), .type = V_CHOICE, .choices = memonly_names },
@@ -148,7 +153,7 @@ void mz_config_defaults(struct mz_config *c)
 	c->default_zone = MZ_DEFAULT_AUTO;
 	c->ratio = 301; /* the kernel's auto_movable_ratio default */
 	c->ratio_scope = MZ_SCOPE_BOTH;
-	c->ratio_basis = MZ_BASIS_CURRENT;
+	c->ratio_basis = MZ_BASIS_BOOT; /* the kernel's auto-movable basis */
 	c->ratio_with_rebalancer = 800;
 	c->min_kernel = 0;
 	c->min_kernel_percent = 0;
@@ -514,6 +519,7 @@ struct load {
 	int ntexts;          /* texts parsed so far */
 	char shown[MZ_ARRAY_SIZE(((struct mz_config *)0)->files)][300]; /* files[] as printed in messages */
 	char *msgs;          /* every error, one per line */
+	char warnings[sizeof(((struct mz_config *)0)->warnings)]; /* one per line, copied to the config */
 	size_t msgs_len;
 	unsigned nerr;
 	int first_rc;
@@ -721,6 +727,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 1;
 	}
 	p->ld->origin[idx][src] = (struct origin){ p->order, p->name, p->line };
+	if (k->obsolete) {
+		size_t used = strlen(p->ld->warnings);
+
+		snprintf(p->ld->warnings + used, sizeof(p->ld->warnings) - used, "%s:%u: key '%s' is ignored: %s\n",
+			 p->name, p->line, shown, k->obsolete);
+	}
 	return 1;
 }
 
@@ -1163,6 +1175,13 @@ static int finish(struct load *ld, struct mz_config *c, char *err, size_t errlen
 		r = ld->first_rc;
 	} else {
 		*c = ld->cfg;
+		snprintf(c->warnings, sizeof(c->warnings), "%s", ld->warnings);
+		for (char *line = ld->warnings, *nl; *line; line = nl + 1) {
+			if (!(nl = strchr(line, '\n')))
+				break;
+			*nl = '\0';
+			mz_warn("%s", line);
+		}
 		if (err && errlen)
 			err[0] = '\0';
 	}
@@ -1209,7 +1228,7 @@ static void print_section(const struct mz_config *c, FILE *f, enum section_kind 
 	char value[300];
 
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].section != sec)
+		if (keys[i].section != sec || keys[i].obsolete)
 			continue;
 		format_value(&keys[i], key_field_const(c, &keys[i], src), value, sizeof(value));
 		if (value[0])
@@ -1248,7 +1267,7 @@ static void json_section(struct mz_json *j, const struct mz_config *c, enum sect
 		const struct key_def *k = &keys[i];
 		const void *field;
 
-		if (k->section != sec)
+		if (k->section != sec || k->obsolete)
 			continue;
 		field = key_field_const(c, k, src);
 		switch (k->type) {

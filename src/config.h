@@ -46,7 +46,7 @@ struct mz_config {
 	unsigned ratio;                   /* percent */
 	enum mz_ratio_scope ratio_scope;
 	enum mz_ratio_basis ratio_basis;
-	unsigned ratio_with_rebalancer;   /* percent */
+	unsigned ratio_with_rebalancer;   /* percent; obsolete, parsed and ignored: the cap is `ratio` */
 	uint64_t min_kernel;              /* bytes */
 	double min_kernel_percent;
 	enum mz_memonly_rule memory_only_nodes;
@@ -60,6 +60,9 @@ struct mz_config {
 	/* files actually read, for check-config */
 	char files[16][256];
 	size_t nfiles;
+	/* "FILE:LINE: key 'x' is ignored: why" lines (obsolete keys), "" when none; each was also logged
+	 * with mz_warn by the load */
+	char warnings[512];
 };
 
 /* Built-in defaults (the values documented in memzone.conf(5) and shipped, commented out, in
@@ -82,7 +85,7 @@ int mz_config_load(struct mz_config *c, const char *path, bool allow_insecure, c
  * Errors as for mz_config_load. */
 int mz_config_parse_string(struct mz_config *c, const char *name, const char *text, char *err, size_t errlen);
 
-/* Print the effective policy as an ini file (every key, a '#' header listing the files read), which
+/* Print the effective policy as an ini file (every key but the obsolete ones, a '#' header listing the files read), which
  * reads back to the same policy; or as JSON: {"online":{...},"source":{"dimm":{...},...},
  * "rebalance":{...},"files":[...]}, keys named as in the ini file, sizes in bytes, durations in
  * milliseconds, percents as numbers, choices as strings, booleans as true/false. */

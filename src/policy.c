@@ -4,9 +4,15 @@
  *   1. [source X] zone = ignore         -> leave it to another agent (daxctl, a balloon driver)
  *   2. whole_device and the device already has online blocks -> follow them
  *   3. [source X] zone = movable|kernel -> that zone
- *   4. CPU-less node and memory_only_nodes = movable|kernel -> that zone
+ *   4. CPU-less node: memory_only_nodes = kernel -> kernel; = movable -> movable while min_kernel and
+ *      the MOVABLE:KERNEL cap allow it, else kernel (the kernel's auto-movable onlines it Normal)
  *   5. default_zone = movable|kernel    -> that zone
  *   6. default_zone = auto: movable while min_kernel and the MOVABLE:KERNEL cap allow it
+ * The cap is `ratio` whether or not memzoned runs: the zones chosen must be safe after memzoned
+ * stops (it may be killed at any moment, and nothing then harvests kernel memory on demand). A node
+ * without kernel memory in the basis has no cap of its own (any movable memory is over it, and the
+ * kernel's NUMA-aware auto-movable onlines its memory Normal): its blocks are checked against the
+ * system-wide cap, whatever ratio_scope says.
  *   7. valid_zones: the preferred zone not offered -> the other one; none -> leave
  * An online hot-added block is judged as if it were offline (its own share subtracted from the
  * sums, or its whole device's with whole_device) and rezoned when the answer differs, unless
@@ -101,27 +107,40 @@ uint64_t mz_policy_movable(uint64_t present, uint64_t managed)
 	return present > managed ? present : managed;
 }
 
-static uint64_t movable_of(const struct mz_node_snap *n)
+/* CMA in kernel zones counts as movable, as the kernel's auto-movable counts it */
+uint64_t mz_policy_movable_of(const struct mz_node_snap *n)
 {
-	return mz_policy_movable(n->movable_present, n->movable_managed);
+	return mz_policy_movable(n->movable_present, n->movable_managed) + n->kernel_cma;
 }
 
-/* Kernel memory the ratio is measured against (ratio_basis). */
-static uint64_t kernel_basis(const struct mz_config *c, const struct mz_node_snap *n)
+uint64_t mz_policy_kernel_basis(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n)
 {
-	return c->ratio_basis == MZ_BASIS_BOOT ? n->kernel_boot : n->kernel_managed;
+	uint64_t k;
+
+	if (c->ratio_basis == MZ_BASIS_BOOT)
+		k = n->kernel_boot;
+	else if (s->baseline_read)
+		k = n->kernel_boot + n->kernel_hot_policy;
+	else
+		k = n->kernel_managed; /* no iomem: hot-added memory cannot be told from boot memory */
+	return sub_clamp(k, n->kernel_cma);
+}
+
+static uint64_t movable_of(const struct mz_node_snap *n)
+{
+	return mz_policy_movable_of(n);
+}
+
+static uint64_t kernel_basis(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n)
+{
+	return mz_policy_kernel_basis(c, s, n);
 }
 
 /* memzoned runs and moves blocks: with observe_only (its state file's, or this configuration's)
- * it harvests nothing, and the policy is the one without it */
+ * it harvests nothing. It owns the zone of online blocks then; it never changes the cap. */
 static bool rebalancer_acts(const struct mz_config *c, const struct mz_snapshot *s)
 {
 	return s->rebalancer_running && !c->rebalance.observe_only;
-}
-
-static unsigned effective_ratio(const struct mz_config *c, const struct mz_snapshot *s)
-{
-	return rebalancer_acts(c, s) ? c->ratio_with_rebalancer : c->ratio;
 }
 
 static const char *scope_label(const struct mz_node_snap *n, char *buf, size_t len)
@@ -150,23 +169,37 @@ struct scope {
 static bool cap_level(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n,
 		      uint64_t size, enum mz_reason fail_reason, struct mz_decision *d)
 {
-	unsigned ratio = effective_ratio(c, s);
+	unsigned ratio = c->ratio;
 	char mv[16], sz[16], kn[16], lbl[16];
-	uint64_t k = kernel_basis(c, n);
+	uint64_t k = kernel_basis(c, s, n);
 
 	if (mz_policy_within_ratio(movable_of(n), size, k, ratio))
 		return true;
 	d->reason = fail_reason;
 	if (ratio == 0)
-		set_why(d, "%s: ratio%s is 0, so no memory goes movable", scope_label(n, lbl, sizeof(lbl)),
-			rebalancer_acts(c, s) ? "_with_rebalancer" : "");
+		set_why(d, "%s: ratio is 0, so no memory goes movable", scope_label(n, lbl, sizeof(lbl)));
 	else
-		set_why(d, "%s: movable %s + %s would exceed %u%% of %skernel %s%s",
-			scope_label(n, lbl, sizeof(lbl)), mz_format_size(movable_of(n), mv, sizeof(mv)),
-			mz_format_size(size, sz, sizeof(sz)), ratio,
-			c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "", mz_format_size(k, kn, sizeof(kn)),
-			rebalancer_acts(c, s) ? " (ratio_with_rebalancer)" : "");
+		set_why(d, "%s: movable %s + %s would exceed %u%% of %skernel %s", scope_label(n, lbl, sizeof(lbl)),
+			mz_format_size(movable_of(n), mv, sizeof(mv)), mz_format_size(size, sz, sizeof(sz)), ratio,
+			c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "", mz_format_size(k, kn, sizeof(kn)));
 	return false;
+}
+
+/* The levels of the cap for a node (n may be the system total standing in for it): the node's own
+ * when ratio_scope has it and the node has kernel memory in the basis; the system's when
+ * ratio_scope has it or the node has none. */
+static bool caps_allow(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n,
+		       const struct mz_node_snap *total, uint64_t size, struct mz_decision *d)
+{
+	bool node_has_kernel = kernel_basis(c, s, n) > 0;
+
+	if (c->ratio_scope != MZ_SCOPE_SYSTEM && node_has_kernel &&
+	    !cap_level(c, s, n, size, MZ_REASON_RATIO_CAP_NODE, d))
+		return false;
+	if ((c->ratio_scope != MZ_SCOPE_NODE || !node_has_kernel) &&
+	    !cap_level(c, s, total, size, MZ_REASON_RATIO_CAP_SYSTEM, d))
+		return false;
+	return true;
 }
 
 /* default_zone = auto: may `size` bytes more go movable? On false, d->reason/why say why not;
@@ -189,19 +222,17 @@ static bool movable_fits(const struct mz_config *c, const struct mz_snapshot *s,
 			mz_format_size(min_k, b, sizeof(b)), pct_k > c->min_kernel ? "_percent" : "");
 		return false;
 	}
-	if (c->ratio_scope != MZ_SCOPE_SYSTEM && !cap_level(c, s, node, size, MZ_REASON_RATIO_CAP_NODE, d))
-		return false;
-	if (c->ratio_scope != MZ_SCOPE_NODE && !cap_level(c, s, sc->total, size, MZ_REASON_RATIO_CAP_SYSTEM, d))
+	if (!caps_allow(c, s, node, sc->total, size, d))
 		return false;
 	{
-		const struct mz_node_snap *shown = c->ratio_scope == MZ_SCOPE_SYSTEM ? sc->total : node;
+		const struct mz_node_snap *shown =
+			c->ratio_scope == MZ_SCOPE_SYSTEM || kernel_basis(c, s, node) == 0 ? sc->total : node;
 
 		d->reason = MZ_REASON_AUTO_WITHIN_RATIO;
 		set_why(d, "%s: movable %s + %s stays within %u%% of %skernel %s",
 			scope_label(shown, lbl, sizeof(lbl)), mz_format_size(movable_of(shown), mv, sizeof(mv)),
-			mz_format_size(size, sz, sizeof(sz)), effective_ratio(c, s),
-			c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "",
-			mz_format_size(kernel_basis(c, shown), kn, sizeof(kn)));
+			mz_format_size(size, sz, sizeof(sz)), c->ratio, c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "",
+			mz_format_size(kernel_basis(c, s, shown), kn, sizeof(kn)));
 	}
 	return true;
 }
@@ -226,7 +257,7 @@ static bool source_is_auto(const struct mz_config *c, const struct mz_source_rul
 	if (rule->zone != MZ_SRCZONE_POLICY)
 		return false;
 	if (sc->node && !sc->node->has_cpu && c->memory_only_nodes != MZ_MEMONLY_POLICY)
-		return false;
+		return c->memory_only_nodes == MZ_MEMONLY_MOVABLE;
 	return c->default_zone == MZ_DEFAULT_AUTO;
 }
 
@@ -321,12 +352,26 @@ static void decide_offline(const struct mz_config *c, const struct mz_snapshot *
 		return;
 	}
 
-	if (sc->node && !sc->node->has_cpu && c->memory_only_nodes != MZ_MEMONLY_POLICY) {
-		bool mov = c->memory_only_nodes == MZ_MEMONLY_MOVABLE;
-
+	if (sc->node && !sc->node->has_cpu && c->memory_only_nodes == MZ_MEMONLY_KERNEL) {
 		d->reason = MZ_REASON_MEMORY_ONLY_NODE;
-		set_why(d, "node %d has no CPUs and memory_only_nodes = %s", sc->node->id, mov ? "movable" : "kernel");
-		finish_offline(b, mov, d);
+		set_why(d, "node %d has no CPUs and memory_only_nodes = kernel", sc->node->id);
+		finish_offline(b, false, d);
+		return;
+	}
+	if (sc->node && !sc->node->has_cpu && c->memory_only_nodes == MZ_MEMONLY_MOVABLE) {
+		/* movable while the caps allow (a CXL-like node has no kernel memory of its own: the
+		 * system-wide cap), else kernel: never more Movable than the kernel memory can serve */
+		uint64_t size = rule->whole_device && device_known(dev) && dev->n_offline > 1
+					? (uint64_t)dev->n_offline * bs : bs;
+		bool fits = movable_fits(c, s, sc, size, d);
+		char prev[sizeof(d->why)];
+
+		memcpy(prev, d->why, sizeof(prev));
+		if (fits)
+			d->reason = MZ_REASON_MEMORY_ONLY_NODE;
+		set_why(d, "node %d has no CPUs and memory_only_nodes = movable%s: %s%s", sc->node->id,
+			fits ? "" : ", but the caps hold it in a kernel zone", size > bs ? "whole device: " : "", prev);
+		finish_offline(b, fits, d);
 		return;
 	}
 
@@ -390,7 +435,10 @@ static void node_sub(struct mz_node_snap *n, uint64_t kernel, uint64_t movable)
 	n->movable_managed = sub_clamp(n->movable_managed, movable);
 	n->movable_present = sub_clamp(n->movable_present, movable);
 	n->movable_free = sub_clamp(n->movable_free, movable);
-	/* kernel_boot never contains hot-added blocks: nothing to take away */
+	/* kernel_boot never contains hot-added blocks: nothing to take away. A hot-added kernel block
+	 * taken away may have counted in kernel_hot_policy (ratio_basis = current): take it from there
+	 * too, which can only lower the basis */
+	n->kernel_hot_policy = sub_clamp(n->kernel_hot_policy, kernel);
 }
 
 /* Offlining needs somewhere to migrate the block's pages to: the rest of the node must have that
@@ -540,10 +588,7 @@ bool mz_policy_giveback_fits(const struct mz_config *c, const struct mz_snapshot
 		node_after = *n;
 		node_sub(&node_after, size, 0);
 	}
-	if (c->ratio_scope != MZ_SCOPE_SYSTEM)
-		ok = cap_level(c, s, n ? &node_after : &total_after, size, MZ_REASON_RATIO_CAP_NODE, &d);
-	if (ok && c->ratio_scope != MZ_SCOPE_NODE)
-		ok = cap_level(c, s, &total_after, size, MZ_REASON_RATIO_CAP_SYSTEM, &d);
+	ok = caps_allow(c, s, n ? &node_after : &total_after, &total_after, size, &d);
 	if (!ok && why)
 		snprintf(why, whylen, "%s", d.why);
 	return ok;
@@ -575,6 +620,7 @@ static void node_add(struct mz_node_snap *n, enum mz_action a, uint64_t bs)
 		n->kernel_managed += bs;
 		n->kernel_present += bs;
 		n->kernel_free += bs;
+		n->kernel_hot_policy += bs; /* a decision of the onlining policy */
 		break;
 	case MZ_ACTION_REZONE_MOVABLE:
 		node_sub(n, bs, 0);

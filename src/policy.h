@@ -71,9 +71,20 @@ uint64_t mz_policy_movable(uint64_t present, uint64_t managed);
 /* movable + add <= ratio% of kernel, without overflow for any 64-bit sizes */
 bool mz_policy_within_ratio(uint64_t movable, uint64_t add, uint64_t kernel, unsigned ratio);
 
+/* Movable memory counted against the cap: ZONE_MOVABLE (mz_policy_movable) plus the kernel zones'
+ * CMA, which the kernel's auto-movable counts as movable. */
+uint64_t mz_policy_movable_of(const struct mz_node_snap *n);
+/* Kernel memory the cap is measured against (ratio_basis), CMA left out as the kernel does:
+ *   boot:    kernel-zone memory present at boot (kernel_boot: present minus hot-added kernel blocks);
+ *   current: kernel_boot plus hot-added memory the onlining policy put in kernel zones (blocks of
+ *            devices with no Movable block, kernel_hot_policy): blocks memzoned harvested from Movable
+ *            never raise the cap. Without the baseline (s->baseline_read false: no iomem) the
+ *            managed kernel memory now. */
+uint64_t mz_policy_kernel_basis(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n);
+
 /* Would a give-back of `size` bytes (a hot-added block of `node` moved from a kernel zone to Movable)
- * keep movable within the cap onlining applies (ratio, or ratio_with_rebalancer when
- * s->rebalancer_running; ratio_scope; ratio_basis)? The same arithmetic as the onlining policy's, with
+ * keep movable within the cap onlining applies (ratio, whether or not memzoned runs; ratio_scope;
+ * ratio_basis; a node without kernel memory against the system)? The same arithmetic as the onlining policy's, with
  * the block taken from kernel and added to movable. On false, why (may be NULL) names the cap and the
  * numbers. For memzoned's second look under /run/memzone/lock. */
 bool mz_policy_giveback_fits(const struct mz_config *c, const struct mz_snapshot *s, int node, uint64_t size,

@@ -392,15 +392,16 @@ static const struct node_eval *pressure_target(const struct node_eval *ev, size_
 	return best;
 }
 
-/* movable + block <= ratio_with_rebalancer% of (kernel - block), with the onlining policy's own
- * arithmetic (Movable = max(present, managed), exact integers) so that a give-back decided here is
- * one mz_policy_giveback_fits accepts under the lock on the same zones. ratio_basis = boot is left
- * to that check: the sample carries only the current kernel memory. */
+/* movable + block <= ratio% of (kernel - block): the cap of the onlining policy, the same with or
+ * without memzoned, so a give-back never takes MOVABLE:KERNEL past what onlining allows once memzoned
+ * is gone. The policy's own arithmetic (Movable = max(present, managed), exact integers), on the
+ * current managed kernel memory of the sample: a first filter. The basis (ratio_basis, CMA, memory
+ * memzoned harvested not counted) is applied by mz_policy_giveback_fits under the lock. */
 static bool ratio_allows(const struct mz_config *c, uint64_t movable_present, uint64_t movable_managed,
 			 uint64_t kernel, uint64_t block)
 {
 	return mz_policy_within_ratio(mz_policy_movable(movable_present, movable_managed), block,
-				      sat_sub(kernel, block), c->ratio_with_rebalancer);
+				      sat_sub(kernel, block), c->ratio);
 }
 
 static void decide_node(const struct mz_config *c, const struct mz_pressure_sample *s, const struct node_eval *e,

@@ -241,6 +241,7 @@ static void add_zone(struct mz_node_snap *n, const struct mz_zone_info *z, uint6
 		n->kernel_min += z->min * page;
 		n->kernel_low += z->low * page;
 		n->kernel_high += z->high * page;
+		n->kernel_cma += z->cma * page;
 	}
 	/* ZONE_DEVICE (pmem/dax pages) is neither kernel nor movable memory */
 }
@@ -252,6 +253,8 @@ static void add_node(struct mz_node_snap *t, const struct mz_node_snap *n)
 	t->movable_managed += n->movable_managed;
 	t->movable_present += n->movable_present;
 	t->kernel_boot += n->kernel_boot;
+	t->kernel_cma += n->kernel_cma;
+	t->kernel_hot_policy += n->kernel_hot_policy;
 	t->kernel_free += n->kernel_free;
 	t->kernel_min += n->kernel_min;
 	t->kernel_low += n->kernel_low;
@@ -698,11 +701,15 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 {
 	unsigned long done = 0;
 	bool any_done = false;
+	uint64_t *range_kernel;
 	int memfd;
 
-	for (size_t i = 0; i < s->nnodes; i++)
+	for (size_t i = 0; i < s->nnodes; i++) {
 		s->nodes[i].kernel_boot = s->nodes[i].kernel_present;
+		s->nodes[i].kernel_hot_policy = 0;
+	}
 	s->iomem_zeroed = io && io->zeroed;
+	s->baseline_read = false;
 	if (!io || io->zeroed || s->block_size == 0) {
 		sum_total(s);
 		return 0;
@@ -712,10 +719,13 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 		sum_total(s);
 		return memfd == -ENOENT ? 0 : memfd;
 	}
+	/* one range's kernel blocks per node, added to kernel_hot_policy when the range has no Movable block */
+	range_kernel = mz_xcalloc(s->nnodes ? s->nnodes : 1, sizeof(*range_kernel));
 	for (size_t i = 0; i < io->n; i++) {
 		const struct mz_iomem_res *res = &io->res[i];
 		struct mz_iomem_owner own;
 		unsigned long first, last;
+		bool range_movable = false;
 
 		if (!mz_startswith(res->name, "System RAM") || mz_iomem_owner(io, res->start, &own) < 0)
 			continue;
@@ -728,26 +738,36 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 			continue; /* nonsense extent (block ids are below 2^32) */
 		if (any_done && first <= done)
 			first = done + 1; /* a block shared by two ranges counts once */
+		memset(range_kernel, 0, (s->nnodes ? s->nnodes : 1) * sizeof(*range_kernel));
 		for (unsigned long id = first; id <= last; id++) {
 			struct mz_block_brief bb;
 			struct mz_block b;
 			struct mz_node_snap *n;
 
-			if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_ONLINE ||
-			    mz_block_zone_class(&bb) != MZ_CLASS_KERNEL)
+			if (mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_ONLINE)
+				continue;
+			if (mz_block_zone_class(&bb) == MZ_CLASS_MOVABLE)
+				range_movable = true;
+			if (mz_block_zone_class(&bb) != MZ_CLASS_KERNEL)
 				continue;
 			if (mz_memblock_read(id, s->block_size, &b) < 0)
 				continue;
 			n = b.node >= 0 ? node_of(s, b.node) : s->nnodes == 1 ? &s->nodes[0] : NULL;
-			if (n)
-				n->kernel_boot -= n->kernel_boot > s->block_size ? s->block_size : n->kernel_boot;
+			if (!n)
+				continue;
+			n->kernel_boot -= n->kernel_boot > s->block_size ? s->block_size : n->kernel_boot;
+			range_kernel[n - s->nodes] += s->block_size;
 		}
+		for (size_t k = 0; !range_movable && k < s->nnodes; k++)
+			s->nodes[k].kernel_hot_policy += range_kernel[k];
 		if (last >= first) {
 			done = last;
 			any_done = true;
 		}
 	}
+	free(range_kernel);
 	close(memfd);
+	s->baseline_read = true;
 	sum_total(s);
 	return 0;
 }

@@ -14,7 +14,12 @@ struct mz_node_snap {
 	bool has_cpu;              /* from /sys/devices/system/node/has_cpu; true when unknown */
 	uint64_t kernel_managed, kernel_present;
 	uint64_t movable_managed, movable_present;
-	uint64_t kernel_boot;      /* kernel-zone memory present at boot (ratio_basis=boot) */
+	uint64_t kernel_boot;      /* kernel-zone memory present at boot (ratio_basis=boot), CMA included */
+	uint64_t kernel_cma;       /* CMA pages of the kernel zones: the kernel's auto-movable counts them as
+				    * movable and out of its kernel basis (never on hot-added memory) */
+	uint64_t kernel_hot_policy; /* hot-added memory online in kernel zones whose device has no Movable block:
+				     * what an onlining decision put there, not a memzoned harvest (a harvest
+				     * takes a block out of a Movable device). Filled by the baseline. */
 	uint64_t kernel_free, kernel_min, kernel_low, kernel_high;
 	uint64_t movable_free;
 };
@@ -47,6 +52,8 @@ struct mz_snapshot {
 	char auto_online[32];      /* auto_online_blocks, "" when unknown */
 	struct mz_hotplug_params hotplug;
 	bool iomem_zeroed;         /* set by mz_snapshot_boot_baseline (and status) from the iomem given */
+	bool baseline_read;        /* mz_snapshot_boot_baseline ran with iomem: kernel_boot and
+				    * kernel_hot_policy are known */
 };
 
 /* zoneinfo (+ node has_cpu, page size, auto_online_blocks, rebalancer liveness). Cost independent of
@@ -54,9 +61,10 @@ struct mz_snapshot {
 int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen);
 void mz_snapshot_free(struct mz_snapshot *s);
 const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int node);
-/* Fill nodes[].kernel_boot (ratio_basis=boot): kernel_present minus hot-added blocks (iomem ranges of
- * dimm/virtio_mem/kmem/other) online in a kernel zone. Reads only hot-added blocks. Without iomem
- * (NULL or zeroed) kernel_boot = kernel_present. */
+/* Fill nodes[].kernel_boot: kernel_present minus hot-added blocks (iomem ranges of dimm/virtio_mem/
+ * kmem/other) online in a kernel zone; and nodes[].kernel_hot_policy: those blocks of ranges without
+ * a Movable block. Reads only hot-added blocks. Without iomem (NULL or zeroed) kernel_boot =
+ * kernel_present, kernel_hot_policy = 0 and baseline_read stays false. */
 int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io);
 /* Read block id and its device. io may be NULL (iomem unreadable). -ENOENT when the block vanished.
  * An offline block of a top-level "System RAM" range is known by its range (snapshot.c): the DIMM

@@ -32,7 +32,7 @@
  *                            (name or null), start, end, node, blocks, offline, kernel, movable,
  *                            unknown, hot_removable (bytes)
  *   policy                   memzone's cap (null when not loaded): ratio_cap_percent, ratio_cap_key
- *                            ("ratio" | "ratio_with_rebalancer" while memzoned runs), ratio_scope
+ *                            ("ratio": the cap in force with and without memzoned), ratio_scope
  *                            ("node" | "system" | "both"), ratio_basis ("current" | "boot")
  *   hotplug                  auto_online_blocks (null: unknown), online_policy, auto_movable_ratio,
  *                            memmap_on_memory (null when not visible), memzone_rule (path or null),
@@ -56,6 +56,7 @@
  *                            unknown), node (null), source, device (null)
  */
 #include "status.h"
+#include "policy.h"
 #include "units.h"
 #include "util.h"
 #include "json.h"
@@ -812,23 +813,22 @@ static const char *scope_name(enum mz_ratio_scope s)
 
 void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
 {
-	const char *key;
-
 	st->policy_known = true;
-	st->ratio_cap_rebalancer = st->daemon_alive;
-	st->ratio_cap = st->daemon_alive ? c->ratio_with_rebalancer : c->ratio;
+	/* `ratio` whether or not memzoned runs (ratio_with_rebalancer is obsolete, ignored) */
+	st->ratio_cap_rebalancer = false;
+	st->ratio_cap = c->ratio;
 	st->ratio_scope = c->ratio_scope;
 	st->ratio_basis = c->ratio_basis;
-	key = st->daemon_alive ? "ratio_with_rebalancer" : "ratio";
 	/* Over the cap means something else onlined movable memory (the kernel, a distribution rule),
-	 * or the policy was tightened since. Nodes without kernel memory (CPU-less memory-only nodes)
-	 * have no ratio to speak of; memory_only_nodes decides for them. */
+	 * or the policy was tightened since. Measured as the policy measures (CMA as movable, the
+	 * basis of ratio_basis); a node without kernel memory in the basis has no cap of its own (its
+	 * memory counts in the system's). */
 	for (size_t i = 0; i <= st->snap.nnodes; i++) {
 		const struct mz_node_snap *n = i < st->snap.nnodes ? &st->snap.nodes[i] : &st->snap.total;
-		uint64_t kernel = c->ratio_basis == MZ_BASIS_BOOT ? n->kernel_boot : n->kernel_managed;
-		int64_t r = ratio_of(n->movable_managed, kernel);
+		uint64_t kernel = mz_policy_kernel_basis(c, &st->snap, n);
+		int64_t r = ratio_of(mz_policy_movable_of(n), kernel);
 
-		if (n->id >= 0 && (c->ratio_scope == MZ_SCOPE_SYSTEM || !n->has_cpu))
+		if (n->id >= 0 && (c->ratio_scope == MZ_SCOPE_SYSTEM || kernel == 0))
 			continue;
 		if (n->id < 0 && c->ratio_scope == MZ_SCOPE_NODE)
 			continue;
@@ -836,12 +836,12 @@ void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
 			continue;
 		if (n->id >= 0)
 			mz_status_warn(st, "ratio-above-cap",
-				       "node %d: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (%s): more "
-				       "movable memory than the policy allows", n->id, r, st->ratio_cap, key);
+				       "node %d: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (ratio): more "
+				       "movable memory than the policy allows", n->id, r, st->ratio_cap);
 		else
 			mz_status_warn(st, "ratio-above-cap",
-				       "system: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (%s): more "
-				       "movable memory than the policy allows", r, st->ratio_cap, key);
+				       "system: MOVABLE:KERNEL %" PRId64 "%% is above memzone's cap of %u%% (ratio): more "
+				       "movable memory than the policy allows", r, st->ratio_cap);
 	}
 }
 
@@ -1107,7 +1107,7 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 	print_table(f, "", 10, zhdr, "llrrrrrrrr", s->nnodes + 1, zones_row, &t);
 	if (st->policy_known)
 		fprintf(f, "memzone's cap: MOVABLE:KERNEL at most %u%% (%s; %s; against %s kernel memory)\n",
-			st->ratio_cap, st->ratio_cap_rebalancer ? "ratio_with_rebalancer, memzoned runs" : "ratio",
+			st->ratio_cap, "ratio",
 			st->ratio_scope == MZ_SCOPE_NODE ? "per node" : st->ratio_scope == MZ_SCOPE_SYSTEM ? "system-wide"
 			: "per node and system-wide",
 			st->ratio_basis == MZ_BASIS_BOOT ? "boot-time" : "current");
@@ -1453,7 +1453,7 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 	if (st->policy_known) {
 		mz_json_obj_begin(&j, "policy");
 		mz_json_u64(&j, "ratio_cap_percent", st->ratio_cap);
-		mz_json_str(&j, "ratio_cap_key", st->ratio_cap_rebalancer ? "ratio_with_rebalancer" : "ratio");
+		mz_json_str(&j, "ratio_cap_key", "ratio");
 		mz_json_str(&j, "ratio_scope", scope_name(st->ratio_scope));
 		mz_json_str(&j, "ratio_basis", st->ratio_basis == MZ_BASIS_BOOT ? "boot" : "current");
 		mz_json_obj_end(&j);
@@ -1530,7 +1530,7 @@ void mz_status_print_prometheus(const struct mz_status *st, FILE *f)
 	}
 	if (st->policy_known) {
 		prom_head(f, "memzone_movable_kernel_ratio_cap_percent", "gauge",
-			  "The largest MOVABLE:KERNEL ratio memzone's policy allows (ratio or ratio_with_rebalancer).");
+			  "The largest MOVABLE:KERNEL ratio memzone's policy allows (ratio, with or without memzoned).");
 		fprintf(f, "memzone_movable_kernel_ratio_cap_percent %u\n", st->ratio_cap);
 	}
 	if (st->have_blocks) {

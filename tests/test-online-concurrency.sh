@@ -15,7 +15,7 @@ tree race --blocks 120 --nodes 1 --hotplug dimm:64 --hotplug virtio_mem:32
 D=$(dev first_block 0) DL=$(dev last_block 0)
 V=$(dev first_block 1) VL=$(dev last_block 1)
 # a generous lock_timeout: this test is about the lock doing its job, not about it timing out
-printf '[online]\nratio = 301\nlock_timeout = 60s\n' | conf
+printf '[online]\nratio = 301\nratio_basis = current\nlock_timeout = 60s\n' | conf # kmodel_check: managed kernel
 
 # A start barrier: every helper waits for a shared lock the parent holds until all are forked.
 exec 4>"$TMP/barrier"

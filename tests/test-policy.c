@@ -165,7 +165,8 @@ static void test_ratio_edges(void)
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "cap full, one block over");
 
 	setup(0, 0);
-	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "node without kernel memory");
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM,
+	       "node without kernel memory: no cap of its own, the system's (no kernel anywhere here)");
 
 	setup(64 * GiB, 0);
 	cfg.ratio = 0;
@@ -438,17 +439,59 @@ static void test_memory_only_nodes(void)
 	sum_total();
 	blk.node = 1;
 	dev.source = MZ_SOURCE_KMEM;
-	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_MEMORY_ONLY_NODE, "CPU-less node, memory_only_nodes = movable");
-	is_str(d.why, "node 1 has no CPUs and memory_only_nodes = movable", "why");
+	/* issue 13: no per-node cap of its own (no kernel memory), but the system-wide cap holds */
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM,
+	       "CPU-less node full of movable, memory_only_nodes = movable: the system cap holds it in kernel");
+	is_str(d.why, "node 1 has no CPUs and memory_only_nodes = movable, but the caps hold it in a kernel zone: "
+		      "system: movable 16G + 128M would exceed 301% of kernel 4G", "why");
+	cfg.ratio_scope = MZ_SCOPE_NODE;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM,
+	       "ratio_scope = node: a node without kernel memory is still checked system-wide");
+	cfg.ratio_scope = MZ_SCOPE_BOTH;
+	nodes[1].movable_managed = nodes[1].movable_present = 8 * GiB;
+	sum_total();
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_MEMORY_ONLY_NODE,
+	       "CPU-less node with room in the system cap: movable");
+	is_str(d.why, "node 1 has no CPUs and memory_only_nodes = movable: system: movable 8G + 128M stays within "
+		      "301% of kernel 4G", "why names the system cap");
+	cfg.min_kernel = 1 * GiB;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_MIN_KERNEL, "min_kernel counts for a node without kernel memory");
+	cfg.min_kernel = 0;
+	/* the issue's layout: 895M kernel, an 8G DIMM (64 blocks) on a CPU-less node -> Normal, as the kernel's */
+	setup(895 * MiB, 0);
+	snap.nnodes = 2;
+	set_node(1, 0, 0);
+	nodes[1].has_cpu = false;
+	sum_total();
+	blk.node = 1;
+	dev.source = MZ_SOURCE_DIMM;
+	dev.n_blocks = dev.n_offline = 64;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM, "8G DIMM on a memory-only node, 895M kernel");
+	dev.n_blocks = dev.n_offline = 16;
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_MEMORY_ONLY_NODE, "2G DIMM there fits 301% of 895M");
+	setup(4 * GiB, 0);
+	snap.nnodes = 2;
+	set_node(1, 0, 16 * GiB);
+	nodes[1].has_cpu = false;
+	sum_total();
+	blk.node = 1;
+	dev.source = MZ_SOURCE_KMEM;
 	cfg.memory_only_nodes = MZ_MEMONLY_KERNEL;
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_MEMORY_ONLY_NODE, "memory_only_nodes = kernel");
 	cfg.memory_only_nodes = MZ_MEMONLY_POLICY;
-	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "memory_only_nodes = policy: the node cap");
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM, "memory_only_nodes = policy: the system cap");
 	cfg.ratio_scope = MZ_SCOPE_SYSTEM;
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_SYSTEM, "memory_only_nodes = policy, system scope");
 	cfg.memory_only_nodes = MZ_MEMONLY_MOVABLE;
 	cfg.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_KERNEL;
-	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_SOURCE_RULE, "source rule beats memory_only_nodes");
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_SOURCE_RULE, "[source] zone = kernel wins over the node rule");
+	cfg.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_POLICY;
+	nodes[1].movable_managed = nodes[1].movable_present = 0;
+	sum_total();
+	blk.node = -1;
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "no node link, two nodes: system total");
+	blk.node = 7;
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "node missing from zoneinfo: system total");
 }
 
 static void test_min_kernel(void)
@@ -534,20 +577,46 @@ static void test_basis_and_rebalancer(void)
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "basis boot: 1G of kernel");
 	ok(strstr(d.why, "of boot kernel 1G") != NULL, "why names the boot basis (%s)", d.why);
 
+	/* basis current: boot kernel plus what the onlining policy put in kernel zones; memzoned's
+	 * harvests (kernel blocks of devices with Movable blocks) are not in kernel_hot_policy */
+	snap.baseline_read = true;
+	nodes[0].kernel_hot_policy = 1 * GiB;
+	sum_total();
+	snap.total.kernel_hot_policy = 1 * GiB;
+	cfg.ratio_basis = MZ_BASIS_CURRENT;
+	cfg.ratio = 150;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "basis current, baseline read: 1G + 1G, not 4G");
+	ok(strstr(d.why, "of kernel 2G") != NULL, "why names the 2G (%s)", d.why);
+	snap.baseline_read = false;
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "basis current without iomem: managed 4G");
+
+	/* CMA counts as movable and out of the kernel basis (the kernel's auto-movable) */
+	setup(2 * GiB, 0);
+	nodes[0].kernel_cma = 1 * GiB;
+	sum_total();
+	snap.total.kernel_cma = 1 * GiB;
+	cfg.ratio = 100;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "CMA 1G of 2G kernel: 1G + 128M over 100% of 1G");
+	is_str(d.why, "node 0: movable 1G + 128M would exceed 100% of kernel 1G", "why counts CMA as movable");
+
+	/* the cap is ratio with or without memzoned; ratio_with_rebalancer is obsolete */
 	setup(1 * GiB, 2 * GiB);
 	cfg.ratio = 100;
 	cfg.ratio_with_rebalancer = 400;
 	snap.rebalancer_running = false;
 	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "rebalancer stopped: ratio 100");
 	snap.rebalancer_running = true;
-	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "rebalancer running: ratio_with_rebalancer 400");
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "rebalancer running: still ratio 100");
+	ok(strstr(d.why, "ratio_with_rebalancer") == NULL, "why does not name ratio_with_rebalancer (%s)", d.why);
+	cfg.rebalance.grow_kernel = false;
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "grow_kernel = no: ratio 100");
+	cfg.rebalance.grow_kernel = true;
 	cfg.rebalance.observe_only = true;
-	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE,
-	       "rebalancer running with observe_only (it harvests nothing): ratio 100");
+	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "observe_only: ratio 100");
 	cfg.rebalance.observe_only = false;
+	cfg.ratio = 400;
 	cfg.ratio_with_rebalancer = 50;
-	expect(MZ_ACTION_ONLINE_KERNEL, MZ_REASON_RATIO_CAP_NODE, "ratio_with_rebalancer can be tighter");
-	ok(strstr(d.why, "(ratio_with_rebalancer)") != NULL, "why names ratio_with_rebalancer (%s)", d.why);
+	expect(MZ_ACTION_ONLINE_MOVABLE, MZ_REASON_AUTO_WITHIN_RATIO, "ratio_with_rebalancer 50 has no effect either");
 }
 
 /* memzoned's second look at a give-back: the block leaves kernel and joins movable, checked against the
@@ -558,20 +627,21 @@ static void test_giveback_fits(void)
 
 	/* after the move: kernel 1920M, cap 800% = 15360M of movable, the block's 128M included */
 	setup(2 * GiB, 15232 * MiB);
-	cfg.ratio = 100;
-	cfg.ratio_with_rebalancer = 800;
+	cfg.ratio = 800;
+	cfg.ratio_with_rebalancer = 100; /* obsolete: no effect */
 	snap.rebalancer_running = true;
 	ok(mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "give-back that ends exactly at the cap fits");
 	setup(2 * GiB, 15232 * MiB + 4096);
-	cfg.ratio = 100;
-	cfg.ratio_with_rebalancer = 800;
+	cfg.ratio = 800;
 	snap.rebalancer_running = true;
 	why[0] = '\0';
 	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, BS, why, sizeof(why)), "one page more: the give-back crosses it");
-	is_str(why, "node 0: movable 14.9G + 128M would exceed 800% of kernel 1.9G (ratio_with_rebalancer)",
-	       "why: the kernel left after the move, the cap's name");
-	snap.rebalancer_running = false;
-	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "rebalancer not running: ratio (100) applies");
+	is_str(why, "node 0: movable 14.9G + 128M would exceed 800% of kernel 1.9G",
+	       "why: the kernel left after the move");
+	cfg.ratio = 100;
+	cfg.ratio_with_rebalancer = 800;
+	ok(!mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0),
+	   "memzoned running: ratio (100) applies, never ratio_with_rebalancer");
 	setup(2 * GiB, 1 * GiB);
 	cfg.ratio = 100;
 	ok(mz_policy_giveback_fits(&cfg, &snap, 0, BS, NULL, 0), "ratio 100: 1G + 128M within 1920M");
@@ -582,7 +652,7 @@ static void test_giveback_fits(void)
 	snap.nnodes = 2;
 	set_node(1, 1 * GiB, 3 * GiB);
 	sum_total();
-	cfg.ratio_with_rebalancer = 301;
+	cfg.ratio = 301;
 	snap.rebalancer_running = true;
 	cfg.ratio_scope = MZ_SCOPE_SYSTEM;
 	ok(mz_policy_giveback_fits(&cfg, &snap, 1, BS, NULL, 0), "scope system: the system has room");
@@ -596,7 +666,7 @@ static void test_giveback_fits(void)
 	setup(4 * GiB, 3 * GiB);
 	nodes[0].kernel_boot = 1 * GiB;
 	sum_total();
-	cfg.ratio_with_rebalancer = 400;
+	cfg.ratio = 400;
 	snap.rebalancer_running = true;
 	cfg.ratio_basis = MZ_BASIS_BOOT;
 	ok(mz_policy_giveback_fits(&cfg, &snap, 0, 7 * BS, NULL, 0), "basis boot: 3G + 896M within 400%% of 1G");

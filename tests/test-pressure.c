@@ -711,6 +711,7 @@ static void test_giveback_matches_policy(const struct mz_config *defaults)
 	};
 
 	c.rebalance.release_delay_ms = 0;
+	c.ratio = 800; /* the cap of the cases above (it is `ratio` with or without memzoned) */
 	c.ratio_basis = MZ_BASIS_CURRENT;
 	c.min_kernel = 0;
 	c.min_kernel_percent = 0;

@@ -193,7 +193,7 @@ trap vm_cleanup EXIT
 trap 'exit 130' INT TERM
 
 vm_boot() {
-    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' nocoldplug='' mode_append='' kdir img extra=()
+    local mem=1G append='' kernel='' vmem='' smp=2 conf='' init='' nocoldplug='' numa='' mode_append='' kdir img extra=()
     while [ $# -gt 0 ]; do
         case $1 in
             --mem) mem=$2; shift 2 ;;
@@ -206,6 +206,7 @@ vm_boot() {
             --no-boot-cmds) append="$append mzvm.noinit=1"; shift ;;
             --no-memzone) append="$append mzvm.nomemzone=1"; shift ;;
             --no-coldplug) nocoldplug=1; shift ;;
+            --numa) numa=1; shift ;;   # node 0: the CPUs and boot memory; node 1: neither (CXL-like)
             *) echo "vm_boot: unknown option $1" >&2; return 2 ;;
         esac
     done
@@ -224,6 +225,9 @@ vm_boot() {
     [ -n "$nocoldplug" ] && append="$append mzvm.nocoldplug=1"
     [ -n "$vmem" ] && extra+=(-object "memory-backend-ram,id=vmem0,size=$(to_bytes "$vmem")"
                              -device "virtio-mem-pci,id=vm0,memdev=vmem0,node=0,requested-size=0")
+    # a memory-only node: no CPUs, no boot memory; DIMMs reach it with dimm_add ID SIZE 1
+    [ -n "$numa" ] && extra+=(-object "memory-backend-ram,id=m0,size=$(to_bytes "$mem")"
+                              -numa "node,nodeid=0,cpus=0-$((smp - 1)),memdev=m0" -numa node,nodeid=1)
     [ -n "$VM_DIR" ] && vm_shutdown
     # A TCG guest with 2 vCPUs occasionally dies during boot (e.g. "Oops: int3" while the kernel
     # patches its own code, cross-modifying code under multi-threaded TCG): boot again, bounded.
@@ -303,13 +307,14 @@ CTL() { local to=60; [ "${1:-}" = --timeout ] && { to=$2; shift 2; }
 QMP() { python3 "$VM_HERE/vmctl.py" qmp "$VM_DIR/qmp.sock" "$@"; }
 
 # ------------------------------------------------------------------ memory devices
-_dimm_cmds() {   # _dimm_cmds ID BYTES -> the two QMP commands
+_dimm_cmds() {   # _dimm_cmds ID BYTES [NODE] -> the two QMP commands
     printf '{"execute":"object-add","arguments":{"qom-type":"memory-backend-ram","id":"mem-%s","size":%s}}\n' "$1" "$2"
-    printf '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"%s","memdev":"mem-%s"}}\n' "$1" "$1"
+    printf '{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"%s","memdev":"mem-%s"%s}}\n' "$1" "$1" \
+        "${3:+,\"node\":$3}"
 }
-dimm_add() {     # dimm_add ID SIZE
+dimm_add() {     # dimm_add ID SIZE [NODE]
     local b; b=$(to_bytes "$2") || return 1
-    local cmds; mapfile -t cmds < <(_dimm_cmds "$1" "$b")
+    local cmds; mapfile -t cmds < <(_dimm_cmds "$1" "$b" "${3:-}")
     QMP --timeout 30 "${cmds[@]}" >/dev/null
 }
 dimm_add_many() {   # dimm_add_many SIZE ID... : all in one QMP connection, back to back

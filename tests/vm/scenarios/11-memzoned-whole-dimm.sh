@@ -1,12 +1,12 @@
 #!/bin/bash
 # vm-modes: 6.1 6.12
-# 10-memzoned-whole-dimm.sh - DIMMs hot-added while memzoned decides new memory end with all their
+# 11-memzoned-whole-dimm.sh - DIMMs hot-added while memzoned decides new memory end with all their
 # blocks in one zone. The kernel sends a block's "add" before ACPI binds the block to its memory
 # device (memoryN/firmware_node): memzoned hears the first block of a DIMM while it still looks
 # like memory of an unknown agent. Decided then, alone, that block fitted the cap (Movable) where
 # the DIMM as a whole did not (Normal): 1 + 63 blocks, a DIMM that can never be unplugged.
-# ratio = 10 keeps "one block fits, the DIMM does not" true for every 8 GiB DIMM here (the cap
-# grows with each DIMM that goes Normal); the moves are off so that only new memory is decided.
+# ratio = 10 (of ~2 GiB of boot kernel memory) keeps "one block fits, the DIMM does not" true for
+# every DIMM here: all of them go Normal; the moves are off so that only new memory is decided.
 # The race is timing-dependent: three 8 GiB DIMMs one by one, then a burst of four 1 GiB ones.
 # Asserts on the guest's sysfs: blocks grouped by their firmware_node, one zone per group.
 . "$(dirname "$0")/../vmlib.sh"
@@ -16,7 +16,6 @@ vm_boot --mem 2G || { fail "VM boots"; vm_finish; exit; }
 CTL 'mzconf <<EOF
 [online]
 ratio = 10
-ratio_with_rebalancer = 10
 
 [rebalance]
 grow_kernel = no
