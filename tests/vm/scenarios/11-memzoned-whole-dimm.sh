@@ -5,8 +5,10 @@
 # device (memoryN/firmware_node): memzoned hears the first block of a DIMM while it still looks
 # like memory of an unknown agent. Decided then, alone, that block fitted the cap (Movable) where
 # the DIMM as a whole did not (Normal): 1 + 63 blocks, a DIMM that can never be unplugged.
-# ratio = 10 (of ~2 GiB of boot kernel memory) keeps "one block fits, the DIMM does not" true for
-# every DIMM here: all of them go Normal; the moves are off so that only new memory is decided.
+# ratio = 10 keeps "one block fits, an 8 GiB DIMM does not" true for every 8 GiB DIMM here (the cap
+# grows with each DIMM that goes Normal: ratio_basis = current, whose decisions read no boot baseline
+# and so come soonest after the kernel's add: the race is likeliest); the moves are off so that only
+# new memory is decided.
 # The race is timing-dependent: three 8 GiB DIMMs one by one, then a burst of four 1 GiB ones.
 # Asserts on the guest's sysfs: blocks grouped by their firmware_node, one zone per group.
 . "$(dirname "$0")/../vmlib.sh"
@@ -16,6 +18,7 @@ vm_boot --mem 2G || { fail "VM boots"; vm_finish; exit; }
 CTL 'mzconf <<EOF
 [online]
 ratio = 10
+ratio_basis = current
 
 [rebalance]
 grow_kernel = no
