@@ -153,6 +153,9 @@ int cmd_plan(int argc, char **argv)
 	static const struct option longopts[] = { MZ_COMMON_LONGOPTS, { "json", no_argument, NULL, OPT_JSON },
 						  { NULL, 0, NULL, 0 } };
 	unsigned count[MZ_ACTION_REZONE_KERNEL + 1] = { 0 };
+	/* a DIMM being added is shown as the DIMM, as its decision will see it: up to 1 s in all for
+	 * ACPI to bind new blocks (mz_snapshot_block_wait) */
+	unsigned bind_wait_ms = 1000;
 	struct devcache dc = { NULL, 0, 0 };
 	struct mz_config cfg;
 	struct mz_snapshot s;
@@ -233,7 +236,7 @@ int cmd_plan(int argc, char **argv)
 				continue;
 		}
 		memset(&dev, 0, sizeof(dev));
-		r = mz_snapshot_block(&s, iop, ids[i], &b, &dev);
+		r = mz_snapshot_block_wait(&s, iop, ids[i], &b, &dev, &bind_wait_ms);
 		if (r < 0) {
 			if (named)
 				mz_warn("memory%lu: %s", ids[i], r == -ENOENT ? "no such block" : strerror(-r));

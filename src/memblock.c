@@ -174,15 +174,17 @@ static int block_node(int dirfd)
 	return node;
 }
 
-/* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03" */
-static void block_firmware_node(int dirfd, char *name, size_t len)
+/* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03".
+ * rel: the link relative to dirfd. The one reader of the link (a block's own read and the
+ * per-id reads of snapshot.c and status.c). */
+static void firmware_node_rel(int dirfd, const char *rel, char *name, size_t len)
 {
 	char target[MZ_PATH_MAX];
 	const char *base;
 	ssize_t n;
 
 	name[0] = '\0';
-	n = readlinkat(dirfd, "firmware_node", target, sizeof(target) - 1);
+	n = readlinkat(dirfd, rel, target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
@@ -192,6 +194,19 @@ static void block_firmware_node(int dirfd, char *name, size_t len)
 	base = base ? base + 1 : target;
 	if (strlen(base) < len)
 		snprintf(name, len, "%s", base);
+}
+
+static void block_firmware_node(int dirfd, char *name, size_t len)
+{
+	firmware_node_rel(dirfd, "firmware_node", name, len);
+}
+
+void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "memory%lu/firmware_node", id);
+	firmware_node_rel(memfd, rel, name, len);
 }
 
 bool mz_memblock_ready(unsigned long id)

@@ -32,6 +32,9 @@ int mz_memblock_size(uint64_t *bytes);
  * cannot be read are left at their "unknown" value; only a missing state file is an error (-ENOENT,
  * like a vanished block). An unknown state word gives MZ_BLOCK_UNKNOWN, not an error. */
 int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b);
+/* Basename of <memfd>/memoryN/firmware_node's link target ("PNP0C80:03"), "" when there is none
+ * (or a name longer than len). memfd: an fd of <root>/sys/devices/system/memory. */
+void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len);
 /* Whether the kernel has finished adding block id: on a NUMA kernel (<root>/sys/devices/system/node
  * exists) the block's nodeN link is there. The kernel sends a new block's "add" uevent before it
  * links the block to its node, and until then the block's node is NUMA_NO_NODE: Debian's 6.1 oopses

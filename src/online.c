@@ -60,6 +60,7 @@ struct job {
 	bool locked;               /* holds /run/memzone/lock (rezoning needs it: see do_rezone) */
 	struct sweep_snap *sweep;  /* inside sweep_device, else NULL */
 	bool clean;                /* do_online: the decided write went in and was confirmed as decided */
+	unsigned bind_wait_ms;     /* what is left of the wait for ACPI bindings (mz_snapshot_block_wait) */
 };
 
 /* What one log line says about the block (journal fields). */
@@ -547,6 +548,11 @@ bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_
 /* how long the block of an event may take to be linked to its node (in practice microseconds
  * to milliseconds after the kernel sent its add) */
 #define MZ_ONLINE_READY_WAIT_MS 2000u
+/* how long one run (a helper, one chunk of memzoned's events) waits in all for ACPI to bind new
+ * blocks to their memory device before deciding them as another agent's memory: the binding
+ * follows the add of the DIMM's last block by milliseconds; hv_balloon, xen and probe memory are
+ * never bound and cost this once per run, and only for a range none of whose blocks is online */
+#define MZ_ONLINE_BIND_WAIT_MS 1000u
 
 /* [source kmem] zone = ignore: a dax device a daxctl config names is daxctl's for good; any other
  * kmem block is given kmem_wait for another agent, then decided by the policy (the caller's
@@ -610,7 +616,12 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		dev = *dev_io;
 		r = s.block_size ? mz_memblock_read(id, s.block_size, &b) : -ENOENT;
 	} else {
-		r = mz_snapshot_block(&s, j->io, id, &b, &dev);
+		r = mz_snapshot_block_wait(&s, j->io, id, &b, &dev, &j->bind_wait_ms);
+		if (r == 0 && dev.bind_timed_out)
+			mz_info("memory%lu: no ACPI memory device bound it within %ums: memory of another agent, "
+				"decided with its whole range", id, dev.bind_wait_ms);
+		else if (r == 0 && dev.bind_wait_ms)
+			mz_debug("memory%lu: bound to %s after %ums", id, dev.name, dev.bind_wait_ms);
 	}
 	if (r == -ENOENT) {
 		mz_info("memory%lu: no such block (removed already?); skipped", id);
@@ -967,7 +978,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 {
 	struct mz_lock lock = MZ_LOCK_INIT;
 	struct mz_iomem io;
-	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st };
+	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st, .bind_wait_ms = MZ_ONLINE_BIND_WAIT_MS };
 	char err[512], tbuf[16];
 	unsigned long *todo = NULL;
 	bool locked;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MEMORY_DIR "/sys/devices/system/memory"
@@ -438,22 +439,6 @@ int mz_memory_dir_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
-{
-	char rel[64], target[MZ_PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	name[0] = '\0';
-	snprintf(rel, sizeof(rel), "memory%lu/firmware_node", id);
-	n = readlinkat(memfd, rel, target, sizeof(target) - 1);
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	snprintf(name, len, "%s", base ? base + 1 : target);
-}
-
 static void count_block(struct mz_device_snap *dev, const struct mz_block_brief *bb, bool *seen_online)
 {
 	enum mz_zone_class c;
@@ -519,12 +504,120 @@ static void dimm_extent(int memfd, unsigned long id, const char *fw, unsigned lo
 	}
 }
 
+/* ---------------------------------------------------------------- new blocks of ACPI memory devices
+ *
+ * ACPI memory hotplug (drivers/acpi/acpi_memhotplug.c) adds each range of a memory device with
+ * add_memory() -- a top-level "System RAM" resource, then one memory block device per block, each
+ * sending its "add" uevent -- and only when the whole range is added binds its blocks to the
+ * device (acpi_bind_memory_blocks: memoryN/firmware_node -> PNP0C80:xx, first block first). A
+ * decision taken on such a block in between would see memory of an unknown agent ("other"), alone:
+ * a DIMM split across zones. So an offline block of a top-level System RAM range is known by its
+ * range, never by itself alone:
+ *  - the range's first block bound to a PNP0C80 device: that DIMM (the binding is in progress);
+ *  - the range's first block online and not bound: the range holds boot memory (the kernel onlines
+ *    all of it before userspace runs; a hv_balloon/xen range merged into it) or was decided before:
+ *    the block alone, as ever (a boot range can span the machine: never scanned per event);
+ *  - else the range is new and not bound yet: a decision waits (bounded) for ACPI to bind it, on a
+ *    machine with ACPI; then it is a DIMM, or memory of another agent (hv_balloon, xen and probe
+ *    memory never get a firmware_node) whose device is the range, so that every block of it is
+ *    decided with the same extent whichever way one of them was classified. */
+
+/* poll period while waiting for the binding: acpi_bind_memory_blocks follows the range's last
+ * block by microseconds to milliseconds */
+#define BIND_POLL_MS 3
+
+enum range_kind { RANGE_BOOT, RANGE_NEW, RANGE_DIMM };
+
+/* The range's first block (the range may start inside a block with no sysfs entry: two tries),
+ * or false when neither exists. */
+static bool range_first_block(int memfd, uint64_t block_size, uint64_t start, uint64_t end, unsigned long *first)
+{
+	unsigned long id = (unsigned long)(start / block_size), last = (unsigned long)(end / block_size);
+
+	for (int tries = 0; tries < 2 && id <= last; tries++, id++) {
+		char rel[48];
+
+		snprintf(rel, sizeof(rel), "memory%lu", id);
+		if (faccessat(memfd, rel, F_OK, 0) == 0) {
+			*first = id;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* What the top-level System RAM range of offline block id is (see above); fw: the DIMM's name. */
+static enum range_kind range_kind(int memfd, uint64_t block_size, const struct mz_iomem_owner *own, unsigned long id,
+				  char *fw, size_t len)
+{
+	struct mz_block_brief bb;
+	unsigned long first;
+
+	fw[0] = '\0';
+	if (!range_first_block(memfd, block_size, own->dev_start, own->dev_end, &first))
+		return RANGE_NEW;
+	mz_firmware_node_at(memfd, first, fw, len);
+	if (mz_startswith(fw, "PNP0C80:"))
+		return RANGE_DIMM;
+	fw[0] = '\0';
+	if (first != id && mz_block_brief_at(memfd, first, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
+	    bb.state != MZ_BLOCK_OFFLINE)
+		return RANGE_BOOT;
+	return RANGE_NEW;
+}
+
+/* Only ACPI binds blocks to memory devices: without it there is nothing to wait for (s390, Xen PV). */
+static bool have_acpi(void)
+{
+	char path[MZ_PATH_MAX];
+
+	return mz_path(path, sizeof(path), "/sys/firmware/acpi") == 0 && access(path, F_OK) == 0;
+}
+
+/* Wait up to *budget_ms for ACPI to bind block id (or the range's first block) to a PNP0C80 device;
+ * the time spent is taken off the budget. True with fw set when it did. Stops early when the block
+ * is no longer offline (another agent onlined it, or it went away). */
+static bool wait_bound(int memfd, uint64_t block_size, const struct mz_iomem_owner *own, unsigned long id, char *fw,
+		       size_t len, unsigned *budget_ms, unsigned *waited_ms)
+{
+	const struct timespec poll = { .tv_sec = 0, .tv_nsec = BIND_POLL_MS * 1000000L };
+	uint64_t t0 = mz_now_ms(), spent = 0;
+	bool bound = false;
+
+	while (spent < *budget_ms) {
+		struct mz_block_brief bb;
+
+		nanosleep(&poll, NULL);
+		spent = mz_now_ms() - t0;
+		mz_firmware_node_at(memfd, id, fw, len);
+		if (mz_startswith(fw, "PNP0C80:") ||
+		    range_kind(memfd, block_size, own, id, fw, len) == RANGE_DIMM) {
+			bound = true;
+			break;
+		}
+		if (mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) < 0 || bb.state != MZ_BLOCK_OFFLINE)
+			break;
+	}
+	if (!bound)
+		fw[0] = '\0';
+	*waited_ms = spent > UINT32_MAX ? UINT32_MAX : (unsigned)spent;
+	*budget_ms -= spent < *budget_ms ? (unsigned)spent : *budget_ms;
+	return bound;
+}
+
 int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
 		      struct mz_block *b, struct mz_device_snap *dev)
 {
+	return mz_snapshot_block_wait(s, io, id, b, dev, NULL);
+}
+
+int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms)
+{
 	struct mz_iomem_owner own;
-	bool have_owner = false;
+	bool have_owner = false, whole_range = false;
 	unsigned long first = id, last = id;
+	char fw[64] = "";
 	int memfd, r;
 
 	memset(dev, 0, sizeof(*dev));
@@ -535,16 +628,33 @@ int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, un
 		return r;
 	if (io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0)
 		have_owner = true;
-	dev->source = mz_block_source(have_owner, have_owner ? own.source : MZ_SOURCE_BOOT, b->acpi_dimm, b->state);
-
 	memfd = mz_memory_dir_open();
 	if (memfd < 0)
 		return memfd == -ENOENT ? -ENOENT : memfd;
-	if (have_owner && (own.source != MZ_SOURCE_BOOT || dev->source == MZ_SOURCE_DIMM)) {
-		/* iomem knows the device's extent (for a DIMM: its own top-level System RAM) */
+	/* an offline block of a top-level System RAM range not (yet) bound to an ACPI memory device */
+	if (have_owner && own.source == MZ_SOURCE_BOOT && !b->acpi_dimm && b->state == MZ_BLOCK_OFFLINE) {
+		enum range_kind k = range_kind(memfd, s->block_size, &own, id, fw, sizeof(fw));
+
+		if (k == RANGE_NEW && bind_wait_ms && *bind_wait_ms && have_acpi() &&
+		    wait_bound(memfd, s->block_size, &own, id, fw, sizeof(fw), bind_wait_ms, &dev->bind_wait_ms))
+			k = RANGE_DIMM;
+		if (k == RANGE_DIMM) {
+			/* the range is the DIMM's: this block is bound, or about to be */
+			b->acpi_dimm = true;
+			if (!b->firmware_node[0])
+				snprintf(b->firmware_node, sizeof(b->firmware_node), "%s", fw);
+		}
+		whole_range = k != RANGE_BOOT;
+		dev->bind_timed_out = k == RANGE_NEW && dev->bind_wait_ms > 0;
+	}
+	dev->source = mz_block_source(have_owner, have_owner ? own.source : MZ_SOURCE_BOOT, b->acpi_dimm, b->state);
+
+	if (have_owner && (own.source != MZ_SOURCE_BOOT || dev->source == MZ_SOURCE_DIMM || whole_range)) {
+		/* iomem knows the device's extent (for a DIMM, or a new range of another agent: its own
+		 * top-level System RAM) */
 		if (own.source != MZ_SOURCE_BOOT)
 			snprintf(dev->name, sizeof(dev->name), "%s", own.device);
-		else
+		else if (dev->source == MZ_SOURCE_DIMM)
 			snprintf(dev->name, sizeof(dev->name), "%s", b->firmware_node);
 		dev->start = own.dev_start;
 		dev->end = own.dev_end;
@@ -558,8 +668,9 @@ int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, un
 		dev->start = (uint64_t)first * s->block_size;
 		dev->end = ((uint64_t)last + 1) * s->block_size - 1;
 	} else {
-		/* boot memory is not a device, and an unknown agent's extent is unknown: this block alone.
-		 * (A boot range can span every block of the machine: never scan it per event.) */
+		/* boot memory is not a device, and an unknown agent's block in a range that holds
+		 * online memory is not known to be one: this block alone. (A boot range can span
+		 * every block of the machine: never scan it per event.) */
 		dev->start = b->start;
 		dev->end = b->start + s->block_size - 1;
 	}
@@ -574,23 +685,16 @@ int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, un
 
 /* ---------------------------------------------------------------- boot baseline */
 
-/* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Asks its first block(s). */
+/* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Asks its first block. */
 static bool range_is_dimm(int memfd, uint64_t block_size, uint64_t start, uint64_t end)
 {
-	unsigned long id = (unsigned long)(start / block_size), last = (unsigned long)(end / block_size);
+	unsigned long first;
 	char fw[64];
 
-	/* the range may start inside a block that has no sysfs entry; two tries are enough */
-	for (int tries = 0; tries < 2 && id <= last; tries++, id++) {
-		char rel[48];
-
-		snprintf(rel, sizeof(rel), "memory%lu", id);
-		if (faccessat(memfd, rel, F_OK, 0) < 0)
-			continue;
-		mz_firmware_node_at(memfd, id, fw, sizeof(fw));
-		return mz_startswith(fw, "PNP0C80:");
-	}
-	return false;
+	if (!range_first_block(memfd, block_size, start, end, &first))
+		return false;
+	mz_firmware_node_at(memfd, first, fw, sizeof(fw));
+	return mz_startswith(fw, "PNP0C80:");
 }
 
 int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)

@@ -33,6 +33,8 @@ struct mz_device_snap {
 	unsigned n_blocks, n_offline, n_kernel, n_movable;
 	enum mz_zone zone;         /* zone of the device's online blocks when they agree, MZ_ZONE_NONE otherwise */
 	bool mixed;                /* online blocks of the device are in different zones */
+	unsigned bind_wait_ms;     /* time mz_snapshot_block_wait waited for ACPI to bind the block */
+	bool bind_timed_out;       /* ... in vain: a new range of another agent (or ACPI too slow) */
 };
 
 struct mz_snapshot {
@@ -64,9 +66,19 @@ const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int nod
  * a Movable block. Reads only hot-added blocks. Without iomem (NULL or zeroed) kernel_boot =
  * kernel_present, kernel_hot_policy = 0 and baseline_read stays false. */
 int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io);
-/* Read block id and its device. io may be NULL (iomem unreadable). -ENOENT when the block vanished. */
+/* Read block id and its device. io may be NULL (iomem unreadable). -ENOENT when the block vanished.
+ * An offline block of a top-level "System RAM" range is known by its range (snapshot.c): the DIMM
+ * whose ACPI device the range's first block is bound to; boot memory's range (the block alone);
+ * or, a new range no block of which is bound or online yet, the range itself, as a DIMM being added
+ * or another agent's memory. Per-event cost: the device's blocks, never the machine's. */
 int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
 		      struct mz_block *b, struct mz_device_snap *dev);
+/* The same for a decision about new memory: a block of a new range first waits for ACPI to bind it
+ * to its memory device (on a machine with ACPI), polling every few ms for at most *bind_wait_ms,
+ * which is decreased by the time spent (a budget the caller shares across its blocks). NULL or 0:
+ * no wait. dev->bind_wait_ms / bind_timed_out say what happened. */
+int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms);
 
 /* ---- helpers shared with `memzone status` (and unit-tested on their own) ---- */
 
@@ -109,8 +121,6 @@ int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, st
 		      char *why, size_t whylen);
 /* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. */
 int mz_memory_dir_open(void);
-/* Basename of memoryN/firmware_node's link target ("PNP0C80:03"), "" when there is none. */
-void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len);
 /* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
  * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
  * DMA/DMA32 boundary): kernel. */

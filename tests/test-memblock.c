@@ -343,6 +343,22 @@ static void test_mktree(void)
 	   "virtio-mem block: no firmware_node, online Movable");
 	ok(mz_memblock_read(5, bs, &b) == 0 && b.node == 0 && b.zone == MZ_ZONE_DMA32 && b.start == 5ull << 27,
 	   "boot block 5: node 0, DMA32");
+	snprintf(path, sizeof(path), "%s/sys/devices/system/memory", root);
+	{
+		int memfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char fw[16], tiny[8];
+
+		mz_firmware_node_at(memfd, 34, fw, sizeof(fw));
+		ok(strcmp(fw, "PNP0C80:00") == 0, "firmware_node by id: the DIMM's device (%s)", fw);
+		mz_firmware_node_at(memfd, 37, fw, sizeof(fw));
+		ok(fw[0] == '\0', "firmware_node by id: none for virtio-mem");
+		mz_firmware_node_at(memfd, 99, fw, sizeof(fw));
+		ok(fw[0] == '\0', "firmware_node by id: none for a block that does not exist");
+		mz_firmware_node_at(memfd, 34, tiny, sizeof(tiny));
+		ok(tiny[0] == '\0', "firmware_node by id: a name too long for the buffer is none, not a prefix");
+		if (memfd >= 0)
+			close(memfd);
+	}
 	test_mktree_consistent();
 
 	/* states the kernel prints while a block goes away, and nonsense */

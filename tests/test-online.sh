@@ -188,7 +188,8 @@ check "... the log names the daxctl config" in_err "left to daxctl: $T/etc/daxct
 is "$(zone_of "$K" $((K + 1)))/$(zone_of "$V" $((V + 1)))" offline/offline \
 	"... ignored devices: their other blocks are left offline too"
 is "$(zone_of "$D" $((D + 1)))" Normal "the DIMM's second block onlined with the first one's event"
-is "$(ls "$T/run/memzone/onlined" 2>/dev/null)" "memory$((D + 1)).Normal" "... the only marker"
+is "$(zone_of "$O" $((O + 1)))" Movable "plain System RAM (other): its new range is one device, onlined with its first block's event"
+is "$(ls "$T/run/memzone/onlined" 2>/dev/null | tr '\n' ' ')" "memory$((D + 1)).Normal memory$((O + 1)).Movable " "... the only markers"
 is "$(zones "$O")" Movable "plain System RAM without ACPI node: [source other], movable"
 check "... source other" in_err "MEMZONE_SOURCE=other"
 
@@ -446,4 +447,65 @@ for basis in current boot; do
 	# the model checks against managed kernel memory, ratio_basis = boot against present boot memory
 	[ "$basis" = current ] && check "... cap never crossed during the sweep" kmodel_check 301
 done
+# ---- a DIMM whose blocks are not bound to their ACPI device yet (the kernel sends each block's add
+# before acpi_bind_memory_blocks links firmware_node): the helper waits for the binding and decides the
+# DIMM as a whole. ratio = 10 of 4 GiB: one block (128M) fits, the DIMM (1G) does not -- decided
+# alone, its first block went Movable and the other 7 Normal.
+tree unbound --blocks 32 --nodes 1 --hotplug dimm:8
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+printf '[online]\nratio = 10\n' | conf
+mkdir -p "$T/sys/firmware/acpi"
+for i in $(seq "$F" "$L"); do
+	mv "$T/$MEM/memory$i/firmware_node" "$TMP/fw$i"
+done
+(
+	sleep 0.3
+	for i in $(seq "$F" "$L"); do mv "$TMP/fw$i" "$T/$MEM/memory$i/firmware_node"; done
+) </dev/null >/dev/null 2>&1 &
+binder=$!
+t0=$(date +%s%N)
+mz online -v "memory$F"
+ms=$((($(date +%s%N) - t0) / 1000000))
+wait "$binder"
+is "$rc" 0 "unbound DIMM block: exit 0"
+is "$(zone_of "$F" "$L")" Normal "... the whole DIMM in one zone (Normal: 1G is over the cap)"
+check "... decided as the DIMM, bound while the helper waited" in_err "memory$F: online_kernel (node 0, dimm PNP0C80:00"
+check "... which it says" in_err "memory$F: bound to PNP0C80:00 after"
+check "... within the wait's bound (${ms} ms)" test "$ms" -lt 3000
+
+# ---- the same range never bound (hv_balloon, xen, probe memory): after the bounded wait, another
+# agent's memory, decided with its whole range: one zone too
+tree never --blocks 32 --nodes 1 --hotplug other:8
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+printf '[online]\nratio = 10\n' | conf
+mkdir -p "$T/sys/firmware/acpi"
+t0=$(date +%s%N)
+mz online "memory$((F + 3))"
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$rc" 0 "never-bound block: exit 0"
+is "$(zone_of "$F" "$L")" Normal "... its whole range in one zone"
+check "... the helper said it waited in vain" in_err "memory$((F + 3)): no ACPI memory device bound it within"
+check "... for about a second (${ms} ms)" test "$ms" -ge 900 -a "$ms" -lt 5000
+check "... decided as 'other' with the range's 8 blocks" grep -qE "memory$((F + 3)): online_kernel \(node 0, other, 128M\): whole device .*\(8 blocks\)" "$TMP/err"
+# ---- a DIMM block decided before its binding (ACPI slower than the wait, here: no ACPI to wait for)
+# and alone (the lock held elsewhere: no sweep), then the rest once bound: the rest follows the zone
+# of the first block, because the first was decided with the range's extent, as the DIMM is
+tree late --blocks 32 --nodes 1 --hotplug dimm:8
+F=$(dev first_block 0)
+L=$(dev last_block 0)
+printf '[online]\nratio = 10\nlock_timeout = 100ms\n' | conf
+for i in $(seq "$F" "$L"); do mv "$T/$MEM/memory$i/firmware_node" "$TMP/fw$i"; done
+mkdir -p "$T/run/memzone"
+exec 5>"$T/run/memzone/lock"
+flock -x 5
+mz online "memory$F"
+exec 5>&-
+is "$(zone_of "$F" "$F")/$(zone_of $((F + 1)) "$L")" Normal/offline "unbound, lock held elsewhere: the first block alone"
+check "... decided as 'other' with the range's 8 blocks" grep -qE "memory$F: online_kernel \(node 0, other, 128M\): whole device .*\(8 blocks\)" "$TMP/err"
+for i in $(seq "$F" "$L"); do mv "$TMP/fw$i" "$T/$MEM/memory$i/firmware_node"; done
+mz online "memory$((F + 1))"
+is "$(zone_of "$F" "$L")" Normal "bound since: the rest of the DIMM follows its first block, one zone"
+check "... as the DIMM" in_err "memory$((F + 1)): online_kernel (node 0, dimm PNP0C80:00"
 done_testing

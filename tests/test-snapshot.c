@@ -543,6 +543,119 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* New top-level System RAM ranges: an ACPI DIMM is known before its blocks are bound to it, and a
+ * range ACPI never binds is one device of another agent (snapshot.c, "new blocks of ACPI memory
+ * devices"). Blocks 96-99: a DIMM bound 60 ms later; 104-107: never bound; 112-115: bound from the
+ * first block on, the rest not yet; 120-123: boot memory's range with new blocks merged into it. */
+static const char iomem_new_text[] =
+	"00100000-3fffffff : System RAM\n"
+	"300000000-31fffffff : System RAM\n"
+	"340000000-35fffffff : System RAM\n"
+	"380000000-39fffffff : System RAM\n"
+	"3c0000000-3dfffffff : System RAM\n";
+
+static void bind_blocks(unsigned long first, unsigned long last, const char *fw)
+{
+	char rel[128], target[64];
+
+	for (unsigned long id = first; id <= last; id++) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%lu/firmware_node", id);
+		snprintf(target, sizeof(target), "../../../LNXSYSTM:00/LNXSYBUS:00/%s", fw);
+		link_to(rel, target);
+	}
+}
+
+static void test_new_ranges(void)
+{
+	struct mz_snapshot s;
+	struct mz_iomem io = { 0 };
+	struct mz_device_snap dev;
+	struct mz_block b;
+	char err[512];
+	unsigned budget;
+	uint64_t t0;
+	pid_t pid;
+	int r, st;
+
+	for (unsigned long id = 96; id < 100; id++)
+		block(id, 0, "offline\n", "Normal Movable\n", NULL);
+	for (unsigned long id = 104; id < 108; id++)
+		block(id, 0, "offline\n", "Normal Movable\n", NULL);
+	for (unsigned long id = 112; id < 116; id++)
+		block(id, 0, "offline\n", "Normal Movable\n", id == 112 ? "PNP0C80:02" : NULL);
+	block(120, 0, "online\n", "Normal\n", NULL);
+	for (unsigned long id = 121; id < 124; id++)
+		block(id, 0, "offline\n", "Normal Movable\n", NULL);
+	put("sys/firmware/acpi/tables/DSDT", "");
+	if (!ok(mz_snapshot_read(&s, err, sizeof(err)) == 0 && mz_iomem_parse(iomem_new_text, &io, err, sizeof(err)) == 0,
+		"tree with new ranges"))
+		diag("%s", err);
+
+	/* a DIMM whose binding comes while the decision waits */
+	pid = fork();
+	if (pid == 0) {
+		usleep(60000);
+		bind_blocks(96, 99, "PNP0C80:01");
+		_exit(0);
+	}
+	budget = 1000;
+	t0 = mz_now_ms();
+	r = mz_snapshot_block_wait(&s, &io, 97, &b, &dev, &budget);
+	waitpid(pid, &st, 0);
+	ok(r == 0 && dev.source == MZ_SOURCE_DIMM && strcmp(dev.name, "PNP0C80:01") == 0,
+	   "new range, bound 60 ms later: the decision waits and sees the DIMM (%s %s)", mz_source_name(dev.source), dev.name);
+	ok(dev.first_block == 96 && dev.last_block == 99 && dev.n_offline == 4, "... with the range's 4 blocks");
+	ok(dev.bind_wait_ms >= 50 && !dev.bind_timed_out && budget == 1000 - dev.bind_wait_ms,
+	   "... after %u ms, taken off the budget (%u left)", dev.bind_wait_ms, budget);
+	ok(b.acpi_dimm && strcmp(b.firmware_node, "PNP0C80:01") == 0, "... and the block is the DIMM's");
+	ok(mz_now_ms() - t0 < 900, "... without waiting for the whole budget");
+
+	/* never bound: another agent's memory, one device = the range */
+	budget = 100;
+	r = mz_snapshot_block_wait(&s, &io, 105, &b, &dev, &budget);
+	ok(r == 0 && dev.source == MZ_SOURCE_OTHER && dev.bind_timed_out && budget == 0 && dev.bind_wait_ms >= 100,
+	   "never bound: 'other' once the budget is spent (%u ms)", dev.bind_wait_ms);
+	ok(dev.first_block == 104 && dev.last_block == 107 && dev.n_blocks == 4 && dev.start == 0x340000000ull &&
+	   dev.end == 0x35fffffffull, "... its device is the whole range, as a DIMM's would be");
+	r = mz_snapshot_block_wait(&s, &io, 106, &b, &dev, &budget);
+	ok(r == 0 && dev.source == MZ_SOURCE_OTHER && dev.bind_wait_ms == 0 && dev.first_block == 104 && dev.n_blocks == 4,
+	   "budget spent: no wait, the same device for the range's next block");
+	r = mz_snapshot_block(&s, &io, 107, &b, &dev);
+	ok(r == 0 && dev.source == MZ_SOURCE_OTHER && dev.first_block == 104 && dev.last_block == 107,
+	   "without a wait (plan, the reservations): the same device");
+
+	/* binding in progress: the first block is bound, this one not yet */
+	budget = 1000;
+	r = mz_snapshot_block_wait(&s, &io, 114, &b, &dev, &budget);
+	ok(r == 0 && dev.source == MZ_SOURCE_DIMM && strcmp(dev.name, "PNP0C80:02") == 0 && dev.first_block == 112 &&
+	   dev.last_block == 115 && budget == 1000 && dev.bind_wait_ms == 0,
+	   "range's first block bound: a DIMM at once, whatever this block's own link says");
+
+	/* the range holds online memory without a binding: boot memory (a merged balloon): alone */
+	r = mz_snapshot_block_wait(&s, &io, 122, &b, &dev, &budget);
+	ok(r == 0 && dev.source == MZ_SOURCE_OTHER && dev.n_blocks == 1 && dev.first_block == 122 && budget == 1000,
+	   "range starting with online unbound memory: 'other', this block alone, no wait, no scan of the range");
+
+	/* no ACPI (s390, Xen PV): nothing binds blocks, nothing to wait for */
+	{
+		char path[MZ_PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/sys/firmware/acpi/tables/DSDT", root);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/sys/firmware/acpi/tables", root);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/sys/firmware/acpi", root);
+		rmdir(path);
+	}
+	budget = 1000;
+	r = mz_snapshot_block_wait(&s, &io, 104, &b, &dev, &budget);
+	ok(r == 0 && dev.source == MZ_SOURCE_OTHER && budget == 1000 && dev.bind_wait_ms == 0 && dev.n_blocks == 4,
+	   "no ACPI: no wait, 'other' with its range");
+
+	mz_iomem_free(&io);
+	mz_snapshot_free(&s);
+}
+
 int main(void)
 {
 	struct mz_snapshot s;
@@ -564,6 +677,7 @@ int main(void)
 	test_errors();
 	test_daemon_state();
 	test_status_prometheus();
+	test_new_ranges();
 	if (!getenv("KEEP_TREE"))
 		nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	else
