@@ -210,7 +210,7 @@ int cmd_plan(int argc, char **argv)
 		iop = &io;
 	else
 		mz_warn("%s: sources and devices of blocks unknown", err);
-	if (cfg.ratio_basis == MZ_BASIS_BOOT && (r = mz_snapshot_boot_baseline(&s, iop)) < 0)
+	if ((r = mz_snapshot_boot_baseline(&s, iop, cfg.ratio_basis == MZ_BASIS_CURRENT)) < 0)
 		mz_warn("boot-time kernel memory unknown (%s): using the present kernel memory", strerror(-r));
 
 	if (!named) {

@@ -514,7 +514,7 @@ static void stop_online(struct daemon *d)
 	d->nremoved = d->removed_cap = 0;
 }
 
-/* <root>/run/memzone/memzoned.pid: `memzone status` and the udev helper (ratio_with_rebalancer) look here. */
+/* <root>/run/memzone/memzoned.pid: `memzone status` looks here. */
 static int write_pid_file(void)
 {
 	char path[MZ_PATH_MAX], dir[MZ_PATH_MAX], text[32];

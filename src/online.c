@@ -485,12 +485,10 @@ static bool snapshot_fresh(struct job *j, unsigned long id, struct mz_snapshot *
 		snapshot_fallback(s);
 		return false;
 	}
-	if (j->c->ratio_basis == MZ_BASIS_BOOT) {
-		r = mz_snapshot_boot_baseline(s, j->io);
-		if (r < 0)
-			mz_warn("memory%lu: boot-time kernel memory unknown (%s): using the present kernel memory", id,
-				strerror(-r));
-	}
+	r = mz_snapshot_boot_baseline(s, j->io, j->c->ratio_basis == MZ_BASIS_CURRENT);
+	if (r < 0)
+		mz_warn("memory%lu: boot-time kernel memory unknown (%s): using the present kernel memory", id,
+			strerror(-r));
 	return true;
 }
 

@@ -391,8 +391,8 @@ static bool giveback_still_fits(const struct mz_rebalancer *r, int node, const s
 	}
 	/* memzoned's own cap, whether or not a pid file names it (`memzone rebalance --once`) */
 	s.rebalancer_running = true;
-	if (r->cfg.ratio_basis == MZ_BASIS_BOOT && (rc = mz_snapshot_boot_baseline(&s, io)) < 0) {
-		snprintf(why, whylen, "cannot count boot memory (ratio_basis = boot): %s", strerror(-rc));
+	if ((rc = mz_snapshot_boot_baseline(&s, io, r->cfg.ratio_basis == MZ_BASIS_CURRENT)) < 0) {
+		snprintf(why, whylen, "cannot count boot memory (ratio_basis): %s", strerror(-rc));
 		mz_snapshot_free(&s);
 		return false;
 	}
@@ -415,7 +415,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	size_t n = 0, k = 0;
 	int64_t started = mz_wall_s();
 	char msg[512], ebuf[256], tbuf[16], gwhy[160];
-	bool have_io;
+	bool have_io, boot;
 	int rc;
 
 	if (nothing_to_move(r, sn, dir, now))
@@ -493,11 +493,14 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		}
 		return true;
 	}
+	boot = cands[k].source == MZ_SOURCE_BOOT;
 	free(cands);
 
 	if (r->moving)
 		r->moving(r->progress_ctx, true);
 	rc = mz_actuator_move(p->block, p->from, dir, r->block_size, r->cfg.rebalance.offline_timeout_ms, &p->outcome);
+	if (rc == 0 && boot) /* boot memory changed zone: the recorded boot baseline no longer holds */
+		mz_snapshot_boot_record_forget();
 	mz_lock_release(&lk);
 	if (r->moving)
 		r->moving(r->progress_ctx, false);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,7 +698,80 @@ static bool range_is_dimm(int memfd, uint64_t block_size, uint64_t start, uint64
 	return mz_startswith(fw, "PNP0C80:");
 }
 
-int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
+/* The boot baseline per node is fixed for a boot (hot-added memory never becomes boot memory), so
+ * the first scan records it and later decisions read that instead of every hot-added block's
+ * zone: a helper's cost stays independent of how much memory was hot-added. One "N BYTES" line a
+ * node; a node not listed had no kernel memory when the record was made. */
+#define BOOT_RECORD_VERSION "memzone-boot-kernel 1"
+
+static bool boot_record_read(struct mz_snapshot *s)
+{
+	char path[MZ_PATH_MAX], *text = NULL, *line, *save = NULL;
+	uint64_t *val = mz_xcalloc(s->nnodes ? s->nnodes : 1, sizeof(*val));
+	bool ok = false, head = false;
+
+	if (mz_path(path, sizeof(path), "%s", MZ_BOOT_RECORD_PATH) < 0 || mz_read_file(path, &text, NULL) < 0)
+		goto out;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp;
+		int node;
+		uint64_t v;
+
+		if (!head) {
+			uint64_t bs;
+
+			if (!mz_startswith(line, BOOT_RECORD_VERSION " ") ||
+			    mz_parse_u64(line + sizeof(BOOT_RECORD_VERSION), 10, &bs) < 0 || bs != s->block_size)
+				goto out;
+			head = true;
+			continue;
+		}
+		if (!(sp = strchr(line, ' ')))
+			goto out;
+		*sp = '\0';
+		if (mz_parse_int(line, &node) < 0 || mz_parse_u64(sp + 1, 10, &v) < 0)
+			goto out;
+		for (size_t i = 0; i < s->nnodes; i++)
+			if (s->nodes[i].id == node)
+				val[i] = v;
+	}
+	if (!head)
+		goto out;
+	/* boot memory offlined since (by hand) is gone from the kernel's count too: never above present */
+	for (size_t i = 0; i < s->nnodes; i++)
+		s->nodes[i].kernel_boot = val[i] < s->nodes[i].kernel_present ? val[i] : s->nodes[i].kernel_present;
+	ok = true;
+out:
+	free(val);
+	free(text);
+	return ok;
+}
+
+static void boot_record_write(const struct mz_snapshot *s)
+{
+	char path[MZ_PATH_MAX], *buf;
+	size_t cap = 64 + s->nnodes * 48, len;
+
+	if (mz_path(path, sizeof(path), "%s", MZ_BOOT_RECORD_PATH) < 0)
+		return;
+	buf = mz_xmalloc(cap);
+	len = (size_t)snprintf(buf, cap, BOOT_RECORD_VERSION " %" PRIu64 "\n", s->block_size);
+	for (size_t i = 0; i < s->nnodes && len < cap; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%d %" PRIu64 "\n", s->nodes[i].id, s->nodes[i].kernel_boot);
+	if (len < cap)
+		mz_write_file_atomic(path, buf, len, 0644); /* best effort: without it the next one scans */
+	free(buf);
+}
+
+void mz_snapshot_boot_record_forget(void)
+{
+	char path[MZ_PATH_MAX];
+
+	if (mz_path(path, sizeof(path), "%s", MZ_BOOT_RECORD_PATH) == 0)
+		unlink(path);
+}
+
+int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io, bool full)
 {
 	unsigned long done = 0;
 	bool any_done = false;
@@ -711,6 +785,10 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 	s->iomem_zeroed = io && io->zeroed;
 	s->baseline_read = false;
 	if (!io || io->zeroed || s->block_size == 0) {
+		sum_total(s);
+		return 0;
+	}
+	if (!full && boot_record_read(s)) {
 		sum_total(s);
 		return 0;
 	}
@@ -768,6 +846,7 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 	free(range_kernel);
 	close(memfd);
 	s->baseline_read = true;
+	boot_record_write(s);
 	sum_total(s);
 	return 0;
 }

@@ -62,10 +62,15 @@ int mz_snapshot_read(struct mz_snapshot *s, char *err, size_t errlen);
 void mz_snapshot_free(struct mz_snapshot *s);
 const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int node);
 /* Fill nodes[].kernel_boot: kernel_present minus hot-added blocks (iomem ranges of dimm/virtio_mem/
- * kmem/other) online in a kernel zone; and nodes[].kernel_hot_policy: those blocks of ranges without
- * a Movable block. Reads only hot-added blocks. Without iomem (NULL or zeroed) kernel_boot =
- * kernel_present, kernel_hot_policy = 0 and baseline_read stays false. */
-int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io);
+ * kmem/other) online in a kernel zone; with full, also nodes[].kernel_hot_policy: those blocks of
+ * ranges without a Movable block (ratio_basis = current). Without full, kernel_boot comes from the
+ * per-boot record MZ_BOOT_RECORD_PATH when there is one (no block read; baseline_read stays false);
+ * otherwise every hot-added block is read, and the record written. Without iomem (NULL or zeroed)
+ * kernel_boot = kernel_present, kernel_hot_policy = 0 and baseline_read stays false. */
+int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io, bool full);
+/* Boot memory changed zone (memzoned moved a boot block): the next baseline scans again. */
+void mz_snapshot_boot_record_forget(void);
+#define MZ_BOOT_RECORD_PATH "/run/memzone/boot-kernel"
 /* Read block id and its device. io may be NULL (iomem unreadable). -ENOENT when the block vanished.
  * An offline block of a top-level "System RAM" range is known by its range (snapshot.c): the DIMM
  * whose ACPI device the range's first block is bound to; boot memory's range (the block alone);

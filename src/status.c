@@ -749,7 +749,7 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	} else {
 		st->iomem = io.zeroed ? MZ_IOMEM_ZEROED : MZ_IOMEM_OK;
 	}
-	mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io);
+	mz_snapshot_boot_baseline(&st->snap, st->iomem == MZ_IOMEM_MISSING ? NULL : &io, true);
 
 	if (st->snap.block_size > 0 && (memfd = mz_memory_dir_open()) >= 0) {
 		st->have_blocks = true;

@@ -303,13 +303,53 @@ static void test_baseline(struct mz_snapshot *s, const struct mz_iomem *io)
 {
 	const struct mz_node_snap *n0 = mz_snapshot_node(s, 0), *n1 = mz_snapshot_node(s, 1);
 
-	is_int(mz_snapshot_boot_baseline(s, io), 0, "boot baseline");
+	is_int(mz_snapshot_boot_baseline(s, io, true), 0, "boot baseline");
 	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "node 0: the DIMM's 2 Normal blocks are not boot memory");
 	is_u64(n1->kernel_boot, n1->kernel_present, "node 1: kmem blocks are Movable, nothing to subtract");
 	is_u64(s->total.kernel_boot, s->total.kernel_present - 2 * BS, "system baseline");
 	ok(!s->iomem_zeroed, "iomem not zeroed");
-	is_int(mz_snapshot_boot_baseline(s, NULL), 0, "baseline without iomem");
+	is_int(mz_snapshot_boot_baseline(s, NULL, true), 0, "baseline without iomem");
 	is_u64(n0->kernel_boot, n0->kernel_present, "without iomem: kernel_boot = kernel_present");
+}
+
+/* The per-boot record: written by a scan, read instead of the blocks by a boot-basis decision. */
+static void test_boot_record(struct mz_snapshot *s, const struct mz_iomem *io)
+{
+	const struct mz_node_snap *n0 = mz_snapshot_node(s, 0), *n1 = mz_snapshot_node(s, 1);
+	char path[MZ_PATH_MAX], text[128];
+
+	mz_path(path, sizeof(path), "%s", MZ_BOOT_RECORD_PATH);
+	put("run/memzone/.keep", "");
+	mz_snapshot_boot_record_forget();
+	is_int(mz_snapshot_boot_baseline(s, io, false), 0, "boot baseline, no record yet");
+	ok(access(path, F_OK) == 0, "the scan left a record");
+	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "scanned: the DIMM's Normal blocks left out");
+
+	snprintf(text, sizeof(text), "memzone-boot-kernel 1 %llu\n0 %llu\n", (unsigned long long)BS,
+		 (unsigned long long)BS);
+	put("run/memzone/boot-kernel", text);
+	is_int(mz_snapshot_boot_baseline(s, io, false), 0, "boot baseline from the record");
+	is_u64(n0->kernel_boot, BS, "node 0: the recorded figure, no block read");
+	is_u64(n1->kernel_boot, 0, "node 1: not in the record, no kernel memory at boot");
+	ok(!s->baseline_read, "kernel_hot_policy unknown from a record");
+	is_int(mz_snapshot_boot_baseline(s, io, true), 0, "full baseline (ratio_basis = current)");
+	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "full: scanned again, not the record");
+	ok(s->baseline_read, "full: kernel_hot_policy known");
+
+	snprintf(text, sizeof(text), "memzone-boot-kernel 1 %llu\n0 %llu\n", (unsigned long long)BS,
+		 (unsigned long long)n0->kernel_present * 2);
+	put("run/memzone/boot-kernel", text);
+	is_int(mz_snapshot_boot_baseline(s, io, false), 0, "record above present");
+	is_u64(n0->kernel_boot, n0->kernel_present, "never above the kernel memory present now");
+
+	put("run/memzone/boot-kernel", "memzone-boot-kernel 1 4096\n0 1\n");
+	is_int(mz_snapshot_boot_baseline(s, io, false), 0, "record of another block size");
+	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "another block size: scanned");
+	put("run/memzone/boot-kernel", "memzone-boot-kernel 1 134217728\n0 12x\n");
+	is_int(mz_snapshot_boot_baseline(s, io, false), 0, "garbled record");
+	is_u64(n0->kernel_boot, n0->kernel_present - 2 * BS, "garbled: scanned, and recorded anew");
+	mz_snapshot_boot_record_forget();
+	ok(access(path, F_OK) < 0 && errno == ENOENT, "forget removes the record");
 }
 
 static void test_brief(void)
@@ -671,6 +711,7 @@ int main(void)
 	test_devices(&s, &io);
 	test_devices_without_iomem(&s);
 	test_baseline(&s, &io);
+	test_boot_record(&s, &io);
 	test_brief();
 	mz_iomem_free(&io);
 	mz_snapshot_free(&s);
