@@ -620,12 +620,15 @@ static void node_add(struct mz_node_snap *n, enum mz_action a, uint64_t bs)
 		n->kernel_managed += bs;
 		n->kernel_present += bs;
 		n->kernel_free += bs;
-		n->kernel_hot_policy += bs; /* a decision of the onlining policy */
 		break;
-	case MZ_ACTION_REZONE_MOVABLE:
+	case MZ_ACTION_REZONE_MOVABLE: {
+		uint64_t hot = n->kernel_hot_policy; /* mz_policy_apply accounts for it */
+
 		node_sub(n, bs, 0);
+		n->kernel_hot_policy = hot;
 		node_add(n, MZ_ACTION_ONLINE_MOVABLE, bs);
 		break;
+	}
 	case MZ_ACTION_REZONE_KERNEL:
 		node_sub(n, 0, bs);
 		node_add(n, MZ_ACTION_ONLINE_KERNEL, bs);
@@ -635,14 +638,31 @@ static void node_add(struct mz_node_snap *n, enum mz_action a, uint64_t bs)
 	}
 }
 
+/* What a device adds to kernel_hot_policy (ratio_basis = current), as mz_snapshot_boot_baseline
+ * counts it: its kernel blocks while it has no Movable block. A block without a known device is
+ * its own device. */
+static uint64_t hot_policy_of(const struct mz_device_snap *dev, bool kernel, uint64_t bs)
+{
+	if (!dev)
+		return kernel ? bs : 0;
+	return dev->n_movable ? 0 : (uint64_t)dev->n_kernel * bs;
+}
+
+static void hot_policy_shift(struct mz_node_snap *n, uint64_t before, uint64_t after)
+{
+	n->kernel_hot_policy = sub_clamp(n->kernel_hot_policy + after, before);
+}
+
 void mz_policy_apply(struct mz_snapshot *s, struct mz_block *b, struct mz_device_snap *dev,
 		     const struct mz_decision *d)
 {
 	long ni = node_index(s, b->node);
 	bool movable = mz_action_is_movable(d->action);
+	uint64_t hot_before, hot_after;
 
 	if (d->action == MZ_ACTION_LEAVE)
 		return;
+	hot_before = hot_policy_of(dev, b->state == MZ_BLOCK_ONLINE && mz_zone_is_kernel(b->zone), s->block_size);
 	if (ni >= 0)
 		node_add(&s->nodes[ni], d->action, s->block_size);
 	node_add(&s->total, d->action, s->block_size);
@@ -662,6 +682,10 @@ void mz_policy_apply(struct mz_snapshot *s, struct mz_block *b, struct mz_device
 		dev->mixed = dev->n_kernel && dev->n_movable;
 		dev->zone = dev->mixed ? MZ_ZONE_NONE : movable ? MZ_ZONE_MOVABLE : d->zone;
 	}
+	hot_after = hot_policy_of(dev, !movable, s->block_size);
+	if (ni >= 0)
+		hot_policy_shift(&s->nodes[ni], hot_before, hot_after);
+	hot_policy_shift(&s->total, hot_before, hot_after);
 	b->state = MZ_BLOCK_ONLINE;
 	b->zone = d->zone;
 	b->zones = MZ_ZONE_BIT(d->zone);

@@ -11,7 +11,7 @@
  *   - online_* on an online block, offline on an offline block, any other word: EINVAL.
  * Every transition is appended to KMODEL_ROOT/proc/.kmodel.log with the totals after it:
  *   memory42 online_movable Movable node=1 kernel=K movable=M node_kernel=NK node_movable=NM by=memzone pid=P
- *     kernel_free=F node_kernel_free=NF memmap=C migrated=U
+ *     kernel_free=F node_kernel_free=NF memmap=C migrated=U kernel_present=KP node_kernel_present=NKP
  * (managed pages, free pages; kernel = every zone but Movable and Device; by = the writing program's
  * name; memmap = pages this write charged for struct pages, migrated = user pages it moved), so a
  * test can check that no intermediate state crossed a cap or left the kernel short, whoever wrote it,
@@ -262,6 +262,7 @@ static void track(int fd, enum kind k, unsigned long id)
 
 struct totals {
 	uint64_t kernel, movable, node_kernel, node_movable;
+	uint64_t kernel_present, node_kernel_present; /* what ratio_basis counts (present pages) */
 };
 
 static bool is_kernel_zone(const char *z)
@@ -352,9 +353,19 @@ static int zoneinfo_apply(const char *root, int node, const char *zone, int64_t 
 				t->movable += v;
 				t->node_movable += hdr_node == node ? v : 0;
 			}
-		} else if (in_target && (line_is(line, "present") || line_is(line, "nr_free_pages"))) {
-			bump(rewritten, sizeof(rewritten), line, line_is(line, "present") ? "present" : "nr_free_pages",
-			     delta, NULL);
+		} else if (line_is(line, "present")) {
+			uint64_t v = strtoull(strstr(line, "present") + 7, NULL, 10);
+
+			if (in_target) {
+				bump(rewritten, sizeof(rewritten), line, "present", delta, &v);
+				emit = rewritten;
+			}
+			if (is_kernel_zone(hdr_zone)) {
+				t->kernel_present += v;
+				t->node_kernel_present += hdr_node == node ? v : 0;
+			}
+		} else if (in_target && line_is(line, "nr_free_pages")) {
+			bump(rewritten, sizeof(rewritten), line, "nr_free_pages", delta, NULL);
 			emit = rewritten;
 		} else if (in_target && strncmp(line, "  pages free", 12) == 0) {
 			bump(rewritten, sizeof(rewritten), line, "pages free", delta, NULL);
@@ -888,11 +899,13 @@ static void log_transition(const char *root, unsigned long id, const char *word,
 		return;
 	snprintf(line, sizeof(line),
 		 "memory%lu %s %s node=%d kernel=%llu movable=%llu node_kernel=%llu node_movable=%llu by=%s pid=%ld"
-		 " kernel_free=%llu node_kernel_free=%llu memmap=%llu migrated=%llu\n",
+		 " kernel_free=%llu node_kernel_free=%llu memmap=%llu migrated=%llu kernel_present=%llu"
+		 " node_kernel_present=%llu\n",
 		 id, word, zone, node, (unsigned long long)t->kernel, (unsigned long long)t->movable,
 		 (unsigned long long)t->node_kernel, (unsigned long long)t->node_movable, program_invocation_short_name,
 		 (long)getpid(), (unsigned long long)x->kernel_free, (unsigned long long)x->node_kernel_free,
-		 (unsigned long long)x->memmap, (unsigned long long)x->migrated);
+		 (unsigned long long)x->memmap, (unsigned long long)x->migrated, (unsigned long long)t->kernel_present,
+		 (unsigned long long)t->node_kernel_present);
 	put_fd(fd, line, strlen(line));
 	real_close(fd);
 }
