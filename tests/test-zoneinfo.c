@@ -358,6 +358,7 @@ static void test_edges(void)
 	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY, &zi, err, sizeof(err)), 0, "minimal pre-3.8 zone");
 	ok(zi.nzones == 1 && zi.zones[0].managed == 90 && !zi.zones[0].has_managed && zi.zones[0].nprotection == 0,
 	   "... managed = present, no protection");
+	mz_zoneinfo_free(&zi);
 	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY "    nr_free_cma 4\n    nr_free_cma 5\n", &zi, err, sizeof(err)),
 	       -EINVAL, "second nr_free_cma line refused");
 	is_int(parse_str("Node 0, zone Normal\n" ZONE_BODY "    nr_zone_active_file x\n", &zi, err, sizeof(err)), -EINVAL,
