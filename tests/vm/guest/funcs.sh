@@ -55,9 +55,13 @@ zone_managed() { awk -v z="$1" '/^Node/{zn=$4} $1=="managed" && zn==z {s+=$2} EN
 movable_pages() { zone_managed Movable; }
 kernel_pages() { awk '/^Node/{zn=$4} $1=="managed" && zn!="Movable" && zn!="Device" {s+=$2} END{print s+0}' /proc/zoneinfo; }
 zs() { awk '/^Node/{zn=$4} $1=="managed" && $2>0 {printf "%s=%dMiB ", zn, $2*4/1024} END{print ""}' /proc/zoneinfo; }
-# ratio_ok PERCENT: movable <= PERCENT% of kernel (prints the numbers)
+# present pages, what the cap counts (the kernel's auto-movable and memzone's ratio_basis): the boot
+# basis is smaller still, so a check against all kernel present pages is looser, never wrong
+zone_present() { awk -v z="$1" '/^Node/{zn=$4} $1=="present" && zn==z {s+=$2} END{print s+0}' /proc/zoneinfo; }
+kernel_present_pages() { awk '/^Node/{zn=$4} $1=="present" && zn!="Movable" && zn!="Device" {s+=$2} END{print s+0}' /proc/zoneinfo; }
+# ratio_ok PERCENT: movable <= PERCENT% of kernel, both in present pages (prints the numbers)
 ratio_ok() {
-    mv=$(movable_pages) kn=$(kernel_pages)
+    mv=$(zone_present Movable) kn=$(kernel_present_pages)
     echo "movable=$((mv / 256))MiB kernel=$((kn / 256))MiB ratio=$((mv * 100 / kn))% cap=$1%"
     [ $((mv * 100)) -le $(($1 * kn)) ]
 }

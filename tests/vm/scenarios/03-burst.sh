@@ -17,7 +17,7 @@ snap burst
 cat $M/auto_online_blocks > /tmp/auto-online-at-burst
 # ratio sampler: logs every sample where movable*100 > 301*kernel
 ( while [ ! -e /tmp/stop-sampler ]; do
-      mv=$(movable_pages); kn=$(kernel_pages)
+      mv=$(zone_present Movable); kn=$(kernel_present_pages)
       [ $((mv * 100)) -gt $((301 * kn)) ] && echo "$(cut -d" " -f1 /proc/uptime) movable=$mv kernel=$kn" >> /tmp/ratio-violations
       sleep 0.05
   done ) >/dev/null 2>&1 </dev/null &' >/dev/null

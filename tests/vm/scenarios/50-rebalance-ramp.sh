@@ -137,6 +137,8 @@ echo "movable $((mv0 / 256)) MiB -> $(( $(movable_pages) / 256 )) MiB; zones: $(
 grep -E "moved from (Normal|DMA32) to Movable|refused" /tmp/memzoned.log | head -n 5
 [ $(movable_pages) -gt $mv0 ]'
 gcheck "oom_kill never moved; every hot-added block is online" '
-[ "$(awk "/^oom_kill /{print \$2}" /proc/vmstat)" = "$(cat /tmp/oom0)" ] && [ -z "$(blocks $(hot_blocks) | grep offline)" ]'
+oom=$(awk "/^oom_kill /{print \$2}" /proc/vmstat); off=$(blocks $(hot_blocks) | grep offline)
+echo "oom_kill $(cat /tmp/oom0) -> $oom; offline: ${off:-none}; zones: $(zs)"
+[ "$oom" = "$(cat /tmp/oom0)" ] && [ -z "$off" ]'
 CTL 'kill $(cat /run/memzone/memzoned.pid); sleep 1; tail -n 15 /tmp/memzoned.log' | sed 's/^/# /'
 vm_finish
