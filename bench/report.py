@@ -399,8 +399,8 @@ class Report:
             if mz_normal and not any("Normal" in z for z in zones):
                 self.w("Where memzone's helper put some new blocks in ZONE_NORMAL (the movable memory hot-added "
                        "earlier in the boot had reached its ratio cap, `ratio` = 301 % of kernel memory by "
-                       "default), memzoned put all of them movable: while memzoned runs the cap is "
-                       "`ratio_with_rebalancer` (800 % by default, memzone.conf(5)).")
+                       "default), memzoned put all of them movable, although the cap is `ratio` with or without "
+                       "memzoned: the two ran at different points of the boot's interleaved rounds.")
                 self.w()
         self.guest_cost()
         if errs:

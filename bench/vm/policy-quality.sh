@@ -9,8 +9,8 @@
 #   c  kernel auto-online, everything online_kernel
 #   d  memzone's udev rule, built-in default policy, no memzoned
 #   e  memzone's udev rule + memzoned, built-in defaults
-#   e301, e500  (not run by default) the same with ratio_with_rebalancer = 301 or 500: how much of the
-#         result comes from letting the helper put more memory in Movable while memzoned runs
+#   e301, e500  (not run by default) the same with ratio = 301 or 500: how much a higher cap (the same
+#         with or without memzoned) changes the result
 # Timeline (the same for all): hot-add one 4 GiB DIMM (32 blocks) and wait for its blocks; sample
 # every 500 ms (mzprobe sample -> SAMPLES_DIR/<config>-<run>.tsv); ramp unmovable kernel memory with
 # `loadgen pt` (page tables: BENCH_RAMP_TARGET, default 1536M, at BENCH_RAMP_RATE MiB/s, default 16;
@@ -69,7 +69,7 @@ describe() {
         c) echo "kernel: everything online_kernel" ;;
         d) echo "memzone helper only (defaults)" ;;
         e) echo "memzone helper + memzoned (defaults)" ;;
-        e301|e500) echo "memzone helper + memzoned, ratio_with_rebalancer = ${1#e}" ;;
+        e301|e500) echo "memzone helper + memzoned, ratio = ${1#e}" ;;
         *) return 1 ;;
     esac
 }
@@ -81,7 +81,7 @@ boot_config() {  # boot_config CONFIG: vm_boot with what the configuration needs
         b) vm_boot --mem 1G --no-memzone --append memhp_default_state=online_movable ;;
         c) vm_boot --mem 1G --no-memzone --append memhp_default_state=online_kernel ;;
         d|e) vm_boot --mem 1G --conf "$conf" ;;
-        e301|e500) printf '[online]\nratio_with_rebalancer = %s\n' "${1#e}" > "$conf"; vm_boot --mem 1G --conf "$conf" ;;
+        e301|e500) printf '[online]\nratio = %s\n' "${1#e}" > "$conf"; vm_boot --mem 1G --conf "$conf" ;;
     esac
 }
 layout_machine() {  # layout_machine LAYOUT: QEMU's -machine value
