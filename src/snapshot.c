@@ -547,6 +547,27 @@ static bool range_first_block(int memfd, uint64_t block_size, uint64_t start, ui
 	return false;
 }
 
+/* The range's first block (false: it has none) and, in name, the ACPI memory device it is bound to
+ * ("" when none). */
+static bool range_first_dimm(int memfd, uint64_t block_size, uint64_t start, uint64_t end, unsigned long *first,
+			     char *name, size_t len)
+{
+	name[0] = '\0';
+	if (!range_first_block(memfd, block_size, start, end, first))
+		return false;
+	mz_firmware_node_at(memfd, *first, name, len);
+	if (!mz_startswith(name, "PNP0C80:"))
+		name[0] = '\0';
+	return true;
+}
+
+bool mz_range_dimm_name(int memfd, uint64_t block_size, uint64_t start, uint64_t end, char *name, size_t len)
+{
+	unsigned long first;
+
+	return range_first_dimm(memfd, block_size, start, end, &first, name, len) && name[0];
+}
+
 /* What the top-level System RAM range of offline block id is (see above); fw: the DIMM's name. */
 static enum range_kind range_kind(int memfd, uint64_t block_size, const struct mz_iomem_owner *own, unsigned long id,
 				  char *fw, size_t len)
@@ -554,13 +575,10 @@ static enum range_kind range_kind(int memfd, uint64_t block_size, const struct m
 	struct mz_block_brief bb;
 	unsigned long first;
 
-	fw[0] = '\0';
-	if (!range_first_block(memfd, block_size, own->dev_start, own->dev_end, &first))
+	if (!range_first_dimm(memfd, block_size, own->dev_start, own->dev_end, &first, fw, len))
 		return RANGE_NEW;
-	mz_firmware_node_at(memfd, first, fw, len);
-	if (mz_startswith(fw, "PNP0C80:"))
+	if (fw[0])
 		return RANGE_DIMM;
-	fw[0] = '\0';
 	if (first != id && mz_block_brief_at(memfd, first, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
 	    bb.state != MZ_BLOCK_OFFLINE)
 		return RANGE_BOOT;
@@ -686,18 +704,6 @@ int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *i
 
 /* ---------------------------------------------------------------- boot baseline */
 
-/* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Asks its first block. */
-static bool range_is_dimm(int memfd, uint64_t block_size, uint64_t start, uint64_t end)
-{
-	unsigned long first;
-	char fw[64];
-
-	if (!range_first_block(memfd, block_size, start, end, &first))
-		return false;
-	mz_firmware_node_at(memfd, first, fw, sizeof(fw));
-	return mz_startswith(fw, "PNP0C80:");
-}
-
 /* The boot baseline per node is fixed for a boot (hot-added memory never becomes boot memory), so
  * the first scan records it and later decisions read that instead of every hot-added block's
  * zone: a helper's cost stays independent of how much memory was hot-added. One "N BYTES" line a
@@ -804,11 +810,12 @@ int mz_snapshot_boot_baseline(struct mz_snapshot *s, const struct mz_iomem *io, 
 		struct mz_iomem_owner own;
 		unsigned long first, last;
 		bool range_movable = false;
+		char fw[64];
 
 		if (!mz_startswith(res->name, "System RAM") || mz_iomem_owner(io, res->start, &own) < 0)
 			continue;
 		if (own.source == MZ_SOURCE_BOOT &&
-		    (res->depth != 0 || !range_is_dimm(memfd, s->block_size, res->start, res->end)))
+		    (res->depth != 0 || !mz_range_dimm_name(memfd, s->block_size, res->start, res->end, fw, sizeof(fw))))
 			continue;
 		first = (unsigned long)(res->start / s->block_size);
 		last = (unsigned long)(res->end / s->block_size);

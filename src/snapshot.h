@@ -126,6 +126,9 @@ int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, st
 		      char *why, size_t whylen);
 /* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. */
 int mz_memory_dir_open(void);
+/* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Its first existing block says:
+ * true with name = its ACPI memory device ("PNP0C80:03"), else false with name "". */
+bool mz_range_dimm_name(int memfd, uint64_t block_size, uint64_t start, uint64_t end, char *name, size_t len);
 /* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
  * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
  * DMA/DMA32 boundary): kernel. */

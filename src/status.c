@@ -301,23 +301,6 @@ static int cmp_range(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Is the top-level System RAM [start, end] a hot-added DIMM? Its first existing block says. */
-static bool range_dimm_name(int memfd, uint64_t block_size, uint64_t start, uint64_t end, char *name, size_t len)
-{
-	unsigned long id = (unsigned long)(start / block_size), last = (unsigned long)(end / block_size);
-
-	for (int tries = 0; tries < 2 && id <= last; tries++, id++) {
-		char rel[48];
-
-		snprintf(rel, sizeof(rel), "memory%lu", id);
-		if (faccessat(memfd, rel, F_OK, 0) < 0)
-			continue;
-		mz_firmware_node_at(memfd, id, name, len);
-		return mz_startswith(name, "PNP0C80:");
-	}
-	return false;
-}
-
 /* Every "System RAM" resource with its owner, ascending. Ranges under one parent (virtio_mem
  * before the kernel merged them: one per block) share that parent's owner: asked once. */
 static struct ram_range *build_ranges(const struct mz_iomem *io, int memfd, uint64_t block_size, size_t *n)
@@ -347,7 +330,7 @@ static struct ram_range *build_ranges(const struct mz_iomem *io, int memfd, uint
 		r->dev_start = own.dev_start;
 		r->dev_end = own.dev_end;
 		if (own.source == MZ_SOURCE_BOOT && res->depth == 0 &&
-		    range_dimm_name(memfd, block_size, res->start, res->end, r->device, sizeof(r->device))) {
+		    mz_range_dimm_name(memfd, block_size, res->start, res->end, r->device, sizeof(r->device))) {
 			r->source = MZ_SOURCE_DIMM; /* its own top-level range is the DIMM's extent */
 			r->dev_start = res->start;
 			r->dev_end = res->end;
@@ -822,7 +805,6 @@ void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
 {
 	st->policy_known = true;
 	/* `ratio` whether or not memzoned runs (ratio_with_rebalancer is obsolete, ignored) */
-	st->ratio_cap_rebalancer = false;
 	st->ratio_cap = c->ratio;
 	st->ratio_scope = c->ratio_scope;
 	st->ratio_basis = c->ratio_basis;
@@ -1113,8 +1095,8 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 	fprintf(f, "Zones (managed memory; kernel = every zone but Movable and Device; free vs kernel watermarks):\n");
 	print_table(f, "", 10, zhdr, "llrrrrrrrr", s->nnodes + 1, zones_row, &t);
 	if (st->policy_known)
-		fprintf(f, "memzone's cap: MOVABLE:KERNEL at most %u%% (%s; %s; against %s kernel memory)\n",
-			st->ratio_cap, "ratio",
+		fprintf(f, "memzone's cap: MOVABLE:KERNEL at most %u%% (ratio; %s; against %s kernel memory)\n",
+			st->ratio_cap,
 			st->ratio_scope == MZ_SCOPE_NODE ? "per node" : st->ratio_scope == MZ_SCOPE_SYSTEM ? "system-wide"
 			: "per node and system-wide",
 			st->ratio_basis == MZ_BASIS_BOOT ? "boot-time" : "current");

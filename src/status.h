@@ -89,7 +89,6 @@ struct mz_status {
 	/* memzone's own policy, from mz_status_set_policy() (false: not loaded, e.g. in memzoned) */
 	bool policy_known;
 	unsigned ratio_cap;         /* percent: `ratio`, with or without memzoned */
-	bool ratio_cap_rebalancer;
 	enum mz_ratio_scope ratio_scope;
 	enum mz_ratio_basis ratio_basis;
 	struct mz_status_warning warnings[MZ_STATUS_MAX_WARNINGS];
