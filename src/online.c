@@ -1054,23 +1054,33 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	mz_lock_release(&lock);
 }
 
+/* The blocks of ids that are still offline, copied to out when it is not NULL; their number. */
+static size_t still_offline(const unsigned long *ids, size_t n, unsigned long *out)
+{
+	int memfd = mz_memory_dir_open();
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && memfd >= 0; i++) {
+		struct mz_block_brief bb;
+
+		if (mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE) {
+			if (out)
+				out[k] = ids[i];
+			k++;
+		}
+	}
+	if (memfd >= 0)
+		close(memfd);
+	return k;
+}
+
 void mz_online_decide_waited(const struct mz_config *c, const unsigned long *ids, size_t n,
 			     struct mz_online_stats *st)
 {
 	struct mz_config pc = *c;
 	unsigned long *todo = mz_xcalloc(n ? n : 1, sizeof(*todo));
-	size_t k = 0;
-	int memfd = mz_memory_dir_open();
+	size_t k = still_offline(ids, n, todo);
 
-	for (size_t i = 0; i < n; i++) {
-		struct mz_block_brief bb;
-
-		if (memfd >= 0 && mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
-		    bb.state == MZ_BLOCK_OFFLINE)
-			todo[k++] = ids[i];
-	}
-	if (memfd >= 0)
-		close(memfd);
 	memset(st, 0, sizeof(*st));
 	if (k) {
 		mz_info("%zu dax/kmem block%s still offline after kmem_wait: no other agent onlined them, the policy "
@@ -1094,23 +1104,8 @@ void mz_online_wait_kmem(const struct mz_config *c, struct mz_online_stats *st)
 		free(ids);
 		return;
 	}
-	for (;;) {
-		size_t off = 0;
-		int memfd = mz_memory_dir_open();
-
-		for (size_t i = 0; i < n && memfd >= 0; i++) {
-			struct mz_block_brief bb;
-
-			if (mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 &&
-			    bb.state == MZ_BLOCK_OFFLINE)
-				off++;
-		}
-		if (memfd >= 0)
-			close(memfd);
-		if (off == 0 || mz_now_ms() >= end)
-			break;
+	while (still_offline(ids, n, NULL) && mz_now_ms() < end)
 		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
-	}
 	mz_online_decide_waited(c, ids, n, &w);
 	free(w.waiting);
 	st->onlined += w.onlined;

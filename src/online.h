@@ -55,10 +55,11 @@ void mz_online_wait_kmem(const struct mz_config *c, struct mz_online_stats *st);
  * no snapshot. */
 bool mz_online_take_mark(unsigned long id);
 
-/* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
- * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */
 /* Was offline block id offlined during this boot by someone else (udevdb.h)? Then mz_online_blocks
  * leaves it offline. memzoned, which reads the kernel's events ahead of udevd, puts its own check
  * here: a block it saw removed may still have its old database entry for a moment. */
 extern bool (*mz_online_offlined_this_boot)(unsigned long id);
+
+/* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
+ * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */
 int mz_online_disable_kernel_auto_online(void);

@@ -8,12 +8,12 @@
  *      the MOVABLE:KERNEL cap allow it, else kernel (the kernel's auto-movable onlines it Normal)
  *   5. default_zone = movable|kernel    -> that zone
  *   6. default_zone = auto: movable while min_kernel and the MOVABLE:KERNEL cap allow it
+ *   7. valid_zones: the preferred zone not offered -> the other one; none -> leave
  * The cap is `ratio` whether or not memzoned runs: the zones chosen must be safe after memzoned
  * stops (it may be killed at any moment, and nothing then harvests kernel memory on demand). A node
  * without kernel memory in the basis has no cap of its own (any movable memory is over it, and the
  * kernel's NUMA-aware auto-movable onlines its memory Normal): its blocks are checked against the
  * system-wide cap, whatever ratio_scope says.
- *   7. valid_zones: the preferred zone not offered -> the other one; none -> leave
  * An online hot-added block is judged as if it were offline (its own share subtracted from the
  * sums, or its whole device's with whole_device) and rezoned when the answer differs, unless
  * memzoned is running: then it is memzoned's to move.
@@ -126,16 +126,6 @@ uint64_t mz_policy_kernel_basis(const struct mz_config *c, const struct mz_snaps
 	return sub_clamp(k, n->kernel_cma);
 }
 
-static uint64_t movable_of(const struct mz_node_snap *n)
-{
-	return mz_policy_movable_of(n);
-}
-
-static uint64_t kernel_basis(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n)
-{
-	return mz_policy_kernel_basis(c, s, n);
-}
-
 /* memzoned runs and moves blocks: with observe_only (its state file's, or this configuration's)
  * it harvests nothing. It owns the zone of online blocks then; it never changes the cap. */
 static bool rebalancer_acts(const struct mz_config *c, const struct mz_snapshot *s)
@@ -171,16 +161,16 @@ static bool cap_level(const struct mz_config *c, const struct mz_snapshot *s, co
 {
 	unsigned ratio = c->ratio;
 	char mv[16], sz[16], kn[16], lbl[16];
-	uint64_t k = kernel_basis(c, s, n);
+	uint64_t k = mz_policy_kernel_basis(c, s, n);
 
-	if (mz_policy_within_ratio(movable_of(n), size, k, ratio))
+	if (mz_policy_within_ratio(mz_policy_movable_of(n), size, k, ratio))
 		return true;
 	d->reason = fail_reason;
 	if (ratio == 0)
 		set_why(d, "%s: ratio is 0, so no memory goes movable", scope_label(n, lbl, sizeof(lbl)));
 	else
 		set_why(d, "%s: movable %s + %s would exceed %u%% of %skernel %s", scope_label(n, lbl, sizeof(lbl)),
-			mz_format_size(movable_of(n), mv, sizeof(mv)), mz_format_size(size, sz, sizeof(sz)), ratio,
+			mz_format_size(mz_policy_movable_of(n), mv, sizeof(mv)), mz_format_size(size, sz, sizeof(sz)), ratio,
 			c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "", mz_format_size(k, kn, sizeof(kn)));
 	return false;
 }
@@ -191,7 +181,7 @@ static bool cap_level(const struct mz_config *c, const struct mz_snapshot *s, co
 static bool caps_allow(const struct mz_config *c, const struct mz_snapshot *s, const struct mz_node_snap *n,
 		       const struct mz_node_snap *total, uint64_t size, struct mz_decision *d)
 {
-	bool node_has_kernel = kernel_basis(c, s, n) > 0;
+	bool node_has_kernel = mz_policy_kernel_basis(c, s, n) > 0;
 
 	if (c->ratio_scope != MZ_SCOPE_SYSTEM && node_has_kernel &&
 	    !cap_level(c, s, n, size, MZ_REASON_RATIO_CAP_NODE, d))
@@ -212,7 +202,7 @@ static bool movable_fits(const struct mz_config *c, const struct mz_snapshot *s,
 	char a[16], b[16], lbl[16], mv[16], sz[16], kn[16];
 	uint64_t node_total, min_k, pct_k;
 
-	node_total = node->kernel_managed + movable_of(node) + size;
+	node_total = node->kernel_managed + mz_policy_movable_of(node) + size;
 	pct_k = (uint64_t)((long double)node_total * c->min_kernel_percent / 100.0L);
 	min_k = c->min_kernel > pct_k ? c->min_kernel : pct_k;
 	if (node->kernel_managed < min_k) {
@@ -226,13 +216,13 @@ static bool movable_fits(const struct mz_config *c, const struct mz_snapshot *s,
 		return false;
 	{
 		const struct mz_node_snap *shown =
-			c->ratio_scope == MZ_SCOPE_SYSTEM || kernel_basis(c, s, node) == 0 ? sc->total : node;
+			c->ratio_scope == MZ_SCOPE_SYSTEM || mz_policy_kernel_basis(c, s, node) == 0 ? sc->total : node;
 
 		d->reason = MZ_REASON_AUTO_WITHIN_RATIO;
 		set_why(d, "%s: movable %s + %s stays within %u%% of %skernel %s",
-			scope_label(shown, lbl, sizeof(lbl)), mz_format_size(movable_of(shown), mv, sizeof(mv)),
+			scope_label(shown, lbl, sizeof(lbl)), mz_format_size(mz_policy_movable_of(shown), mv, sizeof(mv)),
 			mz_format_size(size, sz, sizeof(sz)), c->ratio, c->ratio_basis == MZ_BASIS_BOOT ? "boot " : "",
-			mz_format_size(kernel_basis(c, s, shown), kn, sizeof(kn)));
+			mz_format_size(mz_policy_kernel_basis(c, s, shown), kn, sizeof(kn)));
 	}
 	return true;
 }
@@ -249,6 +239,13 @@ static enum mz_source rule_source(const struct mz_device_snap *dev)
 static bool device_known(const struct mz_device_snap *dev)
 {
 	return dev && dev->n_blocks > 0;
+}
+
+/* What a capped decision weighs: with whole_device, every offline block of the device (its first
+ * block decides for all of it, so a DIMM never ends half movable); else the block alone. */
+static uint64_t capped_size(const struct mz_source_rule *rule, const struct mz_device_snap *dev, uint64_t bs)
+{
+	return rule->whole_device && device_known(dev) && dev->n_offline > 1 ? (uint64_t)dev->n_offline * bs : bs;
 }
 
 /* Would this source's blocks go through the capped auto policy (rules 3-6)? */
@@ -361,8 +358,7 @@ static void decide_offline(const struct mz_config *c, const struct mz_snapshot *
 	if (sc->node && !sc->node->has_cpu && c->memory_only_nodes == MZ_MEMONLY_MOVABLE) {
 		/* movable while the caps allow (a CXL-like node has no kernel memory of its own: the
 		 * system-wide cap), else kernel: never more Movable than the kernel memory can serve */
-		uint64_t size = rule->whole_device && device_known(dev) && dev->n_offline > 1
-					? (uint64_t)dev->n_offline * bs : bs;
+		uint64_t size = capped_size(rule, dev, bs);
 		bool fits = movable_fits(c, s, sc, size, d);
 		char prev[sizeof(d->why)];
 
@@ -384,14 +380,11 @@ static void decide_offline(const struct mz_config *c, const struct mz_snapshot *
 		return;
 	}
 
-	/* auto: the first block of a device decides for all of it, so a DIMM never ends half movable */
+	/* auto: movable while the caps allow it */
 	{
-		uint64_t size = bs;
-		bool fits;
+		uint64_t size = capped_size(rule, dev, bs);
+		bool fits = movable_fits(c, s, sc, size, d);
 
-		if (rule->whole_device && device_known(dev) && dev->n_offline > 1)
-			size = (uint64_t)dev->n_offline * bs;
-		fits = movable_fits(c, s, sc, size, d);
 		if (size > bs) {
 			char prev[sizeof(d->why)];
 
