@@ -4,6 +4,7 @@
 RESULTS_DIR holds what the benchmark scripts wrote:
   meta.json              run-all.sh: commit, commands, host, QEMU, accelerator, load, durations
   helper-cost.json       helper-cost.py (item 1)
+  lock-hold.json         lock-hold.py (issue 14: the lock held per give-back)
   online-scaling.txt     bench/online-scaling.sh output (item 1, parallel helpers), optional
   daemon-footprint.txt   bench/daemon-footprint.sh output (item 2), optional
   hotadd.jsonl           vm/hotadd-latency.sh (item 3)
@@ -292,6 +293,24 @@ class Report:
             self.w(t)
             self.w("```")
             self.w()
+
+    # ---------------------------------------------------------------- 2b
+    def lockhold(self):
+        j = benchlib.read_result(os.path.join(self.rdir, "lock-hold.json"))
+        if not j:
+            return  # a step added after the published run: no section until it is measured
+        self.w("### 2b. /run/memzone/lock held per give-back (memzoned, fixture tree)")
+        self.w()
+        self.w("`bench/lock-hold.py`: memzoned on a %s-block tree with the kernel model preloaded gives kernel "
+               "blocks back; the lock is watched in `/proc/locks` every %s ms. udev's helpers wait for the lock "
+               "at most `lock_timeout` (5 s) and then online without it." % (j.get("blocks"), j.get("poll_ms")))
+        self.w()
+        self.w("| build | holds, ms | median, ms | max, ms | the moves themselves, ms |")
+        self.w("|---|---|---:|---:|---|")
+        self.w("| %s | %s | %s | %s | %s |" % (
+            j.get("label") or "this", ", ".join("%g" % h for h in j.get("holds_ms", [])), j.get("hold_median_ms"),
+            j.get("hold_max_ms"), ", ".join("%g" % m for m in j.get("move_ms", []) if m is not None)))
+        self.w()
 
     # ---------------------------------------------------------------- 3
     def hotadd(self):
@@ -929,6 +948,7 @@ class Report:
         body_start = len(self.lines)
         self.helper_cost()
         self.daemon()
+        self.lockhold()
         self.hotadd()
         self.policy()
         self.moves()

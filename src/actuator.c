@@ -89,13 +89,14 @@ static int online_somewhere(unsigned long id, uint64_t block_size, enum mz_zone 
 	*err = 0;
 	*failed_word = NULL;
 	for (size_t i = 0; i < MZ_ARRAY_SIZE(words); i++) {
-		int r;
+		int r, sr;
 
 		if (i == 1 && strcmp(words[1], words[0]) == 0)
 			continue; /* same side: nothing else to roll back to */
 		r = online_write(id, words[i]);
 		/* A short write or an odd errno may still have onlined it: the state file is the truth. */
-		if (settled_state(id, block_size, b) == 0 && b->state == MZ_BLOCK_ONLINE)
+		sr = settled_state(id, block_size, b);
+		if (sr == 0 && b->state == MZ_BLOCK_ONLINE)
 			return (int)i;
 		if (r == 0)
 			r = -EIO; /* the write "worked" but the block is not online */
@@ -103,7 +104,9 @@ static int online_somewhere(unsigned long id, uint64_t block_size, enum mz_zone 
 			*err = -r;
 			*failed_word = words[i];
 		}
-		if (r == -ENOENT)
+		/* gone only when its directory is: an ENOENT of the write with the block still there
+		 * leaves the other zones to try */
+		if (sr == -ENOENT)
 			break;
 	}
 	return -1;

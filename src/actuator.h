@@ -1,6 +1,7 @@
 /* actuator.h - moving one memory block between ZONE_MOVABLE and a kernel zone, safely
  *
- * A move is: write the intent record, offline the block bounded by offline_timeout (a thread-directed
+ * The one move protocol: memzoned's moves (rebalance.c) and the udev helper's rezone of a block
+ * already online in the wrong zone (online.c) both go through mz_actuator_move. A move is: write the intent record, offline the block bounded by offline_timeout (a thread-directed
  * timer signal interrupts the kernel's migration loop, which then puts the block back online), online
  * it in the other zone, clear the record. Every failure rolls back: a block that was online is online
  * again, in its old zone when the new one is refused. Picking the block is separate: candidates are

@@ -2,8 +2,9 @@
  *
  * Everything here is about carrying out one decision safely; the decision itself is policy.c's.
  * Two promises: new memory is never left offline (a refused zone falls back to the other, a lock
- * that cannot be had is skipped), and a block that was online is never left offline (a rezone
- * whose offline fails or times out leaves it where it was; one whose online is refused goes back). */
+ * that cannot be had is skipped), and a block that was online is never left offline (a rezone is
+ * memzoned's move, actuator.h: a failed offline leaves it where it was, a refused online goes back,
+ * and a block every zone refuses keeps its intent record for recovery). */
 #include "online.h"
 #include "actuator.h"
 #include "intent.h"
@@ -112,21 +113,6 @@ static int write_online(unsigned long id, const char *word)
 	return r;
 }
 
-/* The kernel retries page migration until a signal arrives: the timer is that signal. On EINTR the
- * kernel has undone the isolation and the block is still online. */
-static int write_offline_bounded(unsigned long id, uint64_t timeout_ms)
-{
-	struct mz_deadline dl;
-	int r;
-
-	r = mz_deadline_arm(&dl, timeout_ms);
-	if (r < 0)
-		return r; /* an unbounded offline is not an option */
-	r = mz_memblock_write_state(id, "offline");
-	mz_deadline_disarm(&dl);
-	return r;
-}
-
 /* Read the block again after a write. 0 with *now filled, or -errno. */
 static int reread(unsigned long id, uint64_t block_size, struct mz_block *now)
 {
@@ -219,78 +205,63 @@ static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz
 	return movable;
 }
 
+/* The block is online in the other zone than the policy's: move it with memzoned's protocol
+ * (actuator.h: intent record, bounded offline, rollback, stranded record kept for recovery). */
 static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct mz_block *b,
 		      const struct mz_decision *d, const struct fields *f)
 {
 	bool to_movable = d->action == MZ_ACTION_REZONE_MOVABLE;
-	const char *back = online_word(!to_movable);
-	uint64_t timeout = j->c->rebalance.offline_timeout_ms;
-	struct mz_intent in = { .block = b->id, .from = b->zone, .to = to_movable ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL,
-				.started = (int64_t)time(NULL), .pid = getpid() };
-	struct mz_intent other;
-	char tbuf[16], err[256];
-	int r, r2;
+	struct mz_move_outcome out;
+	int r;
 
-	/* Between the offline and the online a killed helper (udev's event timeout) would leave the
-	 * block offline: like memzoned's moves, a rezone first writes the intent record that the next
-	 * helper or memzoned completes. One record at a time, under the lock: another one stays. */
-	if (!j->locked || mz_intent_read(&other, err, sizeof(err)) != -ENOENT) {
-		mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: %s", b->id, mz_zone_name(b->zone),
-			  j->locked ? "an interrupted move is still pending (/run/memzone/intent)" :
-				      "rezoning needs /run/memzone/lock");
+	if (!j->locked) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: rezoning needs /run/memzone/lock", b->id,
+			  mz_zone_name(b->zone));
 		j->st->left++;
 		return;
 	}
-	r = mz_intent_write(&in, err, sizeof(err));
-	if (r < 0) {
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
-			  mz_zone_name(b->zone), err);
-		j->st->failed++;
-		return;
-	}
-	r = write_offline_bounded(b->id, timeout);
-	if (r < 0) {
-		struct mz_block now;
-
-		if (r == -ENOENT) {
-			mz_intent_clear();
-			mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
-			j->st->vanished++;
-			return;
-		}
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: offline %s", b->id,
-			  mz_zone_name(b->zone),
-			  r == -EINTR ? "did not finish within rebalance.offline_timeout" : strerror(-r));
-		if (r == -EINTR)
-			mz_debug("memory%lu: offline_timeout %s", b->id, mz_format_duration(timeout, tbuf, sizeof(tbuf)));
-		/* the kernel rolls an interrupted offline back; make sure nothing else left it offline */
-		if (reread(b->id, s->block_size, &now) == 0 && now.state == MZ_BLOCK_OFFLINE &&
-		    write_online(b->id, back) < 0)
-			mz_log_kv(LOG_ERR, f->kv, "memory%lu: offline after a failed offline and %s refused", b->id, back);
-		else
-			mz_intent_clear();
-		j->st->failed++;
-		return;
-	}
-	r = write_online(b->id, online_word(to_movable));
+	r = mz_actuator_move(b->id, b->zone, to_movable ? MZ_MOVE_TO_MOVABLE : MZ_MOVE_TO_KERNEL, s->block_size,
+			     j->c->rebalance.offline_timeout_ms, &out);
 	if (r == 0) {
-		mz_intent_clear();
 		confirm(j, s, b->id, to_movable, f);
 		j->st->rezoned++;
 		return;
 	}
-	r2 = write_online(b->id, back);
-	if (r2 < 0)
-		r2 = write_online(b->id, "online"); /* any zone rather than offline */
-	if (r2 == 0)
-		mz_intent_clear(); /* else the record stays: the next helper or memzoned tries again */
-	if (r2 < 0) {
-		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT OFFLINE: %s refused (%s) and onlining it back refused (%s)",
-			  b->id, online_word(to_movable), strerror(-r), strerror(-r2));
-	} else {
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: the kernel refused %s (%s); back online in %s", b->id,
-			  online_word(to_movable), strerror(-r), mz_zone_name(b->zone));
+	if (out.step && strcmp(out.step, "intent") == 0) {
+		/* one record at a time: ours would replace the one of a move not recovered yet */
+		if (r == -EBUSY)
+			mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: an interrupted move is still pending "
+				  "(/run/memzone/intent): %s", b->id, mz_zone_name(b->zone), out.why);
+		else
+			mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
+				  mz_zone_name(b->zone), out.why);
+		if (r == -EBUSY)
+			j->st->left++;
+		else
+			j->st->failed++;
+		return;
 	}
+	if (out.stranded) {
+		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT %s: %s", b->id,
+			  out.state == MZ_BLOCK_UNKNOWN ? "UNREADABLE" : out.state == MZ_BLOCK_OFFLINE ? "OFFLINE" :
+			  mz_block_state_name(out.state), out.why);
+		j->st->failed++;
+		return;
+	}
+	if (out.result == MZ_MOVE_ROLLED_BACK) {
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: the kernel refused %s (%s); back online in %s", b->id,
+			  out.step ? out.step : online_word(to_movable), strerror(out.err), mz_zone_name(out.zone));
+		j->st->failed++;
+		return;
+	}
+	/* gone, or ENOENT from the kernel: being removed (udev's "remove" follows), as for a new block */
+	if (out.state == MZ_BLOCK_UNKNOWN || out.err == ENOENT) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
+		j->st->vanished++;
+		return;
+	}
+	mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
+		  mz_zone_name(out.state == MZ_BLOCK_ONLINE ? out.zone : b->zone), out.why);
 	j->st->failed++;
 }
 
