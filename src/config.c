@@ -75,7 +75,7 @@ static const char *const ratio_scope_names[] = { "node", "system", "both", NULL 
 static const char *const ratio_basis_names[] = { "current", "boot", NULL };
 static const char *const memonly_names[] = { "movable", "kernel", "policy", NULL };
 static const char *const already_online_names[] = { "fix", "leave", NULL };
-static const char *const kao_names[] = { "disable", "keep", NULL };
+static const char *const kao_names[] = { "disable", "keep", "policy", NULL };
 static const char *const source_zone_names[] = { "policy", "movable", "kernel", "ignore", NULL };
 
 #define SEC_MS 1000ull
