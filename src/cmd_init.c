@@ -105,6 +105,16 @@ static int restore_auto_online(void)
 	return MZ_EXIT_OK;
 }
 
+/* Userspace mode after a kernel mode this boot (the policy changed): the kernel's own settings
+ * back first, then auto_online_blocks goes offline as usual. */
+static void restore_kernel_policy(void)
+{
+	int r = mz_kmode_restore();
+
+	if (r < 0 && r != -ENOENT)
+		mz_err("cannot restore all of the kernel's onlining policy: %s", strerror(-r));
+}
+
 int cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -156,6 +166,7 @@ int cmd_init(int argc, char **argv)
 		mz_kmode_env_read(&env);
 		if (!mz_kmode_plan(&cfg, &env, &want, why, sizeof(why))) {
 			mz_info("new memory is decided in userspace: %s", why);
+			restore_kernel_policy();
 		} else if ((r = mz_kmode_apply(&want)) < 0) {
 			mz_err("cannot hand the policy to the kernel (%s): deciding new memory in userspace", strerror(-r));
 			mz_online_disable_kernel_auto_online();
@@ -163,6 +174,8 @@ int cmd_init(int argc, char **argv)
 			mz_log(LOG_NOTICE, "the kernel onlines new memory with this policy: %s", why);
 		}
 	}
+	if (cfg.kernel_auto_online == MZ_KAO_DISABLE)
+		restore_kernel_policy();
 	if (cfg.kernel_auto_online == MZ_KAO_KEEP) {
 		char cur[32];
 

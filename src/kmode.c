@@ -140,6 +140,8 @@ int mz_kmode_env_read(struct mz_kmode_env *env)
 	return 0;
 }
 
+static bool set_by_memzone(const struct mz_kmode_params *cur);
+
 bool mz_kmode_planned(const struct mz_config *c)
 {
 	struct mz_kmode_env env;
@@ -162,6 +164,13 @@ bool mz_kmode_in_force(const struct mz_config *c, char *why, size_t len)
 		return false;
 	}
 	mz_kmode_params_read(&cur);
+	if (!mz_kmode_params_equal(&want, &cur) && set_by_memzone(&cur)) {
+		snprintf(why, len,
+			 "userspace: the kernel has the settings memzone init set for another configuration "
+			 "(auto_movable_ratio = %d, NUMA-aware %s): run 'memzone init' to hand over this one",
+			 cur.ratio, cur.numa_aware > 0 ? "yes" : "no");
+		return false;
+	}
 	if (!mz_kmode_params_equal(&want, &cur)) {
 		snprintf(why, len,
 			 "userspace: the kernel's settings are not memzone's (auto_online_blocks = %s, online_policy = %s, "
@@ -322,4 +331,21 @@ int mz_kmode_restore(void)
 	if (ret == 0 && mz_path(path, sizeof(path), RECORD) == 0 && unlink(path) < 0 && errno != ENOENT)
 		ret = -errno;
 	return ret;
+}
+
+/* The kernel has exactly the values memzone init set last (its record), for whatever policy. */
+static bool set_by_memzone(const struct mz_kmode_params *cur)
+{
+	struct setting s[NSET];
+	char now[NSET][32];
+
+	record_read(s);
+	snprintf(now[0], 32, "%s", cur->online_policy);
+	snprintf(now[1], 32, "%d", cur->ratio);
+	snprintf(now[2], 32, "%s", cur->numa_aware < 0 ? "" : cur->numa_aware ? "Y" : "N");
+	snprintf(now[3], 32, "%s", cur->auto_online);
+	for (size_t i = 0; i < NSET; i++)
+		if (!s[i].have || strcmp(s[i].set, now[i]) != 0)
+			return false;
+	return true;
 }
