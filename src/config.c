@@ -75,7 +75,7 @@ static const char *const ratio_scope_names[] = { "node", "system", "both", NULL 
 static const char *const ratio_basis_names[] = { "current", "boot", NULL };
 static const char *const memonly_names[] = { "movable", "kernel", "policy", NULL };
 static const char *const already_online_names[] = { "fix", "leave", NULL };
-static const char *const kao_names[] = { "disable", "keep", NULL };
+static const char *const kao_names[] = { "disable", "keep", "policy", NULL };
 static const char *const source_zone_names[] = { "policy", "movable", "kernel", "ignore", NULL };
 
 #define SEC_MS 1000ull
@@ -161,7 +161,7 @@ void mz_config_defaults(struct mz_config *c)
 	c->min_kernel_percent = 0;
 	c->memory_only_nodes = MZ_MEMONLY_MOVABLE;
 	c->already_online = MZ_ALREADY_FIX;
-	c->kernel_auto_online = MZ_KAO_DISABLE;
+	c->kernel_auto_online = MZ_KAO_POLICY; /* the kernel onlines in the add path where it can (kmode.h) */
 	c->lock_timeout_ms = 5 * SEC_MS;
 	c->kmem_wait_ms = 10 * SEC_MS;
 
@@ -170,6 +170,9 @@ void mz_config_defaults(struct mz_config *c)
 	/* virtio-mem unplugs block by block and its devices grow far past any ratio cap: judge every
 	 * block on its own, as the kernel's auto-movable policy does for such "dynamic" groups */
 	c->source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
+	/* hv_balloon, xen and probe memory cannot be unplugged as a device anyway, and the kernel
+	 * judges such blocks one by one: so does memzone, and the kernel mode can take them */
+	c->source[MZ_SOURCE_OTHER].whole_device = false;
 	/* dax/kmem memory is daxctl's business (daxctl reconfigure-device picks its zone) */
 	c->source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_IGNORE;
 

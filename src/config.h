@@ -12,7 +12,7 @@ enum mz_ratio_scope { MZ_SCOPE_NODE, MZ_SCOPE_SYSTEM, MZ_SCOPE_BOTH };
 enum mz_ratio_basis { MZ_BASIS_CURRENT, MZ_BASIS_BOOT };
 enum mz_memonly_rule { MZ_MEMONLY_MOVABLE, MZ_MEMONLY_KERNEL, MZ_MEMONLY_POLICY };
 enum mz_already_online { MZ_ALREADY_FIX, MZ_ALREADY_LEAVE };
-enum mz_kernel_auto_online { MZ_KAO_DISABLE, MZ_KAO_KEEP };
+enum mz_kernel_auto_online { MZ_KAO_DISABLE, MZ_KAO_KEEP, MZ_KAO_POLICY };
 enum mz_source_zone { MZ_SRCZONE_POLICY, MZ_SRCZONE_MOVABLE, MZ_SRCZONE_KERNEL, MZ_SRCZONE_IGNORE };
 
 struct mz_source_rule {

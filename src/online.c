@@ -9,6 +9,7 @@
 #include "actuator.h"
 #include "intent.h"
 #include "iomem.h"
+#include "kmode.h"
 #include "lock.h"
 #include "log.h"
 #include "memblock.h"
@@ -62,6 +63,7 @@ struct job {
 	struct sweep_snap *sweep;  /* inside sweep_device, else NULL */
 	bool clean;                /* do_online: the decided write went in and was confirmed as decided */
 	unsigned bind_wait_ms;     /* what is left of the wait for ACPI bindings (mz_snapshot_block_wait) */
+	bool kernel_mode;          /* the kernel onlines new memory with this policy (kmode.h) */
 };
 
 /* What one log line says about the block (journal fields). */
@@ -619,6 +621,7 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		goto out;
 	}
 	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
+	s.kernel_mode = j->kernel_mode;
 	mz_policy_decide(j->c, &s, &b, &dev, &d);
 	if (reserved && d.action != MZ_ACTION_LEAVE) {
 		size_t len = strlen(d.why);
@@ -989,8 +992,17 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	if (locked)
 		recover_interrupted_move();
-	if (c->kernel_auto_online == MZ_KAO_DISABLE)
-		mz_online_disable_kernel_auto_online();
+	{
+		char why[320];
+
+		j.kernel_mode = mz_kmode_in_force(c, why, sizeof(why));
+		mz_debug("onlining mode: %s", why);
+		/* only `memzone init` sets the kernel's policy; a helper or memzoned only turns the
+		 * kernel's own onlining off when memzone decides in userspace by configuration */
+		if (c->kernel_auto_online == MZ_KAO_DISABLE || (c->kernel_auto_online == MZ_KAO_POLICY && !j.kernel_mode &&
+								   !mz_kmode_planned(c)))
+			mz_online_disable_kernel_auto_online();
+	}
 
 	memset(&io, 0, sizeof(io));
 	if (mz_iomem_read(&io, err, sizeof(err)) == 0)
