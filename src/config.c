@@ -173,9 +173,6 @@ void mz_config_defaults(struct mz_config *c)
 	/* virtio-mem unplugs block by block and its devices grow far past any ratio cap: judge every
 	 * block on its own, as the kernel's auto-movable policy does for such "dynamic" groups */
 	c->source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
-	/* hv_balloon, xen and probe memory cannot be unplugged as a device anyway, and the kernel
-	 * judges such blocks one by one: so does memzone, and the kernel mode can take them */
-	c->source[MZ_SOURCE_OTHER].whole_device = false;
 	/* dax/kmem memory is daxctl's business (daxctl reconfigure-device picks its zone) */
 	c->source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_IGNORE;
 

@@ -57,8 +57,12 @@ bool mz_kmode_plan(const struct mz_config *c, const struct mz_kmode_env *env, st
 		 * virtio-mem, hv_balloon, xen and probe memory are judged block by block (unit by unit) */
 		if (i == MZ_SOURCE_DIMM && !s[i].whole_device)
 			NO("[source dimm] whole_device = no: the kernel onlines a DIMM as a whole");
-		if (i != MZ_SOURCE_DIMM && i != MZ_SOURCE_KMEM && s[i].whole_device)
-			NO("[source %s] whole_device = yes: the kernel groups only DIMMs and dax devices", name);
+		if (i == MZ_SOURCE_VIRTIO_MEM && s[i].whole_device)
+			NO("[source virtio_mem] whole_device = yes: the kernel keeps only virtio-mem's units together");
+		/* [source other] whole_device keeps a range together that memzone could not attribute when
+		 * it decided (a DIMM that ACPI had not bound yet, hv_balloon, xen, probe memory). The kernel
+		 * knows its ACPI groups inside the add, and the rest cannot be unplugged as a device: the
+		 * kernel's per-block judgement of them loses nothing, either way. */
 	}
 #undef NO
 	snprintf(want->auto_online, sizeof(want->auto_online), "online");

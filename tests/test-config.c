@@ -95,7 +95,7 @@ static void test_defaults(void)
 	ok(c.default_zone == MZ_DEFAULT_AUTO && c.ratio == 301 && c.ratio_scope == MZ_SCOPE_BOTH &&
 	   c.ratio_basis == MZ_BASIS_BOOT && c.ratio_with_rebalancer == 800 && c.min_kernel == 0 &&
 	   c.min_kernel_percent == 0 && c.memory_only_nodes == MZ_MEMONLY_MOVABLE &&
-	   c.already_online == MZ_ALREADY_FIX && c.kernel_auto_online == MZ_KAO_DISABLE &&
+	   c.already_online == MZ_ALREADY_FIX && c.kernel_auto_online == MZ_KAO_POLICY &&
 	   c.lock_timeout_ms == 5000, "[online] defaults as doc/DESIGN.md says");
 	/* obsolete: still parsed (old files keep loading), without effect, and the load says so */
 	is_int(parse(&c, "[online]\nratio = 200\nratio_with_rebalancer = 800\n"), 0, "ratio_with_rebalancer still parses");

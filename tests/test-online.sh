@@ -436,7 +436,7 @@ kparams() {
 	echo N >"$P/auto_movable_numa_aware"
 }
 kvals() { echo "$(cat "$T/$MEM/auto_online_blocks") $(cat "$P/online_policy") $(cat "$P/auto_movable_ratio") $(cat "$P/auto_movable_numa_aware")"; }
-KPOL='[online]\nkernel_auto_online = policy\nratio = 200\n[source other]\nwhole_device = no\n'
+KPOL='[online]\nkernel_auto_online = policy\nratio = 200\n'
 tree kmode --blocks 40 --nodes 2 --hotplug dimm:4 --auto-online offline
 kparams
 printf "$KPOL" | conf

@@ -803,7 +803,6 @@ static void test_kernel_mode_plan(void)
 	reset_config();
 	cfg.ratio_basis = MZ_BASIS_BOOT;
 	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
-	cfg.source[MZ_SOURCE_OTHER].whole_device = false;
 	cfg.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_IGNORE;
 	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "kernel_auto_online = disable"),
 	   "kernel mode needs kernel_auto_online = policy (%s)", why);
@@ -845,8 +844,11 @@ static void test_kernel_mode_plan(void)
 	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source dimm] whole_device = no"), "%s", why);
 	cfg.source[MZ_SOURCE_DIMM].whole_device = true;
 	cfg.source[MZ_SOURCE_OTHER].whole_device = true;
-	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source other] whole_device = yes"), "%s", why);
-	cfg.source[MZ_SOURCE_OTHER].whole_device = false;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "[source other] whole_device = yes can be handed over");
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = true;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source virtio_mem] whole_device = yes"),
+	   "%s", why);
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
 	cfg.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_MOVABLE;
 	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source virtio_mem] zone"), "%s", why);
 	cfg.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_POLICY;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # vm-modes: 6.1 6.12
-# 13-kernel-mode.sh - kernel_auto_online = policy: `memzone init` (run at boot as memzone-init.service
+# 13-kernel-mode.sh - the shipped default (kernel_auto_online = policy): `memzone init` (run at boot as memzone-init.service
 # would) hands the policy to the kernel's auto-movable policy, and the kernel onlines new memory in
 # the add path, in the zone the cap allows, with no move by memzone afterwards (its helper audits).
 # 1 GiB of boot memory: a first 2 GiB DIMM fits 301 % of the boot kernel memory (Movable), a second
@@ -8,15 +8,9 @@
 # `memzone init --restore` puts back the kernel's own settings. Asserts on the guest's sysfs.
 . "$(dirname "$0")/../vmlib.sh"
 vm_require_memzone
-conf=$(mktemp)
-trap 'rm -f "$conf"; vm_cleanup' EXIT
-cat > "$conf" <<'CONF'
-[online]
-kernel_auto_online = policy
-[source other]
-whole_device = no
-CONF
-vm_boot --mem 1G --conf "$conf" || { fail "VM boots"; vm_finish; exit; }
+trap vm_cleanup EXIT
+# the installed /etc/memzone.conf: the shipped default policy
+vm_boot --mem 1G || { fail "VM boots"; vm_finish; exit; }
 
 gcheck "memzone init handed the policy to the kernel (auto_online_blocks, online_policy, ratio, NUMA-aware)" '
 P=/sys/module/memory_hotplug/parameters
