@@ -30,14 +30,6 @@ static bool zone_matches(enum mz_zone want, enum mz_zone got)
 	return want == MZ_ZONE_MOVABLE ? got == MZ_ZONE_MOVABLE : mz_zone_is_kernel(got);
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* The block's state now, waiting out a transient "going-offline". -ENOENT when it is gone. */
 static int settled_state(unsigned long id, uint64_t block_size, struct mz_block *b)
 {
@@ -48,7 +40,7 @@ static int settled_state(unsigned long id, uint64_t block_size, struct mz_block 
 		r = mz_memblock_read(id, block_size, b);
 		if (r < 0 || b->state != MZ_BLOCK_GOING_OFFLINE || mz_now_ms() >= until)
 			return r;
-		sleep_ms(50);
+		mz_sleep_ms(50);
 	}
 }
 

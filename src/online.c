@@ -524,6 +524,10 @@ bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_
  * follows the add of the DIMM's last block by milliseconds; hv_balloon, xen and probe memory are
  * never bound and cost this once per run, and only for a range none of whose blocks is online */
 #define MZ_ONLINE_BIND_WAIT_MS 1000u
+/* kernel mode: how long a helper waits for the kernel to online the blocks of its event (the add
+ * path onlines a DIMM's blocks once all are added: well under a second per GiB, more in a
+ * loaded VM) before it decides a block the kernel left offline itself */
+#define MZ_ONLINE_KERNEL_WAIT_MS 5000u
 
 /* [source kmem] zone = ignore: a dax device a daxctl config names is daxctl's for good; any other
  * kmem block is given kmem_wait for another agent, then decided by the policy (the caller's
@@ -945,8 +949,36 @@ static void recover_interrupted_move(void)
 		mz_warn("%s", out.why);
 }
 
+/* Kernel mode: the kernel onlines every block it adds, but a block's "add" uevent can come before
+ * that (6.1 adds all blocks of a DIMM, then onlines them): deciding it here would race the kernel
+ * with a second decision. Wait for the kernel (bounded, outside the lock); a block still offline
+ * after the bound (the kernel could not online it) is decided as in userspace mode. */
+static void wait_kernel_onlines(const unsigned long *ids, size_t n)
+{
+	uint64_t t0 = mz_now_ms();
+
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			struct mz_block_brief bb;
+			int memfd = mz_memory_dir_open();
+			int r = memfd < 0 ? memfd : mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0);
+
+			if (memfd >= 0)
+				close(memfd);
+			if (r < 0 || bb.state != MZ_BLOCK_OFFLINE || mz_online_offlined_this_boot(ids[i]))
+				break;
+			if (mz_now_ms() - t0 >= MZ_ONLINE_KERNEL_WAIT_MS) {
+				mz_info("memory%lu: still offline %u ms after its add in kernel mode: deciding it here", ids[i],
+					(unsigned)(mz_now_ms() - t0));
+				return;
+			}
+			mz_sleep_ms(20);
+		}
+	}
+}
+
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      bool whole_device, struct mz_online_stats *st)
+		      bool from_events, struct mz_online_stats *st)
 {
 	struct mz_lock lock = MZ_LOCK_INIT;
 	struct mz_iomem io;
@@ -957,6 +989,14 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	{
+		char why[320];
+
+		j.kernel_mode = mz_kmode_in_force(c, why, sizeof(why));
+		mz_debug("onlining mode: %s", why);
+	}
+	if (j.kernel_mode && from_events)
+		wait_kernel_onlines(ids, n);
 	r = mz_lock_take(&lock, c->lock_timeout_ms);
 	if (r == -ETIMEDOUT)
 		mz_warn("another memzone held /run/memzone/lock for more than %s (lock_timeout); going ahead without "
@@ -969,7 +1009,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	/* Blocks onlined by the helper this one waited for: nothing else to do, and the lock is let go
 	 * at once for the next device's first helper (a burst of DIMMs queues all of them on it). */
-	if (whole_device) {
+	if (from_events) {
 		size_t left = 0;
 
 		todo = mz_xcalloc(n, sizeof(*todo));
@@ -992,17 +1032,11 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	if (locked)
 		recover_interrupted_move();
-	{
-		char why[320];
-
-		j.kernel_mode = mz_kmode_in_force(c, why, sizeof(why));
-		mz_debug("onlining mode: %s", why);
-		/* only `memzone init` sets the kernel's policy; a helper or memzoned only turns the
-		 * kernel's own onlining off when memzone decides in userspace by configuration */
-		if (c->kernel_auto_online == MZ_KAO_DISABLE || (c->kernel_auto_online == MZ_KAO_POLICY && !j.kernel_mode &&
-								   !mz_kmode_planned(c)))
-			mz_online_disable_kernel_auto_online();
-	}
+	/* only `memzone init` sets the kernel's policy; a helper or memzoned only turns the kernel's
+	 * own onlining off when memzone decides in userspace by configuration */
+	if (c->kernel_auto_online == MZ_KAO_DISABLE ||
+	    (c->kernel_auto_online == MZ_KAO_POLICY && !j.kernel_mode && !mz_kmode_planned(c)))
+		mz_online_disable_kernel_auto_online();
 
 	memset(&io, 0, sizeof(io));
 	if (mz_iomem_read(&io, err, sizeof(err)) == 0)
@@ -1011,7 +1045,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 		mz_debug("%s: devices of blocks unknown", err);
 
 	/* the sweeps below write markers: the ones that cannot stand for a decision any more go first */
-	if (whole_device && locked)
+	if (from_events && locked)
 		prune_marks();
 	reserve_load(&j.res);
 	for (size_t i = 0; i < n; i++) {
@@ -1019,13 +1053,13 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 		/* memzoned passes every block whose event it read: the sweep of an earlier one may have
 		 * onlined this one already (its marker is its event's, taken here) */
-		if (whole_device && i > 0 && mz_online_take_mark(ids[i])) {
+		if (from_events && i > 0 && mz_online_take_mark(ids[i])) {
 			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
 			st->left++;
 			continue;
 		}
 		/* without the lock another helper may be sweeping the same device: this block only */
-		if (do_block(&j, ids[i], &dev, false) >= 0 && whole_device && locked)
+		if (do_block(&j, ids[i], &dev, false) >= 0 && from_events && locked && !j.kernel_mode)
 			sweep_device(&j, &dev, ids[i]);
 	}
 	reserve_save(&j.res);

@@ -459,6 +459,20 @@ mz online "memory$((D + 1))"
 is "$rc/$(zone_of "$((D + 1))" "$((D + 1))")" "0/Normal" "kernel mode: the helper leaves what the kernel onlined"
 in_err "kernel mode" && ok 0 "kernel mode: the helper says why" || { ok 1 "kernel mode: the helper says why"; show_err; }
 is "$(kvals)" "online auto-movable 200 Y" "kernel mode: a helper writes none of the kernel's settings"
+# an add event that comes before the kernel onlined the block (6.1 onlines a DIMM once all its blocks
+# are added): the helper waits for the kernel instead of deciding the block a second time ...
+write_state "$((D + 2))" offline
+( sleep 0.3; write_state "$((D + 2))" online_movable ) &
+mz online "memory$((D + 2))"
+wait
+is "$rc/$(zone_of "$((D + 2))" "$((D + 2))")" "0/Movable" "kernel mode: the helper waits for the kernel's online of its block"
+in_err "memory$((D + 2)): leave" && in_err "already online in Movable" && ! in_err "still offline" && ok 0 "... then audits it" ||
+	{ ok 1 "... then audits it"; show_err; }
+# ... and decides a block the kernel left offline, after a bound
+write_state "$((D + 2))" offline
+mz online "memory$((D + 2))"
+is "$rc/$(zone_of "$((D + 2))" "$((D + 2))")" "0/Normal" "kernel mode: a block the kernel leaves offline is decided after the wait (Normal: a block of its DIMM is)"
+in_err "still offline" && ok 0 "... saying so" || { ok 1 "... saying so"; show_err; }
 # someone else changes a setting: userspace mode, and memzone does not set it back
 echo 150 >"$P/auto_movable_ratio"
 mz_plain status
