@@ -49,9 +49,9 @@ gcheck "... a memzoned killed and restarted (it then decides every offline block
 read X Y < /tmp/xy
 kill -KILL $(cat /run/mzvm/memzoned.pid); sleep 0.5
 start_memzoned --log stderr
-t=$(ns); until grep -q "did not stop cleanly" /tmp/memzoned.log; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+t=$(ns); until grep -q "offline block(s) at start" /tmp/memzoned.log; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
 sleep 2; grep -m1 "memory$X: left offline" /tmp/memzoned.log
-grep -q "did not stop cleanly" /tmp/memzoned.log && [ "$(bstate $X)" = offline ]'
+grep -q "offline block(s) at start" /tmp/memzoned.log && grep -q "memory$X: left offline" /tmp/memzoned.log && [ "$(bstate $X)" = offline ]'
 gcheck "... a udevadm trigger --action=add replay while memzoned runs" '
 read X Y < /tmp/xy
 udevadm trigger --action=add $M/memory$X; settle; sleep 1
