@@ -64,10 +64,10 @@ fi
 
 # The library pieces the parsers need, compiled from source with the fuzzer's instrumentation: the
 # -Werror libmemzone.a of the normal build has neither coverage nor sanitizers.
-lib_sources=(util units log json zone textscan zoneinfo iomem procstat memblock config intent daemon_state uevents udevdb daxctl)
+lib_sources=(util units log json zone textscan zoneinfo iomem procstat memblock config intent daemon_state lock udevdb daxctl)
 # The module each target exercises; without it (not landed yet) the target is skipped, loudly.
 declare -A parser_of=([zoneinfo]=zoneinfo [iomem]=iomem [procstat]=procstat [valid-zones]=memblock [config]=config
-	[intent]=intent [state]=daemon_state [uevent]=uevents [daxconf]=daxctl)
+	[intent]=intent [state]=daemon_state [daxconf]=daxctl)
 
 san=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)
 mkdir -p "$out"/obj "$out"/bin "$out"/logs || exit 2

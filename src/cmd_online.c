@@ -1,6 +1,7 @@
 /* cmd_online.c - `memzone online BLOCK...`: what the udev rule runs for every new memory block */
 #include "commands.h"
 #include "config.h"
+#include "daemon_state.h"
 #include "log.h"
 #include "online.h"
 #include "util.h"
@@ -17,7 +18,8 @@ static void usage(void)
 	       "A hot-added block that is already online is moved to the policy's zone when\n"
 	       "already_online = fix. A block it onlines is followed by the other offline blocks of\n"
 	       "its device, each decided on its own; their own events then find them done.\n"
-	       "'memzone plan' shows the same decisions without writing.\n\n"
+	       "Started by udev while memzoned decides new memory, it exits at once: memzoned\n"
+	       "decides the block. 'memzone plan' shows the same decisions without writing.\n\n"
 	       "Options:\n" MZ_COMMON_HELP
 	       "\nExit status:\n"
 	       "  0  every block was onlined, rezoned or left as the policy says\n"
@@ -60,6 +62,15 @@ int cmd_online(int argc, char **argv)
 		n++;
 	}
 	mz_cli_finish_opts();
+
+	/* Started by udev (its event's ACTION and DEVPATH in the environment) while memzoned decides
+	 * new memory: memzoned heard the same event and decides the block (memzoned(8), NEW MEMORY).
+	 * The kernel vouches for that flock, so a killed memzoned never makes a block wait here. */
+	if (getenv("ACTION") && getenv("DEVPATH") && mz_daemon_decides()) {
+		mz_debug("%s: memzoned decides new memory", argv[optind]);
+		free(ids);
+		return MZ_EXIT_OK;
+	}
 
 	/* The helper of another block of the same device onlined these already, after udev had started
 	 * this helper (the rule skips the events that come later): nothing to decide, no config, lock

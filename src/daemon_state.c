@@ -1,10 +1,10 @@
 /* daemon_state.c - /run/memzone/state: what memzoned did lately (format in daemon_state.h) */
 #include "daemon_state.h"
+#include "lock.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,12 +462,15 @@ bool mz_daemon_alive(pid_t *pid)
 
 	if (pid)
 		*pid = 0;
-	if (mz_path(path, sizeof(path), MZ_DS_PID_PATH) < 0 || mz_read_line(path, line, sizeof(line)) < 0)
+	if (mz_flock_held_by_other(MZ_DS_LOCK_PATH) != 1)
 		return false;
-	/* pid 0 or negative would signal a process group: never kill() with it */
-	if (mz_parse_int(line, &v) < 0 || v <= 0)
-		return false;
-	if (pid)
+	if (pid && mz_path(path, sizeof(path), MZ_DS_LOCK_PATH) == 0 && mz_read_line(path, line, sizeof(line)) == 0 &&
+	    mz_parse_int(line, &v) == 0 && v > 0)
 		*pid = (pid_t)v;
-	return kill((pid_t)v, 0) == 0 || errno == EPERM;
+	return true;
+}
+
+bool mz_daemon_decides(void)
+{
+	return mz_flock_held_by_other(MZ_DS_DECIDES_PATH) == 1;
 }

@@ -111,9 +111,21 @@ int mz_daemon_state_write(const struct mz_daemon_state *st, char *err, size_t er
  * -EINVAL / -EPROTO with err naming the file. */
 int mz_daemon_state_read(struct mz_daemon_state *st, char *err, size_t errlen);
 
-/* <root>/run/memzone/memzoned.pid names a live process (kill(pid, 0) succeeds or says EPERM).
- * pid (may be NULL) gets the pid read, 0 when there is no valid pid file. */
+/* memzoned's liveness, vouched for by the kernel, which drops a flock when its holder dies (a pid
+ * file and kill(pid, 0) would trust a pid a killed memzoned left and another process now has):
+ *  - MZ_DS_LOCK_PATH: memzoned holds an exclusive flock on it for its whole life, its pid written
+ *    in the file (for display only);
+ *  - MZ_DS_DECIDES_PATH: held while memzoned decides new memory itself (from the kernel's uevents),
+ *    let go for the time of a move and before it stops: the udev helper exits at once while it is
+ *    held, and decides otherwise.
+ * Both are tested without blocking (mz_flock_held_by_other). */
+#define MZ_DS_LOCK_PATH "/run/memzone/memzoned.lock"
+#define MZ_DS_DECIDES_PATH "/run/memzone/memzoned.decides"
+
+/* A memzoned holds MZ_DS_LOCK_PATH. pid (may be NULL) gets the pid written in the file when it is
+ * held (0 when unreadable), 0 otherwise. */
 bool mz_daemon_alive(pid_t *pid);
+/* A memzoned holds MZ_DS_DECIDES_PATH: it decides new memory now. */
+bool mz_daemon_decides(void);
 
 #define MZ_DS_STATE_PATH "/run/memzone/state"
-#define MZ_DS_PID_PATH "/run/memzone/memzoned.pid"

@@ -14,6 +14,13 @@ struct mz_lock {
  * timeout_ms (0: do not wait). Returns 0 with the lock held, -ETIMEDOUT when another process kept
  * it that long, or -errno when the lock file cannot be opened. */
 int mz_lock_take(struct mz_lock *l, uint64_t timeout_ms);
+/* The same for another lock file, name relative to the root ("/run/memzone/NAME"). */
+int mz_flock_take(struct mz_lock *l, const char *name, uint64_t timeout_ms);
+/* Whether another process holds an exclusive flock on <root>NAME, tested without blocking (a shared
+ * lock taken and let go at once): 1 held, 0 free or no such file, -errno when it cannot be opened.
+ * The kernel drops a flock when its holder dies, so "held" means a live holder, whatever pid a file
+ * may name. */
+int mz_flock_held_by_other(const char *name);
 void mz_lock_release(struct mz_lock *l);
 bool mz_lock_held(const struct mz_lock *l);
 

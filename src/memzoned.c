@@ -1,4 +1,4 @@
-/* memzoned.c - the rebalancer daemon: a timer and a udev monitor on sd-event drive rebalance.c
+/* memzoned.c - the rebalancer daemon: a timer and a uevent monitor on sd-event drive rebalance.c
  *
  * Each timer tick (and, coalesced, each memory-block uevent) runs one decision cycle. SIGTERM/SIGINT
  * stop, SIGHUP reloads the config (a bad one is refused and the old one kept). systemd hears READY,
@@ -11,13 +11,13 @@
 #include "commands.h"
 #include "config.h"
 #include "daemon_state.h"
+#include "lock.h"
 #include "log.h"
 #include "memblock.h"
 #include "online.h"
 #include "rebalance.h"
 #include "snapshot.h"
 #include "udevdb.h"
-#include "uevents.h"
 #include "units.h"
 #include "util.h"
 #include "watchdog.h"
@@ -45,15 +45,15 @@ struct daemon {
 	sd_event *ev;
 	sd_event_source *timer;
 	struct udev *udev;
-	struct udev_monitor *mon;
+	struct udev_monitor *mon; /* the kernel's uevents of memory blocks */
 	struct mz_rebalancer rb;
 	char status[256];
-	bool pid_written;
+	struct mz_lock life;     /* MZ_DS_LOCK_PATH, held for the whole run (daemon_state.h) */
 	/* onlining new memory (see "new memory" below) */
-	int kfd;                 /* the kernel's uevent socket, or -1 */
-	int memfd;               /* <root>/sys/devices/system/memory while kfd is open, or -1 */
-	bool online_link;        /* run/memzone/memzoned.online is ours */
-	unsigned long *added;    /* blocks whose "add" came in the last read of kfd */
+	bool online;             /* this process decides new memory (the monitor listens) */
+	struct mz_lock decides;  /* MZ_DS_DECIDES_PATH, held while it does, not during a move */
+	int memfd;               /* <root>/sys/devices/system/memory while online, or -1 */
+	unsigned long *added;    /* blocks whose "add" came in the last read of the monitor */
 	size_t nadded, added_cap;
 	bool rescan;             /* the kernel dropped events: look at every block */
 	struct kmem_wait { unsigned long id; uint64_t due_ms; } *kmem; /* left for another agent (online.h) */
@@ -75,7 +75,7 @@ static void usage(FILE *f)
 		   "  --config FILE        policy file (default " MZ_SYSCONFDIR "/memzone.conf and memzone.conf.d/)\n"
 		   "  --log TARGET         auto, stderr, journal or kmsg (default auto)\n"
 		   "  --allow-insecure-config  accept config files not owned by root (only with --root)\n"
-		   "  --no-udev            no uevent monitors: react on the timer only, and leave new memory\n"
+		   "  --no-udev            no uevent monitor: react on the timer only, and leave new memory\n"
 		   "                       to udev's memzone online (implied by --root)\n"
 		   "  --foreground         accepted for compatibility; memzoned never daemonizes\n"
 		   "  -v, --verbose        more detail (debug messages, journal fields)\n"
@@ -160,30 +160,6 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-	struct daemon *d = userdata;
-	struct udev_device *dev;
-	uint64_t now, due;
-
-	(void)s;
-	(void)fd;
-	(void)revents;
-	dev = udev_monitor_receive_device(d->mon);
-	if (!dev)
-		return 0;
-	mz_debug("uevent %s %s", udev_device_get_action(dev) ?: "?", udev_device_get_sysname(dev) ?: "?");
-	udev_device_unref(dev);
-	mz_rebalance_blocks_changed(&d->rb); /* a block came, went or changed zone: worth a new scan */
-	/* bring the next cycle forward (never later than it already is) */
-	if (sd_event_now(d->ev, CLOCK_MONOTONIC, &now) == 0 && sd_event_source_get_time(d->timer, &due) == 0 &&
-	    due > now + EVENT_COALESCE_US) {
-		sd_event_source_set_time(d->timer, now + EVENT_COALESCE_US);
-		sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
-	}
-	return 0;
-}
-
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -227,62 +203,35 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
-static int setup_udev(struct daemon *d)
-{
-	int r;
-
-	d->udev = udev_new();
-	if (!d->udev)
-		return -ENOMEM;
-	d->mon = udev_monitor_new_from_netlink(d->udev, "udev");
-	if (!d->mon)
-		return -errno ? -errno : -EIO;
-	r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, "memory", NULL);
-	if (r >= 0)
-		r = udev_monitor_enable_receiving(d->mon);
-	if (r >= 0)
-		r = sd_event_add_io(d->ev, NULL, udev_monitor_get_fd(d->mon), EPOLLIN, on_uevent, d);
-	return r;
-}
-
 /* ------------------------------------------------------------------ new memory
  *
  * udevd starts `memzone online` for each new block (rules/60-memzone.rules), a process per event:
  * the dynamic loader alone is most of a helper run, and udevd starts as many at once as it has
  * workers, all before the first has decided anything (bench/RESULTS.md, section 3). memzoned is
- * already running, so it hears the kernel's "add" itself (the same datagram udevd reads) and
- * decides the block in its own process, with the same code and the same lock as the helper
- * (mz_online_blocks: the block, then the rest of its device). It says so with a symlink
- * <root>/run/memzone/memzoned.online -> /proc/<pid>, made once the socket listens; the rule skips
- * the helper while that link resolves, i.e. while this process lives.
- *  - A clean stop removes the link first, then reads what is still queued: an event the rule
- *    skipped was sent before the link went, so it is in the queue.
- *  - A kill loses the queue, and the rule skipped those events: the next start finds the link
- *    left behind and onlines every offline block (a replay, like the boot's coldplug).
- *  - A full queue (ENOBUFS: the kernel dropped events) does the same at once.
+ * already running, so it hears the kernel's "add" itself (libudev's monitor on the kernel's group:
+ * the datagram udevd reads, not udevd's re-broadcast, which stays in udevd's network namespace and
+ * never reaches this unit's PrivateNetwork) and decides the block in its own process, with the same
+ * code and the same lock as the helper (mz_online_blocks: the block, then the rest of its device).
+ * It says so by holding a flock on MZ_DS_DECIDES_PATH once the monitor listens; the helper tests
+ * it without blocking and exits at once while it is held. The kernel drops the flock when this
+ * process dies, so no pid or link left behind can make a helper skip its block.
+ *  - Start: the monitor listens, the flock is taken, then every offline block is decided: a block
+ *    whose event came before the monitor listened may have a helper that tests the flock after it
+ *    was taken, and exits.
+ *  - A move lets the flock go (helpers decide meanwhile); the events of that time are read after.
+ *  - A clean stop lets it go first, then reads what is still queued.
+ *  - A kill loses the queue, and its helpers had exited: the next start decides every offline
+ *    block, as above (and so does a start that fails on the configuration: main).
+ *  - A full queue (ENOBUFS: the kernel dropped events) makes it decide every offline block at once.
  */
 
 #define ONLINE_CHUNK 64
 
-static int online_link_path(char *path, size_t len)
-{
-	return mz_path(path, len, "/run/memzone/memzoned.online");
-}
-
-/* memzoned.online -> /proc/<this pid>; 0 or -errno */
-static int make_online_link(const char *path)
-{
-	char target[32];
-
-	snprintf(target, sizeof(target), "/proc/%ld", (long)getpid());
-	return symlink(target, path) == 0 ? 0 : -errno;
-}
-
-static bool block_offline(const struct daemon *d, unsigned long id)
+static bool block_offline(int memfd, unsigned long id)
 {
 	struct mz_block_brief bb;
 
-	return mz_block_brief_at(d->memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE;
+	return mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE;
 }
 
 static void add_block(struct daemon *d, unsigned long id)
@@ -313,46 +262,56 @@ static bool offlined_this_boot(unsigned long id)
 	return !(the_daemon && removed_index(the_daemon, id) >= 0) && mz_block_offlined_this_boot(id);
 }
 
-static void note_removed(struct daemon *d, const struct mz_uevent *ev)
+static void note_removed(struct daemon *d, const char *action, unsigned long id)
 {
-	ssize_t i = removed_index(d, ev->block);
+	ssize_t i = removed_index(d, id);
 
-	if (strcmp(ev->action, "remove") == 0 && i < 0) {
+	if (strcmp(action, "remove") == 0 && i < 0) {
 		if (d->nremoved == d->removed_cap) {
 			d->removed_cap = d->removed_cap ? d->removed_cap * 2 : 16;
 			d->removed = mz_xrealloc(d->removed, d->removed_cap * sizeof(*d->removed));
 		}
-		d->removed[d->nremoved++] = ev->block;
-	} else if (strcmp(ev->action, "offline") == 0 && i >= 0) {
+		d->removed[d->nremoved++] = id;
+	} else if (strcmp(action, "offline") == 0 && i >= 0) {
 		d->removed[i] = d->removed[--d->nremoved];
 	}
 }
 
-static void collect_add(const struct mz_uevent *ev, void *ctx)
+static void collect_add(struct daemon *d, const char *action, unsigned long id, bool synthetic)
 {
-	struct daemon *d = ctx;
-
-	note_removed(d, ev);
-	if (strcmp(ev->action, "add") != 0)
+	note_removed(d, action, id);
+	if (strcmp(action, "add") != 0)
 		return;
 	/* a replay of a block that is online already is boot memory or was decided before: the rule
 	 * skips it too (131072 of them at a 16 TiB machine's coldplug) */
-	if (ev->synthetic && !block_offline(d, ev->block))
+	if (synthetic && !block_offline(d->memfd, id))
 		return;
-	add_block(d, ev->block);
+	add_block(d, id);
 }
 
-/* Every offline block, as a replay would bring them. */
-static void collect_offline_blocks(struct daemon *d)
+/* Every offline block, as a replay would bring them: ids (malloc'ed) and their number. */
+static size_t list_offline_blocks(int memfd, unsigned long **out)
 {
 	unsigned long *ids = NULL;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 
+	*out = NULL;
 	if (mz_memblock_list(&ids, &n) < 0)
-		return;
+		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (block_offline(d, ids[i]))
-			add_block(d, ids[i]);
+		if (block_offline(memfd, ids[i]))
+			ids[k++] = ids[i];
+	*out = ids;
+	return k;
+}
+
+static void collect_offline_blocks(struct daemon *d)
+{
+	unsigned long *ids;
+	size_t n = list_offline_blocks(d->memfd, &ids);
+
+	for (size_t i = 0; i < n; i++)
+		add_block(d, ids[i]);
 	free(ids);
 }
 
@@ -361,7 +320,8 @@ static void online_collected(struct daemon *d, const char *why)
 	struct mz_online_stats st;
 
 	if (d->rescan) {
-		mz_warn("%s: every offline block is decided now", why);
+		if (why)
+			mz_warn("%s: every offline block is decided now", why);
 		d->rescan = false;
 		d->nadded = 0;
 		collect_offline_blocks(d);
@@ -413,31 +373,98 @@ static void decide_waited_kmem(struct daemon *d)
 	free(due);
 }
 
-static void read_kernel_uevents(struct daemon *d)
+/* Every event queued on the monitor: the memory blocks' adds are collected, and any event of a
+ * block makes the rebalancer scan again. false when the queue held none. */
+static bool read_uevents(struct daemon *d)
 {
-	int r = mz_uevent_drain(d->kfd, collect_add, d);
+	bool any = false;
 
-	if (r == -ENOBUFS)
-		d->rescan = true;
-	else if (r < 0)
-		mz_warn("kernel uevents: %s", strerror(-r));
-	online_collected(d, "the kernel dropped uevents (queue full)");
+	for (;;) {
+		struct udev_device *dev;
+		const char *action, *name;
+		unsigned long id;
+
+		errno = 0;
+		dev = udev_monitor_receive_device(d->mon);
+		if (!dev) {
+			if (errno == ENOBUFS) {
+				d->rescan = true; /* the kernel dropped events; the queue goes on after it */
+				any = true;
+				continue;
+			}
+			if (errno != 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				mz_warn("uevents: %s", strerror(errno));
+			break;
+		}
+		action = udev_device_get_action(dev);
+		name = udev_device_get_sysname(dev);
+		mz_debug("uevent %s %s", action ?: "?", name ?: "?");
+		/* names from the kernel, still checked before one becomes a path */
+		if (action && name && mz_block_name_valid(name, &id)) {
+			any = true;
+			if (d->online)
+				collect_add(d, action, id, udev_device_get_property_value(dev, "SYNTH_UUID") != NULL);
+		}
+		udev_device_unref(dev);
+	}
+	return any;
 }
 
-static int on_kernel_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static int on_uevent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
+	struct daemon *d = userdata;
+	uint64_t now, due;
+
 	(void)s;
 	(void)fd;
 	(void)revents;
-	read_kernel_uevents(userdata);
+	if (!read_uevents(d))
+		return 0;
+	if (d->online)
+		online_collected(d, "the kernel dropped uevents (queue full)");
+	mz_rebalance_blocks_changed(&d->rb); /* a block came, went or changed zone: worth a new scan */
+	/* bring the next cycle forward (never later than it already is) */
+	if (sd_event_now(d->ev, CLOCK_MONOTONIC, &now) == 0 && sd_event_source_get_time(d->timer, &due) == 0 &&
+	    due > now + EVENT_COALESCE_US) {
+		sd_event_source_set_time(d->timer, now + EVENT_COALESCE_US);
+		sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	}
 	return 0;
 }
 
+/* 2 MiB asked for; without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max (208 KiB by
+ * default, about 150 queued events: two bursts of a 64-block DIMM). More is caught up on ENOBUFS. */
+#define RCVBUF_BYTES (2 * 1024 * 1024)
+
+static int setup_monitor(struct daemon *d)
+{
+	int r;
+
+	d->udev = udev_new();
+	if (!d->udev)
+		return -ENOMEM;
+	d->mon = udev_monitor_new_from_netlink(d->udev, "kernel");
+	if (!d->mon)
+		return errno ? -errno : -EIO;
+	(void)udev_monitor_set_receive_buffer_size(d->mon, RCVBUF_BYTES);
+	r = udev_monitor_filter_add_match_subsystem_devtype(d->mon, "memory", NULL);
+	if (r >= 0)
+		r = udev_monitor_enable_receiving(d->mon);
+	if (r >= 0)
+		r = sd_event_add_io(d->ev, NULL, udev_monitor_get_fd(d->mon), EPOLLIN, on_uevent, d);
+	if (r < 0) {
+		udev_monitor_unref(d->mon);
+		d->mon = NULL;
+	}
+	return r;
+}
+
+/* A bound for taking MZ_DS_DECIDES_PATH or MZ_DS_LOCK_PATH: a tester holds it for a system call. */
+#define LIVENESS_LOCK_WAIT_MS 1000
+
+/* With the monitor listening: decide new memory here from now on, and every block offline now. */
 static int setup_online(struct daemon *d)
 {
-	char path[MZ_PATH_MAX];
-	struct stat st;
-	bool left_behind;
 	int r;
 
 	the_daemon = d;
@@ -445,61 +472,48 @@ static int setup_online(struct daemon *d)
 	d->memfd = mz_memory_dir_open();
 	if (d->memfd < 0)
 		return d->memfd;
-	d->kfd = mz_uevent_open();
-	if (d->kfd < 0)
-		return d->kfd;
-	r = sd_event_add_io(d->ev, NULL, d->kfd, EPOLLIN, on_kernel_uevent, d);
-	if (r < 0)
+	r = mz_flock_take(&d->decides, MZ_DS_DECIDES_PATH, LIVENESS_LOCK_WAIT_MS);
+	if (r < 0) {
+		close(d->memfd);
+		d->memfd = -1;
 		return r;
-	if ((r = online_link_path(path, sizeof(path))) < 0)
-		return r;
-	left_behind = lstat(path, &st) == 0;
-	if (left_behind)
-		unlink(path);
-	if ((r = make_online_link(path)) < 0)
-		return r;
-	d->online_link = true;
-	if (left_behind) {
-		/* the last memzoned died with events the rule had skipped for it */
-		d->rescan = true;
-		online_collected(d, "memzoned.online was left by a memzoned that did not stop cleanly");
 	}
+	d->online = true;
+	collect_offline_blocks(d);
+	if (d->nadded)
+		mz_info("%zu offline block(s) at start: deciding them", d->nadded);
+	online_collected(d, NULL);
 	return 0;
 }
 
-/* A move blocks this loop for up to offline_timeout: meanwhile the rule starts the helper again
- * (hv_balloon waits 5 s for its memory to come online). The events of that time are read after
- * the move too, and find their blocks decided. */
+/* A move blocks this loop for up to offline_timeout: meanwhile the helper decides (hv_balloon
+ * waits 5 s for its memory to come online). The events of that time are read after the move too,
+ * and find their blocks decided. */
 static void on_moving(void *ctx, bool moving)
 {
 	struct daemon *d = ctx;
-	char path[MZ_PATH_MAX];
 	int r;
 
-	if (d->kfd < 0 || online_link_path(path, sizeof(path)) < 0)
+	if (!d->online)
 		return;
-	if (moving && d->online_link) {
-		d->online_link = unlink(path) < 0 && errno != ENOENT;
-	} else if (!moving && !d->online_link) {
-		r = make_online_link(path);
-		d->online_link = r == 0;
+	if (moving) {
+		mz_lock_release(&d->decides);
+	} else if (!mz_lock_held(&d->decides)) {
+		r = mz_flock_take(&d->decides, MZ_DS_DECIDES_PATH, LIVENESS_LOCK_WAIT_MS);
 		if (r < 0)
-			mz_warn("%s: %s; udev starts memzone online for new memory", path, strerror(-r));
+			mz_warn("%s%s: %s; udev's memzone online decides new memory too", mz_root(), MZ_DS_DECIDES_PATH,
+				strerror(-r));
 	}
 }
 
 static void stop_online(struct daemon *d)
 {
-	char path[MZ_PATH_MAX];
-
-	if (d->online_link && online_link_path(path, sizeof(path)) == 0)
-		unlink(path); /* from here on udev starts the helper again */
-	d->online_link = false;
-	if (d->kfd >= 0) {
-		read_kernel_uevents(d); /* what the rule skipped before the link went */
-		close(d->kfd);
-		d->kfd = -1;
+	mz_lock_release(&d->decides); /* from here on the helper decides */
+	if (d->online && d->mon) {
+		read_uevents(d); /* what the helpers left to this process before the flock went */
+		online_collected(d, "the kernel dropped uevents (queue full)");
 	}
+	d->online = false;
 	if (d->memfd >= 0)
 		close(d->memfd);
 	d->memfd = -1;
@@ -514,27 +528,41 @@ static void stop_online(struct daemon *d)
 	d->nremoved = d->removed_cap = 0;
 }
 
-/* <root>/run/memzone/memzoned.pid: `memzone status` looks here. */
-static int write_pid_file(void)
+/* The configuration is refused at start: new memory must not wait for an administrator. Every
+ * offline block is decided with the built-in defaults, as the helper does with a broken config
+ * (a killed memzoned's helpers had exited, and no memzoned will decide their blocks). */
+static void online_with_defaults(void)
 {
-	char path[MZ_PATH_MAX], dir[MZ_PATH_MAX], text[32];
-	int n, r;
+	struct mz_online_stats st;
+	struct mz_config c;
+	unsigned long *ids;
+	int memfd = mz_memory_dir_open();
+	size_t n = memfd >= 0 ? list_offline_blocks(memfd, &ids) : 0;
 
-	if ((r = mz_path(dir, sizeof(dir), "/run/memzone")) < 0 || (r = mz_path(path, sizeof(path), MZ_DS_PID_PATH)) < 0)
-		return r;
-	r = mz_mkdir_p(dir, 0755);
+	if (memfd >= 0)
+		close(memfd);
+	if (n) {
+		mz_config_defaults(&c);
+		mz_err("%zu offline block(s): onlining them with the built-in defaults", n);
+		mz_online_blocks(&c, true, ids, n, true, &st);
+		mz_online_wait_kmem(&c, &st);
+	}
+	if (memfd >= 0)
+		free(ids);
+}
+
+/* MZ_DS_LOCK_PATH, held from here to the end of the process, gets this pid (for display). */
+static int take_life_lock(struct daemon *d)
+{
+	char text[32];
+	int n, r = mz_flock_take(&d->life, MZ_DS_LOCK_PATH, LIVENESS_LOCK_WAIT_MS);
+
 	if (r < 0)
 		return r;
 	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	return mz_write_file_atomic(path, text, (size_t)n, 0644);
-}
-
-static void remove_pid_file(void)
-{
-	char path[MZ_PATH_MAX];
-
-	if (mz_path(path, sizeof(path), MZ_DS_PID_PATH) == 0)
-		unlink(path);
+	if (ftruncate(d->life.fd, 0) < 0 || pwrite(d->life.fd, text, (size_t)n, 0) != n)
+		mz_warn("%s%s: cannot write the pid: %s", mz_root(), MZ_DS_LOCK_PATH, strerror(errno));
+	return 0;
 }
 
 /* The temporary file of an atomic write (NAME.tmpXXXXXX, mz_write_file_atomic) that a process killed
@@ -580,7 +608,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum mz_log_target target = MZ_LOG_AUTO;
-	struct daemon d = { .kfd = -1, .memfd = -1 };
+	struct daemon d = { .life = MZ_LOCK_INIT, .decides = MZ_LOCK_INIT, .memfd = -1 };
 	struct mz_config c;
 	bool use_udev = true;
 	int verbosity = 0, opt, r, ret = MZ_EXIT_FAILURE;
@@ -641,17 +669,27 @@ int main(int argc, char **argv)
 	if (!mz_root_is_real())
 		use_udev = false; /* a fixture tree has no uevents */
 
-	if (mz_cli_load_config(&c) < 0)
+	/* first, so that this process alone cleans up after a memzoned that died */
+	r = take_life_lock(&d);
+	if (r == -ETIMEDOUT) {
+		mz_daemon_alive(&other);
+		mz_err("memzoned is already running (pid %ld holds %s%s)", (long)other, mz_root(), MZ_DS_LOCK_PATH);
+		return MZ_EXIT_FAILURE;
+	}
+	if (r < 0) {
+		mz_err("%s%s: %s", mz_root(), MZ_DS_LOCK_PATH, strerror(-r));
+		return MZ_EXIT_FAILURE;
+	}
+	if (mz_cli_load_config(&c) < 0) {
+		if (use_udev)
+			online_with_defaults();
 		return MZ_EXIT_CONFIG;
+	}
 	fit_watchdog(&c);
 	if (!c.rebalance.enabled) {
 		mz_info("[rebalance] enabled = no: nothing to do");
 		sd_notify(0, "READY=1\nSTATUS=disabled by [rebalance] enabled = no");
 		return MZ_EXIT_OK;
-	}
-	if (mz_daemon_alive(&other) && other != getpid()) {
-		mz_err("memzoned is already running (pid %ld, %s%s)", (long)other, mz_root(), MZ_DS_PID_PATH);
-		return MZ_EXIT_FAILURE;
 	}
 	r = mz_rebalance_init(&d.rb, &c, MZ_REBALANCE_ACT, true, err, sizeof(err));
 	if (r < 0) {
@@ -663,11 +701,6 @@ int main(int argc, char **argv)
 	d.rb.moving = on_moving;
 	if (d.rb.block_size == 0)
 		mz_warn("no memory blocks (kernel without memory hotplug?): watching pressure only");
-	r = write_pid_file();
-	if (r < 0)
-		mz_warn("%s%s: %s (memzone status will not see the daemon)", mz_root(), MZ_DS_PID_PATH, strerror(-r));
-	d.pid_written = r == 0;
-
 	/* a move the previous run left half done comes first */
 	mz_rebalance_recover(&d.rb);
 	remove_stale_temp_files();
@@ -694,16 +727,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (use_udev) {
-		r = setup_udev(&d);
+		r = setup_monitor(&d);
 		if (r < 0)
-			mz_warn("udev monitor: %s; reacting on the timer only", strerror(-r));
-		r = setup_online(&d);
-		if (r < 0)
-			mz_warn("kernel uevents: %s; udev starts memzone online for new memory", strerror(-r));
+			mz_warn("uevent monitor: %s; reacting on the timer only, udev starts memzone online for new memory",
+				strerror(-r));
+		else if ((r = setup_online(&d)) < 0)
+			mz_warn("%s%s: %s; udev starts memzone online for new memory", mz_root(), MZ_DS_DECIDES_PATH,
+				strerror(-r));
 	}
 	mz_info("started: interval %llums, offline_timeout %llums%s%s%s", (unsigned long long)c.rebalance.interval_ms,
 		(unsigned long long)c.rebalance.offline_timeout_ms, c.rebalance.observe_only ? ", observe-only" : "",
-		use_udev && d.mon ? ", udev monitor" : "", d.online_link ? ", onlining new memory" : "");
+		d.mon ? ", uevent monitor" : "", d.online ? ", onlining new memory" : "");
 	sd_notify(0, "READY=1");
 	r = sd_event_loop(d.ev);
 	ret = r < 0 ? MZ_EXIT_FAILURE : MZ_EXIT_OK;
@@ -712,8 +746,8 @@ int main(int argc, char **argv)
 out:
 	sd_notify(0, "STOPPING=1");
 	stop_online(&d);
-	if (d.pid_written)
-		remove_pid_file();
+	if (ftruncate(d.life.fd, 0) < 0) /* a clean stop leaves no pid; the lock goes with the process */
+		mz_debug("%s%s: %s", mz_root(), MZ_DS_LOCK_PATH, strerror(errno));
 	if (d.mon)
 		udev_monitor_unref(d.mon);
 	if (d.udev)

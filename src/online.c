@@ -7,6 +7,7 @@
  * and a block every zone refuses keeps its intent record for recovery). */
 #include "online.h"
 #include "actuator.h"
+#include "daemon_state.h"
 #include "intent.h"
 #include "iomem.h"
 #include "kmode.h"
@@ -924,6 +925,7 @@ static void recover_interrupted_move(void)
 	struct mz_move_outcome out;
 	struct mz_intent in;
 	char err[256];
+	pid_t daemon;
 	uint64_t bs;
 	int r = mz_intent_read(&in, err, sizeof(err));
 
@@ -938,7 +940,11 @@ static void recover_interrupted_move(void)
 		mz_warn("%s", err);
 		return;
 	}
-	if (in.pid > 0 && in.pid != getpid() && (kill(in.pid, 0) == 0 || errno == EPERM))
+	/* Every move runs under /run/memzone/lock, which this process holds: no writer is in the middle
+	 * of one. A record stays a writer's business only when that writer is the live memzoned (the
+	 * kernel vouches with its flock, daemon_state.h): it left it on purpose and retries it. A pid
+	 * alone proves nothing, a killed writer's may belong to any process now. */
+	if (in.pid > 0 && in.pid != getpid() && mz_daemon_alive(&daemon) && daemon == in.pid)
 		return;
 	if (mz_memblock_size(&bs) < 0 || bs == 0)
 		return;

@@ -42,7 +42,7 @@ struct mz_snapshot {
 	struct mz_node_snap *nodes;
 	size_t nnodes;
 	struct mz_node_snap total;
-	bool rebalancer_running;   /* memzoned's pid file names a live process that moves blocks (its state
+	bool rebalancer_running;   /* a memzoned holds run/memzone/memzoned.lock and moves blocks (its state
 				    * file does not say observe_only=1) */
 	enum mz_page_size_from {
 		MZ_PAGE_SIZE_SYSCONF,      /* the running system */

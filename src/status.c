@@ -2,8 +2,8 @@
  *
  * Read-only: nothing here writes a file. Collection is separate from the printers, so each printer
  * (text, --blocks, --json, --prometheus) is tested on one collected snapshot.
- * Who decides new memory comes from the memzone udev rule and run/memzone/memzoned.online
- * (find_online_link: the rule skips the helper while that link resolves, memzoned decides then).
+ * Who decides new memory comes from the memzone udev rule and memzoned's flock on
+ * run/memzone/memzoned.decides (find_new_memory_by: the helper exits at once while it is held).
  *
  * Cost on a 131072-block machine: one readdir of /sys/devices/system/memory, one readdir per node
  * directory (its memoryN links give node membership), and per block one openat+read of `state`
@@ -37,20 +37,18 @@
  *   hotplug                  auto_online_blocks (null: unknown), online_policy, auto_movable_ratio,
  *                            memmap_on_memory (null when not visible), memzone_rule (path or null),
  *                            memzone_rule_masked, distro_rules[] (paths of rules that online memory),
- *                            new_memory_by: who decides a new block now, "memzoned" (memzoned.online
- *                            resolves: the rule starts no helper) | "udev_helper" (the rule is in
- *                            effect and the link does not resolve) | "nobody" (neither);
- *                            memzoned_online_link: run/memzone/memzoned.online "ok" (resolves) |
- *                            "dangling" (left by a memzoned that is gone) | "absent";
- *                            memzoned_online_pid: N of its "/proc/N" target, or null
- *   rebalancer               running, pid (null), state (null without /run/memzone/state, else:
+ *                            new_memory_by: who decides a new block now, "memzoned" (a memzoned
+ *                            holds the flock on run/memzone/memzoned.decides: the helper exits at
+ *                            once) | "udev_helper" (the rule is in effect and no memzoned decides)
+ *                            | "nobody" (neither)
+ *   rebalancer               running (a memzoned holds the flock on run/memzone/memzoned.lock),
+ *                            pid (written in that file; null), state (null without /run/memzone/state, else:
  *                            pid, updated, observe_only, moves_to_kernel, moves_to_movable, failures,
  *                            rollbacks, nodes[] {node, verdict, reason}, backoff[] {block, until},
  *                            moves[] {when, block, direction, result, duration_ms, error})
  *   warnings[]               {code, message}; codes: kernel-auto-online, no-memzone-rule,
  *                            memzone-rule-masked, distro-rule, iomem-zeroed, iomem-missing,
- *                            daemon-not-running, memzoned-online-dangling, memzoned-online-pid,
- *                            ratio-above-cap, config-error
+ *                            daemon-not-running, ratio-above-cap, config-error
  *   blocks[]                 (--blocks only) ranges of equal attributes (one per block with --split):
  *                            start, end, size, first_block, last_block, state, zones[] (null when
  *                            unknown), node (null), source, device (null); left_offline (only
@@ -81,7 +79,6 @@
 
 #define NODE_DIR "/sys/devices/system/node"
 #define MEMZONE_RULE "60-memzone.rules"
-#define ONLINE_LINK "/run/memzone/memzoned.online"
 
 /* udev's order: a file in an earlier directory overrides one of the same name in a later one. */
 static const char *const rule_dirs[] = {
@@ -600,29 +597,13 @@ static void find_rules(struct mz_status *st)
 	}
 }
 
-/* Who decides a new block. memzoned says it does with memzoned.online -> /proc/<pid>; the rule's
- * TEST follows the link like stat() does (a "/proc/N" target is the host's, as for udev), so the
- * helper is skipped exactly while it resolves and runs again once it dangles or is gone (memzoned
- * stopped, killed, or in a move: it removes the link for that time). */
-static void find_online_link(struct mz_status *st)
+/* Who decides a new block: memzoned while it holds its flock (the kernel drops it when memzoned
+ * dies; memzoned lets it go for the time of a move), else the helper where the rule is in effect. */
+static void find_new_memory_by(struct mz_status *st)
 {
-	char path[MZ_PATH_MAX];
-	struct stat sb;
-	ssize_t n;
-	int pid;
-
-	st->online_link = MZ_ONLINE_LINK_ABSENT;
-	if (mz_path(path, sizeof(path), ONLINE_LINK) == 0 && lstat(path, &sb) == 0) {
-		if (S_ISLNK(sb.st_mode) &&
-		    (n = readlink(path, st->online_link_target, sizeof(st->online_link_target) - 1)) > 0) {
-			st->online_link_target[n] = '\0';
-			if (strncmp(st->online_link_target, "/proc/", 6) == 0 &&
-			    mz_parse_int(st->online_link_target + 6, &pid) == 0 && pid > 0)
-				st->online_link_pid = (pid_t)pid;
-		}
-		st->online_link = stat(path, &sb) == 0 ? MZ_ONLINE_LINK_OK : MZ_ONLINE_LINK_DANGLING;
-	}
-	if (st->online_link == MZ_ONLINE_LINK_OK)
+	st->daemon_alive = mz_daemon_alive(&st->daemon_pid);
+	st->daemon_decides = st->daemon_alive && mz_daemon_decides();
+	if (st->daemon_decides)
 		st->new_memory_by = MZ_NEW_MEMORY_MEMZONED;
 	else if (st->memzone_rule[0] && !st->memzone_rule_masked)
 		st->new_memory_by = MZ_NEW_MEMORY_UDEV_HELPER;
@@ -635,25 +616,9 @@ static const char *new_memory_by_name(enum mz_new_memory_by b)
 	return b == MZ_NEW_MEMORY_MEMZONED ? "memzoned" : b == MZ_NEW_MEMORY_UDEV_HELPER ? "udev_helper" : "nobody";
 }
 
-static const char *online_link_name(enum mz_online_link l)
-{
-	return l == MZ_ONLINE_LINK_OK ? "ok" : l == MZ_ONLINE_LINK_DANGLING ? "dangling" : "absent";
-}
-
-/* "-> /proc/N" for messages, or "(not a symlink)" for something else at that path */
-static const char *online_link_shown(const struct mz_status *st, char *buf, size_t len)
-{
-	if (st->online_link_target[0])
-		snprintf(buf, len, "-> %s", st->online_link_target);
-	else
-		snprintf(buf, len, "(not a symlink)");
-	return buf;
-}
-
 static void add_warnings(struct mz_status *st)
 {
 	const char *ao = st->snap.auto_online;
-	char shown[96], pidfile[96];
 
 	if (ao[0] && strcmp(ao, "offline") != 0)
 		mz_status_warn(st, "kernel-auto-online",
@@ -685,28 +650,6 @@ static void add_warnings(struct mz_status *st)
 	if (st->daemon && !st->daemon_alive)
 		mz_status_warn(st, "daemon-not-running",
 		     "memzoned is not running: the rebalancer state shown was written by pid %ld", (long)st->daemon->pid);
-	if (st->online_link == MZ_ONLINE_LINK_DANGLING)
-		mz_status_warn(st, "memzoned-online-dangling",
-		     ONLINE_LINK " %s was left by a memzoned that is not running: %s until a memzoned "
-		     "starts again, and its next start decides every offline block",
-		     online_link_shown(st, shown, sizeof(shown)),
-		     st->new_memory_by == MZ_NEW_MEMORY_UDEV_HELPER ? "the udev helper decides new memory"
-		     : "nothing in memzone decides new memory (no memzone udev rule in effect)");
-	/* the pid is compared with memzoned.pid only: a pid a killed memzoned left behind and another
-	 * process reuses looks the same from here */
-	if (st->online_link == MZ_ONLINE_LINK_OK && !(st->daemon_alive && st->online_link_pid == st->daemon_pid)) {
-		if (!st->daemon_pid)
-			snprintf(pidfile, sizeof(pidfile), "there is no " MZ_DS_PID_PATH);
-		else if (!st->daemon_alive)
-			snprintf(pidfile, sizeof(pidfile), MZ_DS_PID_PATH " names pid %ld, which is not running",
-				 (long)st->daemon_pid);
-		else
-			snprintf(pidfile, sizeof(pidfile), MZ_DS_PID_PATH " names pid %ld", (long)st->daemon_pid);
-		mz_status_warn(st, "memzoned-online-pid",
-		     ONLINE_LINK " %s resolves, so the udev rule starts no helper for new memory, but %s: "
-		     "unless that process is a memzoned, nothing decides new memory (remove the link)",
-		     online_link_shown(st, shown, sizeof(shown)), pidfile);
-	}
 }
 
 /* ---------------------------------------------------------------- collect */
@@ -748,8 +691,7 @@ int mz_status_collect(struct mz_status *st, unsigned flags, char *err, size_t er
 	}
 
 	find_rules(st);
-	st->daemon_alive = mz_daemon_alive(&st->daemon_pid);
-	find_online_link(st);
+	find_new_memory_by(st);
 	r = mz_daemon_state_read(&st->daemon_file, err, errlen);
 	if (r == 0)
 		st->daemon = &st->daemon_file;
@@ -1046,28 +988,20 @@ static void print_daemon(const struct mz_status *st, FILE *f)
 
 static void print_new_memory_by(const struct mz_status *st, FILE *f)
 {
-	char shown[96];
-
 	fprintf(f, "  new memory decided by: ");
 	switch (st->new_memory_by) {
 	case MZ_NEW_MEMORY_MEMZONED:
-		if (st->online_link_pid > 0)
-			fprintf(f, "memzoned (pid %ld; the udev rule starts no helper)\n", (long)st->online_link_pid);
-		else
-			fprintf(f, "memzoned (memzoned.online %s; the udev rule starts no helper)\n",
-				online_link_shown(st, shown, sizeof(shown)));
+		fprintf(f, "memzoned (pid %ld; the udev helper exits at once)\n", (long)st->daemon_pid);
 		return;
 	case MZ_NEW_MEMORY_UDEV_HELPER:
 		fprintf(f, "udev helper (memzone online, one process per block)");
-		if (st->online_link == MZ_ONLINE_LINK_DANGLING)
-			fprintf(f, "; memzoned.online %s is dangling", online_link_shown(st, shown, sizeof(shown)));
-		else if (st->daemon_alive)
-			fprintf(f, "; memzoned runs without memzoned.online: a move in progress, or it cannot "
-				   "hear the kernel's uevents");
+		if (st->daemon_alive)
+			fprintf(f, "; memzoned runs but does not decide new memory now: a move in progress, or it "
+				   "cannot hear the kernel's uevents");
 		fputc('\n', f);
 		return;
 	case MZ_NEW_MEMORY_NOBODY:
-		fprintf(f, "nobody in memzone (the memzone udev rule is %s and no memzoned holds memzoned.online)\n",
+		fprintf(f, "nobody in memzone (the memzone udev rule is %s and no memzoned decides new memory)\n",
 			st->memzone_rule[0] ? "masked" : "not installed");
 		return;
 	}
@@ -1457,11 +1391,6 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 		mz_json_str(&j, NULL, st->distro_rules[i]);
 	mz_json_arr_end(&j);
 	mz_json_str(&j, "new_memory_by", new_memory_by_name(st->new_memory_by));
-	mz_json_str(&j, "memzoned_online_link", online_link_name(st->online_link));
-	if (st->online_link_pid > 0)
-		mz_json_i64(&j, "memzoned_online_pid", st->online_link_pid);
-	else
-		mz_json_null(&j, "memzoned_online_pid");
 	mz_json_obj_end(&j);
 	if (st->policy_known) {
 		mz_json_obj_begin(&j, "policy");
@@ -1570,10 +1499,10 @@ void mz_status_print_prometheus(const struct mz_status *st, FILE *f)
 	prom_head(f, "memzone_warning", "gauge", "1 for each problem 'memzone status' warns about.");
 	for (size_t i = 0; i < st->nwarnings; i++)
 		fprintf(f, "memzone_warning{code=\"%s\"} 1\n", st->warnings[i].code);
-	prom_head(f, "memzone_rebalancer_running", "gauge", "1 when memzoned's pid file names a live process.");
+	prom_head(f, "memzone_rebalancer_running", "gauge", "1 while a memzoned holds run/memzone/memzoned.lock.");
 	fprintf(f, "memzone_rebalancer_running %d\n", st->daemon_alive ? 1 : 0);
 	prom_head(f, "memzone_new_memory_by_memzoned", "gauge",
-		  "1 while run/memzone/memzoned.online resolves: memzoned decides new memory, the udev rule starts no helper.");
+		  "1 while memzoned holds run/memzone/memzoned.decides: it decides new memory, the udev helper exits at once.");
 	fprintf(f, "memzone_new_memory_by_memzoned %d\n", st->new_memory_by == MZ_NEW_MEMORY_MEMZONED ? 1 : 0);
 	if (!ds)
 		return;

@@ -51,10 +51,8 @@ struct mz_status_device {
 
 enum mz_iomem_state { MZ_IOMEM_OK, MZ_IOMEM_ZEROED, MZ_IOMEM_MISSING };
 
-/* run/memzone/memzoned.online: the rule's TEST follows it, so it skips the helper while it resolves. */
-enum mz_online_link { MZ_ONLINE_LINK_ABSENT, MZ_ONLINE_LINK_OK, MZ_ONLINE_LINK_DANGLING };
-/* Who decides a new block now: memzoned (the link resolves), the udev helper (the rule is in effect
- * and the link does not resolve) or nobody in memzone. */
+/* Who decides a new block now: memzoned (it holds run/memzone/memzoned.decides), the udev helper
+ * (the rule is in effect and no memzoned decides) or nobody in memzone. */
 enum mz_new_memory_by { MZ_NEW_MEMORY_NOBODY, MZ_NEW_MEMORY_UDEV_HELPER, MZ_NEW_MEMORY_MEMZONED };
 
 struct mz_status_warning {
@@ -78,12 +76,10 @@ struct mz_status {
 	bool memzone_rule_masked;
 	char distro_rules[4][256];  /* effective distro rules that online memory */
 	size_t ndistro_rules;
-	enum mz_online_link online_link; /* run/memzone/memzoned.online */
-	char online_link_target[64];     /* its target ("" when absent or not a symlink) */
-	pid_t online_link_pid;           /* N of a "/proc/N" target, 0 otherwise */
 	enum mz_new_memory_by new_memory_by;
-	pid_t daemon_pid;           /* from the pid file, 0 when none */
-	bool daemon_alive;
+	pid_t daemon_pid;           /* written in run/memzone/memzoned.lock, 0 when not running */
+	bool daemon_alive;          /* a memzoned holds run/memzone/memzoned.lock (daemon_state.h) */
+	bool daemon_decides;        /* ... and run/memzone/memzoned.decides */
 	const struct mz_daemon_state *daemon; /* NULL: no state file */
 	struct mz_daemon_state daemon_file;
 	/* memzone's own policy, from mz_status_set_policy() (false: not loaded, e.g. in memzoned) */

@@ -93,7 +93,7 @@ storm_conf() {
 HARVEST=("headroom = 8G" "release_headroom = 16G")
 GIVE_BACK=("headroom = 16M" "release_headroom = 32M")
 
-# start_daemon: memzoned on $T through the model, then wait for its pid file (the helpers must see it
+# start_daemon: memzoned on $T through the model, then wait for its lock (the helpers must see it
 # to leave online blocks to it)
 start_daemon() {
 	: >"$TMP/d.err"
@@ -101,7 +101,7 @@ start_daemon() {
 	KMODEL_ROOT=$T KMODEL_DELAY_MS=$DAEMON_DELAY LD_PRELOAD=$KMODEL "$MEMZONED" --root "$T" \
 		--config "$T/etc/memzone.conf" --allow-insecure-config --log stderr ${DAEMON_OPTS:-} 2>"$TMP/d.err" &
 	DPID=$!
-	waitfor "memzoned's pid file" grep -qx "$DPID" "$T/run/memzone/memzoned.pid"
+	waitfor "memzoned's lock" grep -qx "$DPID" "$T/run/memzone/memzoned.lock"
 }
 # stop_daemon: SIGTERM, and its exit status in drc; one that does not exit within the poll bound is
 # killed (drc 137)

@@ -244,24 +244,30 @@ rm -f "$T/run/memzone/intent"
 b=$((b + 1))
 
 # ---- the helper and an intent record someone else left (memzoned's or a killed helper's). Under the
-# lock it completes the move of a process that is gone; a live writer's record is that writer's; and
-# while any record is pending it rezones nothing (its own record would replace that one).
+# lock it completes the move of a writer that is not the live memzoned; the live memzoned's record
+# (memzoned.lock held, its pid in it: the kernel vouches) is memzoned's; and while any record is
+# pending it rezones nothing (its own record would replace that one). A pid alone proves nothing.
 tree records --blocks 18 --nodes 1 --hotplug dimm:1=kernel --hotplug dimm:1=kernel
 b=$(dev first_block 0)
 record() { mkdir -p "$T/run/memzone" && printf 'version=1\nblock=%s\nfrom=Normal\nto=Movable\npid=%s\n' "$1" "$2" >"$T/run/memzone/intent"; }
-sleep 0 & gone=$!
-wait "$gone"
+mkdir -p "$T/run/memzone"
+sh -c 'exec 9>>"$1" && flock 9 && exec sleep 600' sh "$T/run/memzone/memzoned.lock" &
+holder=$!
+for _ in $(seq 500); do flock -n -s "$T/run/memzone/memzoned.lock" true || break; sleep 0.01; done
+echo $holder >"$T/run/memzone/memzoned.lock"
 write_state "$b" offline
-record "$b" $$
+record "$b" $holder
 mzf 0 ""
-check "a live process's record: the helper leaves its block offline and the record in place" \
+check "the live memzoned's record: the helper leaves its block offline and the record in place" \
 	[ "$(final "$b")" = offline -a -e "$T/run/memzone/intent" ]
 mzf $((b + 1)) ""
 check "... and, while it is pending, rezones nothing (memory$((b + 1)) stays in Normal, the log says why)" \
 	[ "$(final $((b + 1)))" = Normal ] && in_err "an interrupted move is still pending"
-record "$b" "$gone"
+kill -KILL $holder
+wait $holder 2>/dev/null
+record "$b" $$
 mzf 0 ""
-check "a record of a process that is gone: the next helper completes the move (memory$b: $(final "$b"))" \
+check "memzoned killed, its pid now a live process's (this shell's): the next helper completes the move (memory$b: $(final "$b"))" \
 	[ "$(final "$b")" = Movable -a ! -e "$T/run/memzone/intent" ]
 check "... and says so, naming the record" in_err "$T/run/memzone/intent: memory$b of the interrupted move"
 

@@ -12,13 +12,14 @@ set -u
 . "$top_srcdir/tests/test-shim-lib.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/memzoned-test.XXXXXX")
-DPID='' NPID=''
+DPID='' NPID='' HPID=''
 cleanup() {
 	# only the test's own shell: a `( ... exec memzoned ) &` child signalled before its exec runs
 	# this trap too (see tests/test-online-lib.sh), and must not kill or delete anything
 	[ "$BASHPID" = "$$" ] || return 0
 	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
 	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
+	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -118,14 +119,25 @@ check "then it holds: kernel free is above the floor again" [ "$(moves_ok)" -eq 
 check "READY=1 reached systemd" grep -q 'READY=1' "$TMP/notify.log"
 check "STATUS= tells the verdict" grep -q 'STATUS=.*node 0' "$TMP/notify.log"
 check "the watchdog is petted (WATCHDOG_USEC set)" grep -q 'WATCHDOG=1' "$TMP/notify.log"
-check "pid file written" [ "$(cat "$T/run/memzone/memzoned.pid" 2>/dev/null)" = "$DPID" ]
+LOCK=$T/run/memzone/memzoned.lock
+check "memzoned.lock held, its pid in it" [ "$(cat "$LOCK" 2>/dev/null)" = "$DPID" ] && ! flock -n -s "$LOCK" true
 start_again() { "$MEMZONED" --root "$T" --config "$T/etc/memzone.conf" --allow-insecure-config --log stderr 2>"$TMP/err2"; }
 start_again
 check "a second memzoned on the same tree refuses to start" [ $? -eq 1 -a -n "$(grep 'already running' "$TMP/err2")" ]
 stop TERM
 check "SIGTERM: clean exit 0" [ "$drc" -eq 0 ]
 check "STOPPING=1 reached systemd" grep -q 'STOPPING=1' "$TMP/notify.log"
-check "pid file removed at exit" [ ! -e "$T/run/memzone/memzoned.pid" ]
+check "memzoned.lock let go at exit, no pid left in it" flock -n -s "$LOCK" true && [ ! -s "$LOCK" ]
+# a SIGKILLed memzoned cleans nothing up: the kernel drops its flock, and the next one starts
+start
+waitfor "memzoned's lock" grep -qx "$DPID" "$LOCK"
+killed=$DPID
+stop KILL
+check "SIGKILLed: its pid stays in memzoned.lock, the lock is free" grep -qx "$killed" "$LOCK" && flock -n -s "$LOCK" true
+start
+waitfor "a new memzoned's lock" grep -qx "$DPID" "$LOCK"
+check "a new memzoned after a SIGKILLed one starts" kill -0 "$DPID"
+stop TERM
 
 # ---- an offline refused with EBUSY: rollback, backoff, the next block
 tree
@@ -394,9 +406,15 @@ check "--once with a refused offline: exit 1, memory15 still Movable, the reason
 	[ "$mrc" -eq 1 -a "$(zone 15)" = Movable -a -n "$(grep 'failed: offline of memory15 refused' "$TMP/out")" ]
 : >"$TMP/faults"
 mkdir -p "$T/run/memzone"
-echo $$ >"$T/run/memzone/memzoned.pid"
+echo $$ >"$T/run/memzone/memzoned.lock"
 mz --once
-check "--once refuses while memzoned runs (a live pid in memzoned.pid)" [ "$mrc" -eq 1 -a -n "$(grep 'is running' "$TMP/err")" ]
+check "--once runs when memzoned.lock names a live pid but nobody holds it (a killed memzoned's, reused)" \
+	[ "$mrc" -eq 0 ]
+sh -c 'exec 9>>"$1" && flock 9 && exec sleep 600' sh "$T/run/memzone/memzoned.lock" &
+HPID=$!
+waitfor "the lock held" eval '! flock -n -s "$T/run/memzone/memzoned.lock" true'
+mz --once
+check "--once refuses while memzoned runs (memzoned.lock held)" [ "$mrc" -eq 1 -a -n "$(grep 'is running' "$TMP/err")" ]
 mz --once --dry-run
 check "... --dry-run is still allowed" [ "$mrc" -eq 0 ]
 

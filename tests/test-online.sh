@@ -578,4 +578,30 @@ for i in $(seq "$F" "$L"); do mv "$TMP/fw$i" "$T/$MEM/memory$i/firmware_node"; d
 mz online "memory$((F + 1))"
 is "$(zone_of "$F" "$L")" Normal "bound since: the rest of the DIMM follows its first block, one zone"
 check "... as the DIMM" in_err "memory$((F + 1)): online_kernel (node 0, dimm PNP0C80:00"
+
+# ---- started by udev while memzoned decides new memory: exit 0 at once, the block left to memzoned
+tree basic --blocks 40 --nodes 2 --hotplug dimm:4@1
+F=$(dev first_block 0)
+mkdir -p "$T/run/memzone"
+echo $$ > "$T/run/memzone/memzoned.lock"
+: > "$T/run/memzone/memzoned.decides"
+sh -c 'exec 9>>"$1" && flock 9 && exec sleep 600' sh "$T/run/memzone/memzoned.decides" &
+holder=$!
+for _ in $(seq 500); do flock -n -s "$T/run/memzone/memzoned.decides" true || break; sleep 0.01; done
+ACTION=add DEVPATH=/devices/system/memory/memory$F mz online -v "memory$F"
+is "$rc" 0 "memzoned.decides held, started by udev: exit 0"
+is "$(state "$F")" offline "... the block left to memzoned"
+check "... said at debug level" in_err "memory$F: memzoned decides new memory"
+mz online "memory$F"
+is "$(state "$F")" online "run by hand (no udev event in the environment): decided as usual"
+kill -KILL $holder
+wait $holder 2>/dev/null
+tree basic --blocks 40 --nodes 2 --hotplug dimm:4@1
+F=$(dev first_block 0)
+mkdir -p "$T/run/memzone"
+echo $$ > "$T/run/memzone/memzoned.lock"
+: > "$T/run/memzone/memzoned.decides"
+ACTION=add DEVPATH=/devices/system/memory/memory$F mz online "memory$F"
+is "$(state "$F")" online "its holder SIGKILLed (the files and a live pid left): the helper decides"
+
 done_testing

@@ -13,6 +13,7 @@
  */
 #include "daemon_state.h"
 #include "iomem.h"
+#include "lock.h"
 #include "snapshot.h"
 #include "status.h"
 #include "tap.h"
@@ -20,6 +21,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -503,15 +505,22 @@ static void test_daemon_state(void)
 	   "unknown keys, blank and comment lines are fine; a verdict without reason too");
 	mz_daemon_state_free(&back);
 
-	/* liveness from the pid file */
-	ok(!mz_daemon_alive(&pid) && pid == 0, "no pid file: not alive");
+	/* liveness from memzoned's flocks, which the kernel drops when the holder dies */
+	ok(!mz_daemon_alive(&pid) && pid == 0 && !mz_daemon_decides(), "no lock file: not alive, not deciding");
 	snprintf(err, sizeof(err), "%ld\n", (long)getpid());
-	put("run/memzone/memzoned.pid", err);
-	ok(mz_daemon_alive(&pid) && pid == getpid(), "pid file naming a live process: alive");
+	put("run/memzone/memzoned.lock", err);
+	put("run/memzone/memzoned.decides", "");
+	ok(!mz_daemon_alive(&pid) && pid == 0 && !mz_daemon_decides(),
+	   "lock files left behind, naming a live process (a killed memzoned's pid, reused): not alive, not deciding");
 	{
+		struct mz_lock life = MZ_LOCK_INIT, decides = MZ_LOCK_INIT;
 		struct mz_snapshot sn;
 		char e2[256] = "", st_path[MZ_PATH_MAX];
 
+		ok(mz_flock_take(&life, MZ_DS_LOCK_PATH, 0) == 0, "the lock is free: taken");
+		ok(mz_daemon_alive(&pid) && pid == getpid() && !mz_daemon_decides(),
+		   "lock held by a live process: alive, with the pid in the file; not deciding without the second flock");
+		ok(mz_flock_take(&decides, MZ_DS_DECIDES_PATH, 0) == 0 && mz_daemon_decides(), "memzoned.decides held: deciding");
 		/* the state file an earlier test wrote goes first: a memzoned that has not ticked yet */
 		snprintf(st_path, sizeof(st_path), "%s/run/memzone/state", root);
 		unlink(st_path);
@@ -526,21 +535,50 @@ static void test_daemon_state(void)
 		   "... observe_only=1 in its state file: it moves nothing, the policy is the one without it");
 		mz_snapshot_free(&sn);
 		unlink(st_path);
+		{
+			struct mz_lock second = MZ_LOCK_INIT;
+
+			ok(mz_flock_take(&second, MZ_DS_LOCK_PATH, 0) == -ETIMEDOUT && !mz_lock_held(&second),
+			   "a second taker finds it held (a second memzoned)");
+		}
+		put("run/memzone/memzoned.lock", "12ab\n");
+		ok(mz_daemon_alive(&pid) && pid == 0, "held, garbage in the file: alive, pid unknown");
+		mz_lock_release(&decides);
+		mz_lock_release(&life);
+		ok(!mz_daemon_alive(&pid) && pid == 0 && !mz_daemon_decides(), "let go: not alive, not deciding");
 	}
-	put("run/memzone/memzoned.pid", "0\n");
-	ok(!mz_daemon_alive(&pid), "pid 0 (would signal our process group) is never alive");
-	put("run/memzone/memzoned.pid", "-1\n");
-	ok(!mz_daemon_alive(&pid), "negative pid is never alive");
-	put("run/memzone/memzoned.pid", "12ab\n");
-	ok(!mz_daemon_alive(&pid) && pid == 0, "garbage pid file: not alive");
-	child = fork();
-	if (child == 0)
-		_exit(0);
-	waitpid(child, NULL, 0);
-	snprintf(err, sizeof(err), "%ld\n", (long)child);
-	put("run/memzone/memzoned.pid", err);
-	ok(!mz_daemon_alive(&pid) && pid == child, "pid of a process that has exited: not alive");
-	unlink(strcat(strcpy(err, root), "/run/memzone/memzoned.pid"));
+	{
+		int pfd[2];
+		char c;
+
+		/* a holder killed with SIGKILL: nothing it could clean up, the kernel drops its flocks */
+		child = -1;
+		if (pipe(pfd) == 0 && (child = fork()) == 0) {
+			struct mz_lock l = MZ_LOCK_INIT, d = MZ_LOCK_INIT;
+
+			if (mz_flock_take(&l, MZ_DS_LOCK_PATH, 0) == 0 && mz_flock_take(&d, MZ_DS_DECIDES_PATH, 0) == 0) {
+				snprintf(err, sizeof(err), "%ld\n", (long)getpid());
+				put("run/memzone/memzoned.lock", err);
+				(void)!write(pfd[1], "x", 1);
+				pause();
+			}
+			_exit(1);
+		}
+		close(pfd[1]);
+		ok(read(pfd[0], &c, 1) == 1 && mz_daemon_alive(&pid) && pid == child && mz_daemon_decides(),
+		   "held by another live process: alive (its pid), deciding");
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		close(pfd[0]);
+		ok(!mz_daemon_alive(&pid) && pid == 0 && !mz_daemon_decides(),
+		   "that process SIGKILLed: not alive, not deciding (its pid is still in the file)");
+		{
+			struct mz_lock again = MZ_LOCK_INIT;
+
+			ok(mz_flock_take(&again, MZ_DS_LOCK_PATH, 0) == 0, "the next taker (a new memzoned) gets the lock");
+			mz_lock_release(&again);
+		}
+	}
 }
 
 /* The Prometheus printer gives the per-node figures and, when memzoned's state is known, its counters

@@ -349,71 +349,69 @@ has "$T/r.txt" "kernel memory_hotplug: online_policy=auto-movable auto_movable_r
 ok $? "text shows the kernel's onlining settings"
 
 # ---------------------------------------------------------------- who decides new memory
-# The rule skips the helper while run/memzone/memzoned.online resolves (TEST follows the link);
-# memzoned points it at /proc/<its pid>. Here it points at this shell (alive) or at a child that
-# has exited (dangling).
+# memzoned holds a flock on run/memzone/memzoned.lock for its life (its pid in the file) and one on
+# run/memzone/memzoned.decides while it decides new memory; the kernel drops them when it dies.
+# Here a sleep holds them (killed with SIGKILL: nothing cleans up, the files stay).
 make_tree "$T/o"
 mkdir -p "$T/o/run/memzone"
-L=$T/o/run/memzone/memzoned.online
+# hold FILE: a process holding an exclusive flock on FILE, its pid in $held
+hold() {
+	sh -c 'exec 9>>"$1" && flock 9 && exec sleep 600' sh "$1" &
+	held=$!
+	for _ in $(seq 500); do flock -n -s "$1" true || return 0; sleep 0.01; done
+	return 1
+}
 # nbm DIR NAME: JSON, text and Prometheus of the tree into $T/NAME.{json,txt,prom}
 nbm() {
 	run "$T/$2.json" --root "$1" --json && run "$T/$2.txt" --root "$1" && run "$T/$2.prom" --root "$1" --prometheus
 }
 nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and j["hotplug"]["memzoned_online_link"] == "absent" and j["hotplug"]["memzoned_online_pid"] is None and [w["code"] for w in j["warnings"]] == ["no-memzone-rule"]' &&
-	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is not installed and no memzoned holds memzoned.online)" &&
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and [w["code"] for w in j["warnings"]] == ["no-memzone-rule"]' &&
+	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is not installed and no memzoned decides new memory)" &&
 	has "$T/o.prom" "memzone_new_memory_by_memzoned 0"
-ok $? "no rule, no link: nobody decides new memory (json, text, prometheus)"
+ok $? "no rule, no memzoned: nobody decides new memory (json, text, prometheus)"
 put usr/lib/udev/rules.d/60-memzone.rules 'SUBSYSTEM=="memory", ACTION=="add", RUN+="/usr/sbin/memzone online $kernel"'
 nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["hotplug"]["memzoned_online_link"] == "absent" and j["hotplug"]["memzoned_online_pid"] is None and j["warnings"] == []' &&
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and not j["rebalancer"]["running"] and j["warnings"] == []' &&
 	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block)" &&
-	! grep -q "memzoned runs without" "$T/o.txt" && has "$T/o.prom" "memzone_new_memory_by_memzoned 0"
-ok $? "rule, link absent: the udev helper decides (json, text, prometheus)"
-echo $$ > "$T/o/run/memzone/memzoned.pid"
+	! grep -q "memzoned runs" "$T/o.txt" && has "$T/o.prom" "memzone_new_memory_by_memzoned 0"
+ok $? "rule, no memzoned: the udev helper decides (json, text, prometheus)"
+# files a killed memzoned left, the pid in them now a live process's (this shell's): nobody holds them
+echo $$ > "$T/o/run/memzone/memzoned.lock"
+: > "$T/o/run/memzone/memzoned.decides"
 nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["rebalancer"]["running"] and j["warnings"] == []' &&
-	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block); memzoned runs without memzoned.online: a move in progress"
-ok $? "memzoned runs but holds no link (a move): the udev helper decides, said in the text"
-ln -s /proc/$$ "$L"
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and not j["rebalancer"]["running"] and j["rebalancer"]["pid"] is None and j["warnings"] == []' &&
+	has "$T/o.prom" "memzone_rebalancer_running 0"
+ok $? "lock files left with a reused pid in them: not running, the udev helper decides"
+hold "$T/o/run/memzone/memzoned.lock"
+life=$held
+echo $life > "$T/o/run/memzone/memzoned.lock"
 nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and j["hotplug"]["memzoned_online_link"] == "ok" and j["hotplug"]["memzoned_online_pid"] == '$$' and j["warnings"] == []' &&
-	has "$T/o.txt" "  new memory decided by: memzoned (pid $$; the udev rule starts no helper)" &&
-	has "$T/o.prom" "# HELP memzone_new_memory_by_memzoned 1 while run/memzone/memzoned.online resolves" &&
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["rebalancer"]["running"] and j["rebalancer"]["pid"] == '$life' and j["warnings"] == []' &&
+	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block); memzoned runs but does not decide new memory now: a move in progress" &&
+	has "$T/o.prom" "memzone_rebalancer_running 1"
+ok $? "memzoned.lock held, memzoned.decides not (a move): running, the udev helper decides, said in the text"
+hold "$T/o/run/memzone/memzoned.decides"
+decides=$held
+nbm "$T/o" o
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and j["warnings"] == []' &&
+	has "$T/o.txt" "  new memory decided by: memzoned (pid $life; the udev helper exits at once)" &&
+	has "$T/o.prom" "# HELP memzone_new_memory_by_memzoned 1 while memzoned holds run/memzone/memzoned.decides" &&
 	has "$T/o.prom" "# TYPE memzone_new_memory_by_memzoned gauge" && has "$T/o.prom" "memzone_new_memory_by_memzoned 1"
-ok $? "link resolves to the memzoned of memzoned.pid: memzoned decides, no warning (json, text, prometheus)"
-rm "$T/o/run/memzone/memzoned.pid"
-nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and [w["code"] for w in j["warnings"]] == ["memzoned-online-pid"]' &&
-	has "$T/o.txt" "warning: /run/memzone/memzoned.online -> /proc/$$ resolves, so the udev rule starts no helper for new memory, but there is no /run/memzone/memzoned.pid" &&
-	has "$T/o.prom" 'memzone_warning{code="memzoned-online-pid"} 1'
-ok $? "link resolves but no memzoned.pid names its pid: warning"
+ok $? "both held: memzoned decides, no warning (json, text, prometheus)"
 rm "$T/o/usr/lib/udev/rules.d/60-memzone.rules"
-echo $$ > "$T/o/run/memzone/memzoned.pid"
 nbm "$T/o" o
 json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "memzoned" and [w["code"] for w in j["warnings"]] == ["no-memzone-rule"]' &&
 	has "$T/o.prom" "memzone_new_memory_by_memzoned 1"
-ok $? "link resolves without the rule: memzoned still decides (it reads the kernel's uevents itself)"
-put usr/lib/udev/rules.d/60-memzone.rules 'SUBSYSTEM=="memory", ACTION=="add", RUN+="/usr/sbin/memzone online $kernel"'
-# a pid that cannot be alive: a child that has exited
-sleep 0 &
-gone=$!
-wait $gone
-rm "$L"
-ln -s /proc/$gone "$L"
-echo $gone > "$T/o/run/memzone/memzoned.pid"
-nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "udev_helper" and j["hotplug"]["memzoned_online_link"] == "dangling" and j["hotplug"]["memzoned_online_pid"] == '$gone' and [w["code"] for w in j["warnings"]] == ["memzoned-online-dangling"]' &&
-	has "$T/o.txt" "  new memory decided by: udev helper (memzone online, one process per block); memzoned.online -> /proc/$gone is dangling" &&
-	has "$T/o.txt" "warning: /run/memzone/memzoned.online -> /proc/$gone was left by a memzoned that is not running: the udev helper decides new memory until a memzoned starts again, and its next start decides every offline block" &&
-	has "$T/o.prom" "memzone_new_memory_by_memzoned 0" && has "$T/o.prom" 'memzone_warning{code="memzoned-online-dangling"} 1'
-ok $? "dangling link (killed memzoned): the udev helper decides, warning (json, text, prometheus)"
+ok $? "without the rule memzoned still decides (it reads the kernel's uevents itself)"
 ln -sf /dev/null "$T/o/usr/lib/udev/rules.d/60-memzone.rules"
+kill -KILL $life $decides
+wait $life $decides 2>/dev/null
+echo $$ > "$T/o/run/memzone/memzoned.lock"
 nbm "$T/o" o
-json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and j["hotplug"]["memzoned_online_link"] == "dangling" and [w["code"] for w in j["warnings"]] == ["memzone-rule-masked", "memzoned-online-dangling"]' &&
-	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is masked and no memzoned holds memzoned.online)" &&
-	has "$T/o.txt" "nothing in memzone decides new memory (no memzone udev rule in effect)"
-ok $? "dangling link and a masked rule: nobody decides new memory"
+json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and not j["rebalancer"]["running"] and [w["code"] for w in j["warnings"]] == ["memzone-rule-masked"]' &&
+	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is masked and no memzoned decides new memory)"
+ok $? "holders SIGKILLed, a live pid in the file, masked rule: not running, nobody decides new memory"
 
 # ---------------------------------------------------------------- the rebalancer's state
 make_tree "$T/d"
@@ -431,11 +429,13 @@ node=0 grow-kernel kernel free 120M below high watermark 130M + headroom 64M
 backoff=13 1764111300
 move=1764110900 12 to-kernel ok 420 -
 move=1764110990 13 to-movable rolled-back 10003 EBUSY"
-echo $$ > "$T/d/run/memzone/memzoned.pid"
+hold "$T/d/run/memzone/memzoned.lock"
+life=$held
+echo $$ > "$T/d/run/memzone/memzoned.lock"
 run "$T/d.json" --root "$T/d" --json
 ok $? "status with a daemon state file"
 json "$T/d.json" 'j["rebalancer"]["running"] and j["rebalancer"]["pid"] == '$$' and j["rebalancer"]["state"]["moves_to_kernel"] == 3 and j["rebalancer"]["state"]["rollbacks"] == 1'
-ok $? "rebalancer running (pid alive), counters"
+ok $? "rebalancer running (memzoned.lock held), counters"
 json "$T/d.json" 'j["policy"]["ratio_cap_key"] == "ratio" and j["policy"]["ratio_cap_percent"] == 301'
 ok $? "while memzoned runs the cap is still ratio (the cap in force once it stops)"
 json "$T/d.json" 'j["rebalancer"]["state"]["nodes"] == [{"node": 0, "verdict": "grow-kernel", "reason": "kernel free 120M below high watermark 130M + headroom 64M"}] and j["rebalancer"]["state"]["backoff"] == [{"block": 13, "until": 1764111300}]'
@@ -453,11 +453,8 @@ has "$T/d.prom" 'memzone_moves_total{direction="to_kernel"} 3' && has "$T/d.prom
 	has "$T/d.prom" 'memzone_pressure{node="0",verdict="grow-kernel"} 1' &&
 	has "$T/d.prom" 'memzone_pressure{node="0",verdict="hold"} 0' && has "$T/d.prom" 'memzone_rebalancer_running 1'
 ok $? "Prometheus: moves, failures, pressure verdicts"
-# a pid that cannot be alive: a child that has exited
-sh -c 'exit 0' &
-dead=$!
-wait $dead
-echo $dead > "$T/d/run/memzone/memzoned.pid"
+kill -KILL $life
+wait $life 2>/dev/null
 run "$T/d.json" --root "$T/d" --json
 json "$T/d.json" 'not j["rebalancer"]["running"] and "daemon-not-running" in [w["code"] for w in j["warnings"]]'
 ok $? "state file but no live daemon: warning"

@@ -17,10 +17,10 @@ bench_quiet() { rm -f /etc/udev/rules.d/99-memzone-vm-events.rules; udevadm cont
 #   kmode    memzone's installed rule and default configuration after `memzone init`: the kernel mode
 #            (online_policy=auto-movable, auto_online_blocks=online; the helper audits each block)
 #   memzoned memzone's installed rule and memzoned running (installed binary, default config, log in
-#            $BENCH_MZD_LOG): it decides new blocks from the kernel's uevents and the rule, seeing
-#            /run/memzone/memzoned.online resolve, starts no helper; auto_online_blocks=offline
+#            $BENCH_MZD_LOG): it decides new blocks from the kernel's uevents; the helper the rule
+#            starts exits at once while memzoned holds memzoned.decides; auto_online_blocks=offline
 #   none     nobody (blocks stay offline)
-# Every method but memzoned stops a running memzoned first (and waits until its link is gone), so
+# Every method but memzoned stops a running memzoned first (and waits until its lock is free), so
 # that they stay what they were without it.
 bench_method() {
     case $1 in memzoned) ;; *) bench_memzoned_stop || return 1 ;; esac
@@ -42,25 +42,28 @@ bench_method() {
     [ "$1" != memzoned ] || bench_memzoned_start
 }
 
-# bench_memzoned_start: memzoned in the background, until its link /run/memzone/memzoned.online
-# resolves (it listens to uevents then); a running one is kept
-BENCH_MZD_LINK=/run/memzone/memzoned.online
+# bench_memzoned_start: memzoned in the background, until it holds /run/memzone/memzoned.decides
+# (it listens to uevents then); a running one is kept
+BENCH_MZD_LOCK=/run/memzone/memzoned.lock
+BENCH_MZD_DECIDES=/run/memzone/memzoned.decides
 BENCH_MZD_LOG=/tmp/bench-memzoned.log
+bench_mzd_holds() { [ -e "$1" ] && ! flock -n -s "$1" true; }
 bench_memzoned_start() {
-    [ -e "$BENCH_MZD_LINK" ] && return 0
+    bench_mzd_holds "$BENCH_MZD_DECIDES" && return 0
     "$MZ_DAEMON" --log stderr >> "$BENCH_MZD_LOG" 2>&1 < /dev/null &
-    t=$(ns); until [ -e "$BENCH_MZD_LINK" ]; do
-        [ "$(ms_since "$t")" -gt 30000 ] && { echo "memzoned made no $BENCH_MZD_LINK: $(tail -n 3 "$BENCH_MZD_LOG")" >&2; return 1; }
+    t=$(ns); until bench_mzd_holds "$BENCH_MZD_DECIDES"; do
+        [ "$(ms_since "$t")" -gt 30000 ] && { echo "memzoned took no $BENCH_MZD_DECIDES: $(tail -n 3 "$BENCH_MZD_LOG")" >&2; return 1; }
         sleep 0.02; done
 }
-# bench_memzoned_stop: SIGTERM to the memzoned the link names (whoever started it), until the link
-# is gone and the process has exited (a zombie counts as exited)
+# bench_memzoned_stop: SIGTERM to the memzoned whose pid its lock file holds (whoever started it),
+# until its lock is free and the process has exited (a zombie counts as exited)
 bench_memzoned_stop() {
-    pid=$(readlink "$BENCH_MZD_LINK" 2>/dev/null | sed -n 's|^/proc/\([0-9][0-9]*\)$|\1|p')
+    pid=''
+    bench_mzd_holds "$BENCH_MZD_LOCK" && pid=$(sed -n 's/^\([0-9][0-9]*\)$/\1/p' "$BENCH_MZD_LOCK")
     [ -n "$pid" ] && [ -e "/proc/$pid" ] && kill "$pid"
-    t=$(ns); while [ -e "$BENCH_MZD_LINK" ] || [ -L "$BENCH_MZD_LINK" ] ||
+    t=$(ns); while bench_mzd_holds "$BENCH_MZD_LOCK" ||
                    { [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null; }; do
-        [ "$(ms_since "$t")" -gt 20000 ] && { echo "memzoned ($pid) did not stop: $(ls -l "$BENCH_MZD_LINK" 2>&1)" >&2; return 1; }
+        [ "$(ms_since "$t")" -gt 20000 ] && { echo "memzoned ($pid) did not stop" >&2; return 1; }
         sleep 0.02; done
 }
 # bench_memzoned_count: "DECISIONS HELPER_LINES": memzoned's decision lines in its log, and the

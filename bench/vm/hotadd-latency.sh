@@ -10,9 +10,9 @@
 #   kmode    the same rule and policy after `memzone init`: the kernel mode (the kernel onlines in the
 #            add path with online_policy=auto-movable; the helper audits)
 #   memzoned memzone's installed rule with memzoned running (installed binary, default config,
-#            started before and waited for until /run/memzone/memzoned.online resolves): memzoned
-#            decides the new blocks from the kernel's uevents, the rule starts no helper. Every
-#            other method stops memzoned first (and waits until its link is gone).
+#            started before and waited for until it holds /run/memzone/memzoned.decides): memzoned
+#            decides the new blocks from the kernel's uevents, the helper the rule starts exits at
+#            once. Every other method stops memzoned first (and waits until its lock is free).
 # Per round and kernel, three fresh VMs (boot memory 4 GiB, so that the memmap of 64 GiB of
 # hot-added memory fits):
 #   A  one DIMM of BENCH_HOTADD_SIZE per method, then the virtio-mem device grown by the same size

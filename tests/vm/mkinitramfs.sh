@@ -5,7 +5,7 @@
 #   * merged-/usr layout like Debian 12 (/bin /sbin /lib /lib64 -> usr/...), so STAGE/lib/udev/rules.d
 #     (udevdir=/lib/udev from Debian 12's udev.pc) and STAGE/usr/lib/udev/rules.d both end up in
 #     /usr/lib/udev/rules.d, which systemd-udevd reads;
-#   * busybox-static (+ applet symlinks), systemd-udevd (udevadm + symlink) with its ldd libraries;
+#   * busybox-static (+ applet symlinks), util-linux flock, systemd-udevd (udevadm + symlink) with its ldd libraries;
 #   * the whole STAGE tree at / of the guest, plus the ldd libraries of every ELF file in it;
 #   * /etc/memzone-vm.boot-cmds: `memzone init` lines of the installed systemd units (run by /init);
 #   * /usr/bin/loadgen (tests/vm/loadgen.c, gcc -O2 -static), /etc/memfuncs.sh, the uevent logger rule,
@@ -56,6 +56,10 @@ cp "$BUSYBOX" "$R/usr/bin/busybox"
     case $a in linuxrc|sbin/init) continue ;; esac
     [ -e "$R/$a" ] || [ -L "$R/$a" ] || ln -s /usr/bin/busybox "$R/$a"
 done
+
+# ---- util-linux flock (busybox-static has none): tests whether memzoned holds its liveness locks
+FLOCK=$(command -v flock) || die "flock not found (apt-get install util-linux)"
+cp "$FLOCK" "$R/usr/bin/flock"
 
 # ---- systemd-udevd: argv[0] of the multi-call udevadm picks the role
 cp "$UDEVADM" "$R/usr/bin/udevadm"

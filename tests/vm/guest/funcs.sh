@@ -79,3 +79,11 @@ mzlog_level() { dmesg -r | awk -v max="$1" 'match($0, /^<[0-9]+>/) { n = substr(
 # start the rebalancer in the background (for rebalancer scenarios); its log goes to /tmp/memzoned.log
 start_memzoned() { "$MZ_DAEMON" "$@" > /tmp/memzoned.log 2>&1 < /dev/null & echo $! > /run/mzvm/memzoned.pid; }
 stop_memzoned() { [ -f /run/mzvm/memzoned.pid ] && kill "$(cat /run/mzvm/memzoned.pid)" 2>/dev/null; rm -f /run/mzvm/memzoned.pid; }
+# held FILE: some process holds a flock on FILE (memzoned's liveness locks: memzoned.lock for its
+# life, memzoned.decides while it decides new memory); tested as status does, without waiting
+held() { [ -e "$1" ] && command -v flock >/dev/null && ! flock -n -s "$1" true; }
+mzd_decides() { held /run/memzone/memzoned.decides; }
+# mzd_wait_decides [MS]: until a memzoned decides new memory (at most MS, default 20000)
+mzd_wait_decides() { t=$(ns); until mzd_decides; do [ $(ms_since $t) -gt "${1:-20000}" ] && return 1; sleep 0.05; done; }
+# mzd_wait_gone [MS]: until no memzoned holds memzoned.lock
+mzd_wait_gone() { t=$(ns); while held /run/memzone/memzoned.lock; do [ $(ms_since $t) -gt "${1:-20000}" ] && return 1; sleep 0.05; done; }

@@ -52,7 +52,7 @@ grep -q holding /tmp/lg.log && [ \"\$oom1\" = \"\$oom0\" ]"
 
 vm_boot --mem 1G || { fail "VM boots"; vm_finish; exit; }
 gcheck "memzoned starts" 'start_memzoned --log stderr
-t=$(ns); while [ ! -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 30000 ] && { cat /tmp/memzoned.log; exit 1; }; sleep 0.1; done'
+mzd_wait_decides 30000 || { cat /tmp/memzoned.log; exit 1; }'
 caps_b "memzone + memzoned"
 gcheck "memzoned killed (SIGKILL)" 'kill -KILL $(cat /run/mzvm/memzoned.pid); sleep 0.5; ! kill -0 $(cat /run/mzvm/memzoned.pid) 2>/dev/null'
 load_b "memzone, memzoned killed"

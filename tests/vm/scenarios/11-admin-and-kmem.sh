@@ -43,22 +43,22 @@ read X Y < /tmp/xy
 gcheck "the admin offline survives memzoned ticks (3 s)" '
 read X Y < /tmp/xy
 start_memzoned --log stderr
-t=$(ns); until [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+mzd_wait_decides
 sleep 3; echo "memory$X: $(bstate $X)"; [ "$(bstate $X)" = offline ]'
 gcheck "... a memzoned killed and restarted (it then decides every offline block)" '
 read X Y < /tmp/xy
 kill -KILL $(cat /run/mzvm/memzoned.pid); sleep 0.5
 start_memzoned --log stderr
-t=$(ns); until grep -q "did not stop cleanly" /tmp/memzoned.log; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+t=$(ns); until grep -q "offline block(s) at start" /tmp/memzoned.log; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
 sleep 2; grep -m1 "memory$X: left offline" /tmp/memzoned.log
-grep -q "did not stop cleanly" /tmp/memzoned.log && [ "$(bstate $X)" = offline ]'
+grep -q "offline block(s) at start" /tmp/memzoned.log && grep -q "memory$X: left offline" /tmp/memzoned.log && [ "$(bstate $X)" = offline ]'
 gcheck "... a udevadm trigger --action=add replay while memzoned runs" '
 read X Y < /tmp/xy
 udevadm trigger --action=add $M/memory$X; settle; sleep 1
 echo "memory$X: $(bstate $X)"; [ "$(bstate $X)" = offline ]'
 gcheck "... memzoned stopped: the same replay through the udev rule" '
 read X Y < /tmp/xy
-stop_memzoned; t=$(ns); while [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+stop_memzoned; mzd_wait_gone
 udevadm trigger --action=add $M/memory$X; settle; sleep 1
 echo "memory$X: $(bstate $X)"; [ "$(bstate $X)" = offline ]'
 gcheck "... memzone init" '
@@ -99,7 +99,7 @@ ls /sys/bus/nd/devices/; ls -d /sys/bus/nd/devices/region0 /sys/bus/nd/devices/r
 U1=6d1f3e2a-4b5c-4d6e-8f70-8192a3b4c5d6 U2=ed93e918-e165-49d8-921d-383d7b9660c5
 gcheck "without a daxctl config: region0 bound to kmem, memzoned running: its blocks come online (policy: Movable) after kmem_wait" '
 start_memzoned --log stderr
-t=$(ns); until [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+mzd_wait_decides
 snap k1; x=$(sh /tmp/mkdax.sh region0 '"$U1"') || { dmesg | tail -n 20; exit 1; }
 echo "dax device: $x"; grep -i "kmem" /proc/iomem
 wait_new_blocks k1 1 20000 || exit 1
@@ -108,7 +108,7 @@ echo "after $(ms_since $t) ms:"; showblocks $(new_since k1)
 grep -m2 "kmem_wait" /tmp/memzoned.log
 [ -z "$(not_in_zone Movable $(new_since k1))" ]'
 gcheck "with /etc/daxctl.conf.d naming region1 nvdimm.uuid: its kmem blocks are left offline for daxctl" '
-stop_memzoned; t=$(ns); while [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done
+stop_memzoned; mzd_wait_gone
 mkdir -p /etc/daxctl.conf.d
 printf "[reconfigure-device cxl-like]\nnvdimm.uuid = %s\nmode = system-ram\nonline = true\nmovable = true\n" '"$U2"' > /etc/daxctl.conf.d/mem.conf
 snap k2; x=$(sh /tmp/mkdax.sh region1 '"$U2"') || { dmesg | tail -n 20; exit 1; }

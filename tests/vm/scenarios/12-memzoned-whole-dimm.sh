@@ -25,8 +25,8 @@ grow_kernel = no
 grow_movable = no
 EOF
 start_memzoned --log stderr --verbose
-t=$(ns); until [ -e /run/memzone/memzoned.online ]; do [ $(ms_since $t) -gt 20000 ] && break; sleep 0.05; done' >/dev/null
-gcheck "memzoned started and onlines new memory" '[ -e /run/memzone/memzoned.online ]'
+mzd_wait_decides' >/dev/null
+gcheck "memzoned started and onlines new memory" 'mzd_decides'
 
 # One line per ACPI memory device: "PNP0C80:NN ZONE..." for each zone its blocks are in; a DIMM
 # whose blocks are in two zones prints two lines. Blocks without a firmware_node count as "none".

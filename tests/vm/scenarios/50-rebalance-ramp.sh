@@ -88,7 +88,7 @@ done
 echo "free at the end: $(awk "/^MemFree:/{print \$2 / 1024}" /proc/meminfo) MiB; $(grep ^some /proc/pressure/memory)"
 echo 1 > $CG/hog/cgroup.kill; sleep 1; rmdir $CG/hog
 rm -f /tmp/up/fill /tmp/hog; umount /tmp/up
-pid=$(cat /run/memzone/memzoned.pid); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; rm -f /run/memzone/state
+pid=$(cat /run/memzone/memzoned.lock); kill $pid; while kill -0 $pid 2>/dev/null; do sleep 0.1; done; rm -f /run/memzone/state
 grep -c "grow-kernel" /tmp/memzoned-up.log | sed "s/^/memzoned grow-kernel lines: /"
 for b in $(hot_blocks); do echo "$b $(bzone $b)"; done > /tmp/up-z1
 oom1=$(awk "/^oom_kill /{print \$2}" /proc/vmstat)
@@ -99,10 +99,10 @@ awk -v m=$max "BEGIN { exit !(m >= 1) }" && [ -z "$left" ] && [ $kmax -le $kn0 ]
 CTL 'snap c' >/dev/null
 dimm_add dC 3G || vm_bail "dimm_add dC"
 gcheck "dC: 24 blocks online Movable" 'wait_new_online c 24 60000 && settle' || vm_bail "dC not online"
-gcheck "memzoned starts (pid file, first state file)" '
+gcheck "memzoned starts (its pid in memzoned.lock, first state file)" '
 "$MZ_DAEMON" --log stderr > /tmp/memzoned.log 2>&1 </dev/null &
 t=$(ns); while [ ! -s /run/memzone/state ]; do [ $(ms_since $t) -gt 20000 ] && { cat /tmp/memzoned.log; exit 1; }; sleep 0.1; done
-cat /run/memzone/memzoned.pid'
+cat /run/memzone/memzoned.lock'
 target_mib=$(CTL 'echo $(( $(cat /tmp/boot-kernel-pages) * 2 / 256 ))' | tr -d '\r\n ')
 diag "boot kernel memory: $((target_mib / 2)) MiB; page-table target: $target_mib MiB"
 t0=$(date +%s.%N)
@@ -139,7 +139,7 @@ grep -E "moved from (Normal|DMA32) to Movable|refused" /tmp/memzoned.log | head 
 # memzoned may be in the middle of its next give-back (a block going-offline): stop it first
 # (SIGTERM ends the move it is making)
 gcheck "oom_kill never moved; every hot-added block is online" '
-pid=$(cat /run/memzone/memzoned.pid); kill $pid; t=$(ns)
+pid=$(cat /run/memzone/memzoned.lock); kill $pid; t=$(ns)
 while kill -0 $pid 2>/dev/null; do [ $(ms_since $t) -gt 30000 ] && { echo "memzoned did not stop"; exit 1; }; sleep 0.1; done
 oom=$(awk "/^oom_kill /{print \$2}" /proc/vmstat); off=$(blocks $(hot_blocks) | grep offline)
 echo "oom_kill $(cat /tmp/oom0) -> $oom; offline: ${off:-none}; zones: $(zs)"

@@ -61,7 +61,7 @@ while [ -z "$(blocks $(cat /tmp/d1) | grep -w Movable)" ]; do
 showblocks $(cat /tmp/d1); grep "moved from Normal to Movable" /tmp/memzoned.log | head -n 2'
 # memzoned may be in the middle of its next give-back: stop it first (SIGTERM ends the move it is making)
 gcheck "no hot-added block was ever left offline (uevents: every offline followed by an online)" '
-pid=$(cat /run/memzone/memzoned.pid); kill $pid; t=$(ns)
+pid=$(cat /run/memzone/memzoned.lock); kill $pid; t=$(ns)
 while kill -0 $pid 2>/dev/null; do [ $(ms_since $t) -gt 30000 ] && { echo "memzoned did not stop"; exit 1; }; sleep 0.1; done
 for b in $(cat /tmp/d1); do
     [ "$(bstate $b)" = online ] || { echo "memory$b $(bstate $b)"; exit 1; }
