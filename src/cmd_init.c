@@ -193,7 +193,7 @@ int cmd_init(int argc, char **argv)
 		return MZ_EXIT_FAILURE;
 	}
 	/* also applies kernel_auto_online = disable, under the lock */
-	mz_online_blocks(&cfg, builtin, ids, n, false, &st);
+	mz_online_blocks(&cfg, builtin, ids, n, MZ_ONLINE_BY_INIT, &st);
 	free(ids);
 	/* not waited for here (before udev: daxctl's rule has not run yet): the coldplug's replay
 	 * of these offline blocks, by the helper or memzoned, gives them kmem_wait */

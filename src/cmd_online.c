@@ -90,7 +90,7 @@ int cmd_online(int argc, char **argv)
 		mz_config_defaults(&cfg);
 		mz_err("the configuration is broken (see above): onlining with the built-in defaults");
 	}
-	mz_online_blocks(&cfg, builtin, ids, n, true, &st);
+	mz_online_blocks(&cfg, builtin, ids, n, MZ_ONLINE_BY_HELPER, &st);
 	free(ids);
 	/* dax/kmem blocks no daxctl config names: another agent gets kmem_wait, then the policy decides */
 	mz_online_wait_kmem(&cfg, &st);

@@ -333,7 +333,7 @@ static void online_collected(struct daemon *d, const char *why)
 	for (size_t i = 0; i < d->nadded; i += ONLINE_CHUNK) {
 		size_t n = d->nadded - i < ONLINE_CHUNK ? d->nadded - i : ONLINE_CHUNK;
 
-		mz_online_blocks(&d->rb.cfg, false, d->added + i, n, true, &st);
+		mz_online_blocks(&d->rb.cfg, false, d->added + i, n, MZ_ONLINE_BY_DAEMON, &st);
 		if (st.nwaiting) {
 			uint64_t due = mz_now_ms() + d->rb.cfg.kmem_wait_ms;
 
@@ -544,7 +544,7 @@ static void online_with_defaults(void)
 	if (n) {
 		mz_config_defaults(&c);
 		mz_err("%zu offline block(s): onlining them with the built-in defaults", n);
-		mz_online_blocks(&c, true, ids, n, true, &st);
+		mz_online_blocks(&c, true, ids, n, MZ_ONLINE_BY_DAEMON, &st);
 		mz_online_wait_kmem(&c, &st);
 	}
 	if (memfd >= 0)

@@ -529,6 +529,9 @@ bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_
  * path onlines a DIMM's blocks once all are added: well under a second per GiB, more in a
  * loaded VM) before it decides a block the kernel left offline itself */
 #define MZ_ONLINE_KERNEL_WAIT_MS 5000u
+/* ... polled this seldom: a DIMM's helpers wait side by side while the kernel onlines it, and must
+ * not take the CPU it needs for that */
+#define MZ_ONLINE_KERNEL_POLL_MS 250u
 
 /* [source kmem] zone = ignore: a dax device a daxctl config names is daxctl's for good; any other
  * kmem block is given kmem_wait for another agent, then decided by the policy (the caller's
@@ -763,7 +766,7 @@ static bool mark_fresh(const struct stat *st, time_t now)
 	return S_ISREG(st->st_mode) && st->st_mtime <= now && now - st->st_mtime <= MZ_ONLINE_MARK_TTL_S;
 }
 
-bool mz_online_take_mark(unsigned long id)
+static bool check_mark(unsigned long id, bool take)
 {
 	char path[MZ_PATH_MAX];
 	struct stat st;
@@ -777,9 +780,19 @@ bool mz_online_take_mark(unsigned long id)
 	close(memfd);
 	if (zone == MZ_ZONE_NONE || mark_path(path, sizeof(path), id, zone) < 0 || lstat(path, &st) < 0)
 		return false;
-	if (unlink(path) < 0)
+	if (take && unlink(path) < 0)
 		return false; /* another helper took it */
 	return mark_fresh(&st, time(NULL));
+}
+
+bool mz_online_take_mark(unsigned long id)
+{
+	return check_mark(id, true);
+}
+
+bool mz_online_marked(unsigned long id)
+{
+	return check_mark(id, false);
 }
 
 /* Drop the markers that can no longer stand for a decision (see above). Under the lock. */
@@ -978,14 +991,16 @@ static void wait_kernel_onlines(const unsigned long *ids, size_t n)
 					(unsigned)(mz_now_ms() - t0));
 				return;
 			}
-			mz_sleep_ms(20);
+			mz_sleep_ms(MZ_ONLINE_KERNEL_POLL_MS);
 		}
 	}
 }
 
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      bool from_events, struct mz_online_stats *st)
+		      enum mz_online_by by, struct mz_online_stats *st)
 {
+	bool from_events = by != MZ_ONLINE_BY_INIT;
+
 	struct mz_lock lock = MZ_LOCK_INIT;
 	struct mz_iomem io;
 	struct job j = { .c = c, .builtin_defaults = builtin_defaults, .st = st, .bind_wait_ms = MZ_ONLINE_BIND_WAIT_MS };
@@ -1020,7 +1035,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 		todo = mz_xcalloc(n, sizeof(*todo));
 		for (size_t i = 0; i < n; i++) {
-			if (mz_online_take_mark(ids[i])) {
+			if (by == MZ_ONLINE_BY_HELPER ? mz_online_take_mark(ids[i]) : mz_online_marked(ids[i])) {
 				mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
 				st->left++;
 			} else {
@@ -1059,7 +1074,8 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 		/* memzoned passes every block whose event it read: the sweep of an earlier one may have
 		 * onlined this one already (its marker is its event's, taken here) */
-		if (from_events && i > 0 && mz_online_take_mark(ids[i])) {
+		if (from_events && i > 0 &&
+		    (by == MZ_ONLINE_BY_HELPER ? mz_online_take_mark(ids[i]) : mz_online_marked(ids[i]))) {
 			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
 			st->left++;
 			continue;
@@ -1109,7 +1125,7 @@ void mz_online_decide_waited(const struct mz_config *c, const unsigned long *ids
 		mz_info("%zu dax/kmem block%s still offline after kmem_wait: no other agent onlined them, the policy "
 			"decides", k, k == 1 ? "" : "s");
 		pc.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_POLICY;
-		mz_online_blocks(&pc, false, todo, k, true, st);
+		mz_online_blocks(&pc, false, todo, k, MZ_ONLINE_BY_HELPER, st);
 	}
 	free(todo);
 }

@@ -29,14 +29,20 @@ struct mz_online_stats {
  * decisions carry reason builtin_defaults). With kernel_auto_online = disable, auto_online_blocks
  * is set to "offline" first. When the lock cannot be had within lock_timeout the blocks are still
  * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline.
- * from_events (the blocks of add events: the udev helper, memzoned): in kernel mode (kmode.h) the
+ * by the helper or memzoned (the blocks of add events): in kernel mode (kmode.h) the
  * kernel's own onlining of them is waited for first (bounded, without the lock); in userspace mode a
  * block onlined here is followed, under the same lock hold, by every other offline block of its device (each with its own decision, on zone totals
  * read once and carried forward by memzone's own movable onlines: see snapshot_for_sweep), and each of them gets a marker <root>/run/memzone/onlined/memoryN.ZONE that the udev
  * rule tests to skip the block's own event (see online.c for the markers' lifecycle: each such run
  * first drops the ones that can no longer stand for a decision). */
+enum mz_online_by {
+	MZ_ONLINE_BY_INIT,   /* memzone init: blocks that were offline already */
+	MZ_ONLINE_BY_HELPER, /* the udev helper: its event's block; takes the block's marker */
+	MZ_ONLINE_BY_DAEMON, /* memzoned: the blocks of the adds it read; leaves the markers to the rule,
+			      * whose helpers they spare */
+};
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      bool from_events, struct mz_online_stats *st);
+		      enum mz_online_by by, struct mz_online_stats *st);
 
 /* The blocks of st->waiting that are still offline kmem_wait after they were left: decided by the
  * policy as if [source kmem] zone = policy (no agent onlined them). */
@@ -49,12 +55,14 @@ void mz_online_wait_kmem(const struct mz_config *c, struct mz_online_stats *st);
 /* How long a marker of a block onlined ahead of its own udev event stays good. */
 #define MZ_ONLINE_MARK_TTL_S 300
 
-/* The udev event of a block that another block's helper already onlined (whole_device above) whose
+/* The udev event of a block that another block's helper already onlined (the device sweep above) whose
  * helper was started anyway (its event passed the rule before the marker existed): true, and the
  * marker gone, when the block is online and <root>/run/memzone/onlined/memoryN.ZONE names its zone
  * and is at most MZ_ONLINE_MARK_TTL_S old (a stale one is removed too). Cheap: no config, no lock,
  * no snapshot. */
 bool mz_online_take_mark(unsigned long id);
+/* The same test without taking the marker (memzoned: the rule still skips that block's event). */
+bool mz_online_marked(unsigned long id);
 
 /* Was offline block id offlined during this boot by someone else (udevdb.h)? Then mz_online_blocks
  * leaves it offline. memzoned, which reads the kernel's events ahead of udevd, puts its own check
