@@ -91,98 +91,6 @@ enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_
 	return MZ_SOURCE_BOOT;
 }
 
-enum mz_block_state mz_block_state_from_text(const char *text)
-{
-	if (strcmp(text, "online") == 0)
-		return MZ_BLOCK_ONLINE;
-	if (strcmp(text, "offline") == 0)
-		return MZ_BLOCK_OFFLINE;
-	if (strcmp(text, "going-offline") == 0)
-		return MZ_BLOCK_GOING_OFFLINE;
-	return MZ_BLOCK_UNKNOWN;
-}
-
-enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb)
-{
-	if (!bb->zones_known)
-		return MZ_CLASS_UNKNOWN;
-	if (bb->zone == MZ_ZONE_MOVABLE)
-		return MZ_CLASS_MOVABLE;
-	return MZ_CLASS_KERNEL;
-}
-
-/* ---------------------------------------------------------------- one block, fast */
-
-/* Read a small sysfs attribute relative to dirfd into buf, trailing whitespace stripped. */
-static int read_small_at(int dirfd, const char *rel, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	close(fd);
-	buf[n] = '\0';
-	buf[strlen(buf)] = '\0'; /* sysfs copies padded with NULs */
-	n = (ssize_t)strlen(buf);
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return 0;
-}
-
-int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
-		      char *why, size_t whylen)
-{
-	char rel[48], text[128];
-	int r;
-
-	memset(bb, 0, sizeof(*bb));
-	snprintf(rel, sizeof(rel), "memory%lu/state", id);
-	r = read_small_at(memfd, rel, text, sizeof(text));
-	if (r == -ENOENT || r == -ENOTDIR)
-		return -ENOENT;
-	if (r < 0)
-		goto fail;
-	bb->state = mz_block_state_from_text(text);
-	if (bb->state == MZ_BLOCK_UNKNOWN) {
-		if (why)
-			snprintf(why, whylen, "%s: '%.60s' is not online, offline or going-offline", rel, text);
-		return -EINVAL;
-	}
-	if (zones == MZ_BRIEF_NO_ZONES || (zones == MZ_BRIEF_ZONES_IF_ONLINE && bb->state == MZ_BLOCK_OFFLINE))
-		return 0;
-	snprintf(rel, sizeof(rel), "memory%lu/valid_zones", id);
-	r = read_small_at(memfd, rel, text, sizeof(text));
-	if (r == -ENOENT) {
-		/* no valid_zones before 3.18; or the block vanished between the two reads */
-		snprintf(rel, sizeof(rel), "memory%lu", id);
-		return faccessat(memfd, rel, F_OK, 0) == 0 ? 0 : -ENOENT;
-	}
-	if (r < 0)
-		goto fail;
-	if (mz_valid_zones_parse(text, &bb->zones, &bb->zone) < 0) {
-		if (why)
-			snprintf(why, whylen, "%s: '%.60s' is not a list of zones", rel, text);
-		return -EINVAL;
-	}
-	bb->zones_known = true;
-	return 0;
-fail:
-	if (why)
-		snprintf(why, whylen, "%s: %s", rel, strerror(-r));
-	return r;
-}
-
 /* ---------------------------------------------------------------- the snapshot */
 
 static int cmp_int(const void *a, const void *b)
@@ -429,16 +337,6 @@ const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int nod
 }
 
 /* ---------------------------------------------------------------- devices */
-
-int mz_memory_dir_open(void)
-{
-	char path[MZ_PATH_MAX];
-
-	if (mz_path(path, sizeof(path), MEMORY_DIR) < 0)
-		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
 
 static void count_block(struct mz_device_snap *dev, const struct mz_block_brief *bb, bool *seen_online)
 {

@@ -103,34 +103,6 @@ int mz_nodelist_has(const char *list, int node, bool *has);
  *    hv_balloon, xen, probe);
  *  - anything else is boot memory. */
 enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_dimm, enum mz_block_state state);
-/* "online" / "offline" / "going-offline" -> state; anything else MZ_BLOCK_UNKNOWN. */
-enum mz_block_state mz_block_state_from_text(const char *text);
-
-/* Fast read of one block's state (and valid_zones) through an fd of <root>/sys/devices/system/memory
- * (openat, no allocation): the per-block path of range scans and of `memzone status`.
- * zones_known is false when valid_zones is absent (kernels before 3.18) or was not asked for.
- * Returns -ENOENT when the block does not exist (or vanished mid-read); any other error fills why
- * with "memoryN/ATTR: what was wrong" (garbage state -> -EINVAL). why may be NULL. */
-struct mz_block_brief {
-	enum mz_block_state state;
-	unsigned zones;             /* MZ_ZONE_BIT mask of valid_zones */
-	enum mz_zone zone;          /* first zone of valid_zones (the current one when online) */
-	bool zones_known;
-};
-enum mz_brief_zones {
-	MZ_BRIEF_NO_ZONES,          /* state only */
-	MZ_BRIEF_ZONES,             /* valid_zones of every block (lsmem ZONES column) */
-	MZ_BRIEF_ZONES_IF_ONLINE,   /* valid_zones only when not offline (the current zone) */
-};
-int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
-		      char *why, size_t whylen);
-/* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. */
-int mz_memory_dir_open(void);
 /* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Its first existing block says:
  * true with name = its ACPI memory device ("PNP0C80:03"), else false with name "". */
 bool mz_range_dimm_name(int memfd, uint64_t block_size, uint64_t start, uint64_t end, char *name, size_t len);
-/* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
- * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
- * DMA/DMA32 boundary): kernel. */
-enum mz_zone_class { MZ_CLASS_KERNEL, MZ_CLASS_MOVABLE, MZ_CLASS_UNKNOWN };
-enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb);
