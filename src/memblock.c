@@ -293,6 +293,8 @@ int mz_memblock_read_at(int memfd, unsigned long id, uint64_t block_size, struct
 		if (mz_valid_zones_parse(text, &b->zones, &b->zone) < 0) {
 			b->zones = 0;
 			b->zone = MZ_ZONE_NONE;
+		} else {
+			b->zones_known = true;
 		}
 	} else if (r == -ENOENT) {
 		missing = true; /* before 3.18 there is no valid_zones; or the block is going away */

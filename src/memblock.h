@@ -20,6 +20,7 @@ struct mz_block {
 	enum mz_block_state state;
 	unsigned zones;            /* MZ_ZONE_BIT mask of valid_zones; 0 for "none" or unreadable */
 	enum mz_zone zone;         /* first name in valid_zones: current zone when online, default when offline */
+	bool zones_known;          /* valid_zones was read and parsed ("none" included) */
 	int node;                  /* from the memoryN/nodeX link; -1 when there is none */
 	long phys_device;          /* -1 when absent */
 	bool acpi_dimm;            /* firmware_node resolves to an ACPI memory device (PNP0C80:xx) */

@@ -363,16 +363,20 @@ static void count_block(struct mz_device_snap *dev, const struct mz_block_brief 
 		dev->zone = MZ_ZONE_NONE;
 }
 
-/* Count the states of blocks first..last (missing ids skipped: holes, or blocks unplugged since). */
-static void scan_range(int memfd, struct mz_device_snap *dev, unsigned long first, unsigned long last)
+/* Count the states of blocks first..last (missing ids skipped: holes, or blocks unplugged since).
+ * The block b the caller read is counted as read, not read again. */
+static void scan_range(int memfd, struct mz_device_snap *dev, const struct mz_block *b, unsigned long first,
+		       unsigned long last)
 {
 	bool seen_online = false;
 
 	dev->first_block = first;
 	dev->last_block = last;
 	for (unsigned long id = first;; id++) {
-		struct mz_block_brief bb;
-		int r = mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0);
+		struct mz_block_brief bb = {
+			.state = b->state, .zones = b->zones, .zone = b->zone, .zones_known = b->zones_known,
+		};
+		int r = id == b->id ? 0 : mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0);
 
 		if (r == 0)
 			count_block(dev, &bb, &seen_online);
@@ -522,32 +526,18 @@ static bool wait_bound(int memfd, uint64_t block_size, const struct mz_iomem_own
 	return bound;
 }
 
-int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
-		      struct mz_block *b, struct mz_device_snap *dev)
-{
-	return mz_snapshot_block_wait(s, io, id, b, dev, NULL);
-}
-
-int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
-			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms)
+/* The device of block b (read by the caller), the one classification of a block (see above and
+ * mz_block_source); b's ACPI link is completed when its range is a DIMM's being bound. */
+static int device_of(const struct mz_snapshot *s, const struct mz_iomem *io, int memfd, struct mz_block *b,
+		     struct mz_device_snap *dev, unsigned *bind_wait_ms)
 {
 	struct mz_iomem_owner own;
 	bool have_owner = false, whole_range = false;
-	unsigned long first = id, last = id;
+	unsigned long id = b->id, first = id, last = id;
 	char fw[64] = "";
-	int memfd, r;
 
-	memset(dev, 0, sizeof(*dev));
-	if (s->block_size == 0)
-		return -ENOENT; /* no memory blocks at all */
-	r = mz_memblock_read(id, s->block_size, b);
-	if (r < 0)
-		return r;
 	if (io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0)
 		have_owner = true;
-	memfd = mz_memory_dir_open();
-	if (memfd < 0)
-		return memfd == -ENOENT ? -ENOENT : memfd;
 	/* an offline block of a top-level System RAM range not (yet) bound to an ACPI memory device */
 	if (have_owner && own.source == MZ_SOURCE_BOOT && !b->acpi_dimm && b->state == MZ_BLOCK_OFFLINE) {
 		enum range_kind k = range_kind(memfd, s->block_size, &own, id, fw, sizeof(fw));
@@ -591,15 +581,57 @@ int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *i
 		dev->start = b->start;
 		dev->end = b->start + s->block_size - 1;
 	}
-	scan_range(memfd, dev, first, last);
-	close(memfd);
-	if (dev->n_blocks == 0) {
-		/* the block itself vanished during the scan */
-		return -ENOENT;
-	}
+	scan_range(memfd, dev, b, first, last);
 	return 0;
 }
 
+int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+		      struct mz_block *b, struct mz_device_snap *dev)
+{
+	return mz_snapshot_block_wait(s, io, id, b, dev, NULL);
+}
+
+int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms)
+{
+	int memfd, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (s->block_size == 0)
+		return -ENOENT; /* no memory blocks at all */
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return memfd == -ENOENT ? -ENOENT : memfd;
+	r = mz_memblock_read_at(memfd, id, s->block_size, b);
+	if (r == 0)
+		r = device_of(s, io, memfd, b, dev, bind_wait_ms);
+	close(memfd);
+	return r;
+}
+
+int mz_snapshot_device(const struct mz_snapshot *s, const struct mz_iomem *io, struct mz_block *b,
+		       struct mz_device_snap *dev, unsigned *bind_wait_ms)
+{
+	int memfd, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (s->block_size == 0)
+		return -ENOENT;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return memfd == -ENOENT ? -ENOENT : memfd;
+	r = device_of(s, io, memfd, b, dev, bind_wait_ms);
+	close(memfd);
+	return r;
+}
+
+enum mz_source mz_snapshot_source(const struct mz_iomem *io, const struct mz_block *b)
+{
+	struct mz_iomem_owner own;
+	bool have_owner = io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0;
+
+	return mz_block_source(have_owner, have_owner ? own.source : MZ_SOURCE_BOOT, b->acpi_dimm, b->state);
+}
 /* ---------------------------------------------------------------- boot baseline */
 
 /* The boot baseline per node is fixed for a boot (hot-added memory never becomes boot memory), so

@@ -85,6 +85,14 @@ int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, un
 int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
 			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms);
 
+/* mz_snapshot_block_wait of a block the caller read already (mz_memblock_read): its device, without
+ * reading it again. b->acpi_dimm / firmware_node are completed for a DIMM's range being bound. */
+int mz_snapshot_device(const struct mz_snapshot *s, const struct mz_iomem *io, struct mz_block *b,
+		       struct mz_device_snap *dev, unsigned *bind_wait_ms);
+/* Where block b came from by iomem's owner of its range and its ACPI link (mz_block_source; io may
+ * be NULL): the classification of an online block, without the range rules of an offline one. */
+enum mz_source mz_snapshot_source(const struct mz_iomem *io, const struct mz_block *b);
+
 /* ---- helpers shared with `memzone status` (and unit-tested on their own) ---- */
 
 /* Page size of a captured tree: the power of two P >= 4096 with MemTotal = managed pages x P within
