@@ -59,13 +59,38 @@ int mz_memory_dir_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
+#define BLOCK_REL_MAX 48 /* "memory" + 20 digits + "/" + the longest attribute name + NUL */
+
+/* rel = "memoryN" or "memoryN/ATTR" (attr NULL or ""): built by hand, not by snprintf, as it is
+ * built for every attribute of every block a 131072-block scan reads. */
+static const char *block_rel(char rel[BLOCK_REL_MAX], unsigned long id, const char *attr)
+{
+	char digits[24];
+	size_t n = 0, k = sizeof("memory") - 1, a = attr ? strlen(attr) : 0;
+
+	do
+		digits[n++] = (char)('0' + id % 10);
+	while ((id /= 10) && n < sizeof(digits));
+	if (k + n + 1 + a >= BLOCK_REL_MAX)
+		a = 0; /* no attribute name is that long */
+	memcpy(rel, "memory", k);
+	while (n)
+		rel[k++] = digits[--n];
+	if (a) {
+		rel[k++] = '/';
+		memcpy(rel + k, attr, a);
+		k += a;
+	}
+	rel[k] = '\0';
+	return rel;
+}
+
 /* memoryN/ATTR relative to the memory directory fd: the one read of a block's attribute. */
 static int block_attr(int memfd, unsigned long id, const char *attr, char *buf, size_t len)
 {
-	char rel[64];
+	char rel[BLOCK_REL_MAX];
 
-	snprintf(rel, sizeof(rel), "memory%lu/%s", id, attr);
-	return mz_read_attr_at(memfd, rel, buf, len);
+	return mz_read_attr_at(memfd, block_rel(rel, id, attr), buf, len);
 }
 
 int mz_memblock_size(uint64_t *bytes)
@@ -137,12 +162,11 @@ int mz_valid_zones_parse(const char *text, unsigned *mask, enum mz_zone *first)
 static int block_node(int memfd, unsigned long id)
 {
 	struct dirent *de;
-	char rel[48];
+	char rel[BLOCK_REL_MAX];
 	int fd, node = -1;
 	DIR *d;
 
-	snprintf(rel, sizeof(rel), "memory%lu", id);
-	fd = openat(memfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(memfd, block_rel(rel, id, NULL), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	d = fdopendir(fd);
@@ -165,13 +189,12 @@ static int block_node(int memfd, unsigned long id)
 /* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03". */
 void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
 {
-	char rel[64], target[MZ_PATH_MAX];
+	char rel[BLOCK_REL_MAX], target[MZ_PATH_MAX];
 	const char *base;
 	ssize_t n;
 
 	name[0] = '\0';
-	snprintf(rel, sizeof(rel), "memory%lu/firmware_node", id);
-	n = readlinkat(memfd, rel, target, sizeof(target) - 1);
+	n = readlinkat(memfd, block_rel(rel, id, "firmware_node"), target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
@@ -240,10 +263,9 @@ int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, st
 	r = block_attr(memfd, id, attr, text, sizeof(text));
 	if (r == -ENOENT) {
 		/* no valid_zones before 3.18; or the block vanished between the two reads */
-		char rel[48];
+		char rel[BLOCK_REL_MAX];
 
-		snprintf(rel, sizeof(rel), "memory%lu", id);
-		return faccessat(memfd, rel, F_OK, 0) == 0 ? 0 : -ENOENT;
+		return faccessat(memfd, block_rel(rel, id, NULL), F_OK, 0) == 0 ? 0 : -ENOENT;
 	}
 	if (r < 0)
 		goto fail;
@@ -319,8 +341,9 @@ int mz_memblock_read_at(int memfd, unsigned long id, uint64_t block_size, struct
 
 	/* A missing attribute is normal on old kernels, but not when the whole block went away. */
 	if (missing || b->node < 0) {
-		snprintf(text, sizeof(text), "memory%lu/state", id);
-		if (faccessat(memfd, text, F_OK, 0) < 0 && errno == ENOENT)
+		char rel[BLOCK_REL_MAX];
+
+		if (faccessat(memfd, block_rel(rel, id, "state"), F_OK, 0) < 0 && errno == ENOENT)
 			return -ENOENT;
 	}
 	return 0;
