@@ -7,6 +7,7 @@
 #   helper   bench/helper-cost.py: `memzone online` vs 1024/16384/131072 blocks, 1 and 8 nodes (item 1)
 #   scaling  bench/online-scaling.sh (online-helper engineer's): 2 nodes, 1000 helpers at once (item 1)
 #   daemon   bench/daemon-footprint.sh (rebalancer engineer's): memzoned CPU/PSS/RSS, 1 and 8 nodes (item 2)
+#   lockhold bench/lock-hold.py: how long memzoned holds /run/memzone/lock per give-back, 131072 blocks (issue 14)
 #   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone / memzoned, DIMM, virtio-mem, burst (item 3)
 #   guestcost bench/vm/helper-guest-cost.sh: where one helper's time goes inside the guest (item 3)
 #   move     bench/vm/move-latency.sh: offline/online of one block, memzoned's reaction (item 5)
@@ -47,7 +48,7 @@ if [ $smoke = 1 ]; then logs=$results/logs; else logs=$build/bench-logs; fi
 mkdir -p "$logs"
 if [ $smoke = 1 ]; then report=$results/RESULTS.md plots=$results
 else report=$HERE/RESULTS.md plots=$HERE; fi
-steps=${only:-helper scaling daemon hotadd guestcost move policy}
+steps=${only:-helper scaling daemon lockhold hotadd guestcost move policy}
 
 log() { printf '%s run-all: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 notes=()
@@ -82,6 +83,9 @@ for s in hotadd guestcost move policy; do case " $steps " in *" $s "*) rm -f "$r
 if [ $smoke = 1 ]; then
     run helper python3 "$HERE/helper-cost.py" --memzone "$build/memzone" --out "$results/helper-cost.json" \
         --sizes 1024,2048 --nodes 1,8 --runs 3 --callgrind-runs 1
+    [ -f "$build/tests/shim/kmodel.so" ] || make -C "$build" tests/shim/kmodel.so >/dev/null 2>&1
+    run lockhold python3 "$HERE/lock-hold.py" --memzoned "$build/memzoned" --kmodel "$build/tests/shim/kmodel.so" \
+        --out "$results/lock-hold.json" --blocks 1024 --givebacks 1
     steps=${steps/scaling/}; steps=${steps/daemon/}; steps=${steps/guestcost/}; steps=${steps/move/}
     steps=${steps/policy/}
     BENCH_ROUNDS=1 BENCH_KERNELS=6.1 BENCH_HOTADD_SIZE=1G BENCH_BURST=none \
@@ -105,6 +109,9 @@ else
     else
         daemon_note="bench/daemon-footprint.sh (the rebalancer engineer's) was not in the tree when this ran"
     fi
+    [ -f "$build/tests/shim/kmodel.so" ] || make -C "$build" tests/shim/kmodel.so >/dev/null 2>&1
+    run lockhold python3 "$HERE/lock-hold.py" --memzoned "$build/memzoned" --kmodel "$build/tests/shim/kmodel.so" \
+        --out "$results/lock-hold.json" --blocks 131072 --givebacks 3
     run hotadd bash "$HERE/vm/hotadd-latency.sh" "$results/hotadd.jsonl"
     run guestcost bash "$HERE/vm/helper-guest-cost.sh" "$results/guestcost.jsonl"
     run move bash "$HERE/vm/move-latency.sh" "$results/move.jsonl"

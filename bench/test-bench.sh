@@ -1,9 +1,10 @@
 #!/bin/bash
 # test-bench.sh - keep the benchmark scripts from rotting (make check; no VM, no timing asserts).
 #
-# Runs the fixture-tree helper benchmark for one tiny tree, renders a report from it, checks the
-# report and summary scripts against hand-made sample tables, compiles the guest probe, renders
-# the committed results (if any) and shellchecks the scripts (if shellcheck is installed).
+# Runs the fixture-tree helper benchmark for one tiny tree, renders a report from it, runs
+# lock-hold.py on a tiny tree, checks the report and summary scripts against hand-made sample
+# tables, compiles the guest probe, renders the committed results (if any) and shellchecks the
+# scripts (if shellcheck is installed).
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 memzone=${MEMZONE:-${top_builddir:-.}/memzone}
@@ -183,7 +184,20 @@ else
     skip "report.py renders bench/results" "no committed results"
 fi
 
-# 13: shellcheck (the scripts of this area; online-scaling.sh and daemon-footprint.sh have their owners)
+# 13: lock-hold.py: memzoned gives kernel blocks of a 1024-block tree back under the kernel model; the
+# lock holds it observed are reported (their length is not asserted)
+builddir=${top_builddir:-$(dirname "$memzone")}
+if out=$(python3 "$top/bench/lock-hold.py" --memzoned "$builddir/memzoned" --kmodel "$builddir/tests/shim/kmodel.so" \
+        --out "$work/lock-hold.json" --blocks 1024 --givebacks 1 --timeout 120 --workdir "$work" 2>&1) &&
+   python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))
+assert r["blocks"] == 1024 and len(r["holds_ms"]) >= 1 and r["givebacks_logged"] >= 1, r' "$work/lock-hold.json" 2>&1; then
+    ok "lock-hold.py: memzoned gives a block back on a 1024-block tree, the lock hold is measured"
+else
+    nok "lock-hold.py: memzoned gives a block back on a 1024-block tree, the lock hold is measured" \
+        "$out$(cat "$work/lock-hold.json" 2>/dev/null)"
+fi
+
+# 14: shellcheck (the scripts of this area; online-scaling.sh and daemon-footprint.sh have their owners)
 if command -v shellcheck >/dev/null; then
     if out=$(cd "$top/bench" && shellcheck -x run-all.sh test-bench.sh vm/*.sh 2>&1); then
         ok "shellcheck bench/run-all.sh bench/test-bench.sh bench/vm/*.sh"

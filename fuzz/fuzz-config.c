@@ -15,7 +15,7 @@ static void check_ranges(const struct mz_config *c)
 	FUZZ_CHECK(c->ratio_basis <= MZ_BASIS_BOOT, "ratio_basis %d", (int)c->ratio_basis);
 	FUZZ_CHECK(c->memory_only_nodes <= MZ_MEMONLY_POLICY, "memory_only_nodes %d", (int)c->memory_only_nodes);
 	FUZZ_CHECK(c->already_online <= MZ_ALREADY_LEAVE, "already_online %d", (int)c->already_online);
-	FUZZ_CHECK(c->kernel_auto_online <= MZ_KAO_KEEP, "kernel_auto_online %d", (int)c->kernel_auto_online);
+	FUZZ_CHECK(c->kernel_auto_online <= MZ_KAO_POLICY, "kernel_auto_online %d", (int)c->kernel_auto_online);
 	for (int s = 0; s < MZ_SOURCE__COUNT; s++)
 		FUZZ_CHECK(c->source[s].zone <= MZ_SRCZONE_IGNORE, "source %d zone %d", s, (int)c->source[s].zone);
 	FUZZ_CHECK(fuzz_terminated(c->rebalance.metrics_file, sizeof(c->rebalance.metrics_file)),

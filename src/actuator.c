@@ -30,14 +30,6 @@ static bool zone_matches(enum mz_zone want, enum mz_zone got)
 	return want == MZ_ZONE_MOVABLE ? got == MZ_ZONE_MOVABLE : mz_zone_is_kernel(got);
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* The block's state now, waiting out a transient "going-offline". -ENOENT when it is gone. */
 static int settled_state(unsigned long id, uint64_t block_size, struct mz_block *b)
 {
@@ -48,7 +40,7 @@ static int settled_state(unsigned long id, uint64_t block_size, struct mz_block 
 		r = mz_memblock_read(id, block_size, b);
 		if (r < 0 || b->state != MZ_BLOCK_GOING_OFFLINE || mz_now_ms() >= until)
 			return r;
-		sleep_ms(50);
+		mz_sleep_ms(50);
 	}
 }
 
@@ -89,13 +81,14 @@ static int online_somewhere(unsigned long id, uint64_t block_size, enum mz_zone 
 	*err = 0;
 	*failed_word = NULL;
 	for (size_t i = 0; i < MZ_ARRAY_SIZE(words); i++) {
-		int r;
+		int r, sr;
 
 		if (i == 1 && strcmp(words[1], words[0]) == 0)
 			continue; /* same side: nothing else to roll back to */
 		r = online_write(id, words[i]);
 		/* A short write or an odd errno may still have onlined it: the state file is the truth. */
-		if (settled_state(id, block_size, b) == 0 && b->state == MZ_BLOCK_ONLINE)
+		sr = settled_state(id, block_size, b);
+		if (sr == 0 && b->state == MZ_BLOCK_ONLINE)
 			return (int)i;
 		if (r == 0)
 			r = -EIO; /* the write "worked" but the block is not online */
@@ -103,7 +96,9 @@ static int online_somewhere(unsigned long id, uint64_t block_size, enum mz_zone 
 			*err = -r;
 			*failed_word = words[i];
 		}
-		if (r == -ENOENT)
+		/* gone only when its directory is: an ENOENT of the write with the block still there
+		 * leaves the other zones to try */
+		if (sr == -ENOENT)
 			break;
 	}
 	return -1;
@@ -479,13 +474,67 @@ static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 static uint64_t used_key(const struct mz_candidate *c) { return c->tallied ? c->pages.used : UINT64_MAX; }
 static uint64_t unmovable_key(const struct mz_candidate *c) { return c->tallied ? c->pages.unmovable : UINT64_MAX; }
 
+static bool same_device(const struct mz_candidate *a, const struct mz_candidate *b)
+{
+	/* a block without a device name is a device of its own */
+	return a->node == b->node && a->device[0] && strcmp(a->device, b->device) == 0;
+}
+
+void mz_candidates_classify(struct mz_candidate *v, size_t n, enum mz_harvest_order order)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (order == MZ_HARVEST_PAGES || v[i].source == MZ_SOURCE_BOOT || v[i].dev_kernel > 0)
+			v[i].harvest = MZ_HARVEST_NO_LOSS;
+		else if (v[i].source == MZ_SOURCE_VIRTIO_MEM)
+			v[i].harvest = MZ_HARVEST_VIRTIO_MEM;
+		else
+			v[i].harvest = MZ_HARVEST_DEVICE;
+	}
+	/* a wholly Movable device with no other one on its node keeps the node's last unplug unit.
+	 * Per node: the first such device seen, and whether another one follows (nodes are few) */
+	struct node_devs {
+		int node;
+		size_t first;
+		bool several;
+	} *nd = NULL;
+	size_t nn = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		if (v[i].harvest != MZ_HARVEST_DEVICE)
+			continue;
+		while (k < nn && nd[k].node != v[i].node)
+			k++;
+		if (k == nn) {
+			nd = mz_xrealloc(nd, ++nn * sizeof(*nd));
+			nd[k] = (struct node_devs){ .node = v[i].node, .first = i };
+		} else if (!same_device(&v[nd[k].first], &v[i])) {
+			nd[k].several = true;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		if (v[i].harvest != MZ_HARVEST_DEVICE)
+			continue;
+		while (nd[k].node != v[i].node)
+			k++;
+		if (!nd[k].several)
+			v[i].harvest = MZ_HARVEST_LAST_DEVICE;
+	}
+	free(nd);
+}
+
 int mz_candidate_cmp_to_kernel(const void *pa, const void *pb)
 {
 	const struct mz_candidate *a = pa, *b = pb;
 	int r;
 
-	if ((a->dev_kernel > 0) != (b->dev_kernel > 0))
-		return a->dev_kernel > 0 ? -1 : 1;
+	if ((r = cmp_u64(a->harvest, b->harvest)))
+		return r;
+	if (a->harvest >= MZ_HARVEST_DEVICE && (r = cmp_u64(a->dev_blocks, b->dev_blocks)))
+		return r;
 	if ((r = cmp_u64(used_key(a), used_key(b))))
 		return r;
 	return cmp_u64(b->block, a->block);
@@ -610,6 +659,8 @@ int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io,
 		*out = v;
 		return 0;
 	}
+	if (dir == MZ_MOVE_TO_KERNEL)
+		mz_candidates_classify(v, n, c->rebalance.harvest_order);
 	qsort(v, n, sizeof(*v), cmp);
 	for (size_t i = 0; i < n && i < max_tally; i++) {
 		uint64_t pfn = (uint64_t)v[i].block * (block_size / page_size);

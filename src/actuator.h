@@ -1,6 +1,7 @@
 /* actuator.h - moving one memory block between ZONE_MOVABLE and a kernel zone, safely
  *
- * A move is: write the intent record, offline the block bounded by offline_timeout (a thread-directed
+ * The one move protocol: memzoned's moves (rebalance.c) and the udev helper's rezone of a block
+ * already online in the wrong zone (online.c) both go through mz_actuator_move. A move is: write the intent record, offline the block bounded by offline_timeout (a thread-directed
  * timer signal interrupts the kernel's migration loop, which then puts the block back online), online
  * it in the other zone, clear the record. Every failure rolls back: a block that was online is online
  * again, in its old zone when the new one is refused. Picking the block is separate: candidates are
@@ -88,6 +89,17 @@ void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const ui
  * -EACCES/-EPERM without CAP_SYS_ADMIN, -ENOENT without CONFIG_PROC_PAGE_MONITOR. */
 int mz_page_tally_read(uint64_t start_pfn, uint64_t n, struct mz_page_tally *t);
 
+/* What harvesting a block (to-kernel) costs the machine's unplug units, best first. */
+enum mz_harvest_class {
+	MZ_HARVEST_NO_LOSS,      /* its device is already partly in a kernel zone (or boot memory, never
+				  * hot-removable): nothing removable is lost */
+	MZ_HARVEST_VIRTIO_MEM,   /* a wholly Movable virtio-mem device: in sub-block mode its driver still
+				  * unplugs the free parts of a kernel-zone block, and unplugs those last */
+	MZ_HARVEST_DEVICE,       /* a wholly Movable DIMM (or other whole-device memory): one pinned page
+				  * keeps all of it */
+	MZ_HARVEST_LAST_DEVICE,  /* ... that is the last wholly Movable one of its node among the candidates */
+};
+
 struct mz_candidate {
 	unsigned long block;
 	int node;
@@ -95,13 +107,19 @@ struct mz_candidate {
 	enum mz_source source;
 	char device[64];                 /* "" for boot memory */
 	unsigned dev_blocks, dev_kernel, dev_movable, dev_offline; /* blocks of its device by state */
+	enum mz_harvest_class harvest;   /* to-kernel: set by mz_candidates_classify */
 	bool tallied;                    /* pages below are known */
 	struct mz_page_tally pages;
 };
 
+/* Pure: set every to-kernel candidate's harvest class. It depends on the whole list (the last wholly
+ * Movable device of a node), so a list is classified before it is sorted, and again when rebuilt.
+ * MZ_HARVEST_PAGES puts every candidate in one class. */
+void mz_candidates_classify(struct mz_candidate *v, size_t n, enum mz_harvest_order order);
+
 /* Pure rankings (qsort comparators): the best candidate sorts first.
- * to-kernel: a device already partly kernel first (the others stay wholly removable), then the fewest
- *   used pages (least to migrate), then the highest block id.
+ * to-kernel: the harvest class, then (DIMM classes) the smaller device, then the fewest used pages
+ *   (least to migrate), then the highest block id.
  * to-movable: the fewest unmovable pages (those make the offline fail), then the device with the fewest
  *   kernel blocks (closest to wholly removable), then the fewest used pages, then the highest id. */
 int mz_candidate_cmp_to_kernel(const void *a, const void *b);

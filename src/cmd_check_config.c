@@ -1,6 +1,7 @@
 /* cmd_check_config.c - `memzone check-config`: validate the policy files, print the effective policy */
 #include "commands.h"
 #include "config.h"
+#include "kmode.h"
 #include "log.h"
 #include "util.h"
 #include "watchdog.h"
@@ -75,9 +76,15 @@ int cmd_check_config(int argc, char **argv)
 		if (mz_watchdog_fit(&fit, MZ_WATCHDOG_SEC * 1000ull, "WatchdogSec of memzoned.service", msg, sizeof(msg)))
 			mz_warn("%s in memzoned (it does so at start)", msg);
 	}
-	if (json)
+	if (json) {
 		mz_config_print_json(&c, stdout);
-	else
+	} else {
+		char why[320];
+
 		mz_config_print(&c, stdout);
+		/* derived from this configuration and the kernel's settings now (kmode.h) */
+		mz_kmode_in_force(&c, why, sizeof(why));
+		printf("# new memory: %s\n", why);
+	}
 	return fflush(stdout) == 0 ? MZ_EXIT_OK : MZ_EXIT_FAILURE;
 }

@@ -1,13 +1,15 @@
 /* cmd_init.c - `memzone init`: boot-time settings, and memory hot-added before udev ran
  *
- * Run once at boot by memzone-init.service, before udev's coldplug: with kernel_auto_online =
- * disable it sets auto_online_blocks to "offline" (logging the old value) so that the kernel
- * leaves the zone of new memory to memzone, then onlines the blocks that are offline already
- * (hot-added before userspace was up), exactly as `memzone online` would.
- * `memzone init --restore` (memzone-init.service's ExecStop=, the packages' removal) puts back the
- * auto_online_blocks value memzone found first this boot, and touches no block. */
+ * Run once at boot by memzone-init.service, before udev's coldplug. The one owner of the kernel's
+ * onlining settings: with kernel_auto_online = policy and a policy the kernel can express
+ * (kmode.h) it hands the policy to the kernel, which then onlines new memory in the add path;
+ * otherwise (or with disable) it sets auto_online_blocks to "offline" so that memzone picks the
+ * zone. Then it onlines the blocks that are offline already (hot-added before userspace was up),
+ * exactly as `memzone online` would. `memzone init --restore` (memzone-init.service's ExecStop=,
+ * the packages' removal) puts back every value memzone found first this boot, and touches no block. */
 #include "commands.h"
 #include "config.h"
+#include "kmode.h"
 #include "log.h"
 #include "memblock.h"
 #include "online.h"
@@ -22,14 +24,17 @@
 static void usage(void)
 {
 	printf("Usage: memzone init [--restore] [OPTIONS]\n\n"
-	       "Apply the boot-time settings of the policy: with kernel_auto_online = disable, set\n"
-	       "/sys/devices/system/memory/auto_online_blocks to 'offline' (the old value is logged;\n"
-	       "with 'keep' it is left alone), then online every offline block per the policy, as\n"
+	       "Apply the boot-time settings of the policy: with kernel_auto_online = policy and a policy\n"
+	       "the kernel can apply itself, set memory_hotplug's online_policy, auto_movable_ratio,\n"
+	       "auto_movable_numa_aware and auto_online_blocks = online (the kernel onlines new memory);\n"
+	       "otherwise, or with disable, set auto_online_blocks to 'offline' (memzone decides); with\n"
+	       "'keep' leave them alone. Then online every offline block per the policy, as\n"
 	       "'memzone online' would. Run by memzone-init.service before udev's coldplug.\n"
-	       "The value found is recorded once per boot in /run/memzone/auto_online_blocks.found.\n\n"
+	       "The values found are recorded once per boot in /run/memzone/auto_online_blocks.found\n"
+	       "and /run/memzone/kernel-policy.found.\n\n"
 	       "Options:\n"
-	       "      --restore        only put back the recorded auto_online_blocks value (when it is\n"
-	       "                       still 'offline', as memzone left it) and forget the record;\n"
+	       "      --restore        only put back the recorded values (each when the kernel still has\n"
+	       "                       the value memzone set) and forget the records;\n"
 	       "                       no block is touched (memzone-init.service's ExecStop=)\n"
 	       MZ_COMMON_HELP
 	       "\nExit status: as 'memzone online' (0 ok, 1 failed, 3 configuration broken but\n"
@@ -104,6 +109,16 @@ static int restore_auto_online(void)
 	return MZ_EXIT_OK;
 }
 
+/* Userspace mode after a kernel mode this boot (the policy changed): the kernel's own settings
+ * back first, then auto_online_blocks goes offline as usual. */
+static void restore_kernel_policy(void)
+{
+	int r = mz_kmode_restore();
+
+	if (r < 0 && r != -ENOENT)
+		mz_err("cannot restore all of the kernel's onlining policy: %s", strerror(-r));
+}
+
 int cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -135,13 +150,36 @@ int cmd_init(int argc, char **argv)
 		return MZ_EXIT_USAGE;
 	}
 	mz_cli_finish_opts();
-	if (restore)
-		return restore_auto_online();
+	if (restore) {
+		/* the kernel's policy first: it may have set auto_online_blocks over memzone's "offline" */
+		r = mz_kmode_restore();
+		if (r < 0 && r != -ENOENT)
+			mz_err("cannot restore all of the kernel's onlining policy: %s", strerror(-r));
+		return restore_auto_online() == MZ_EXIT_OK && (r == 0 || r == -ENOENT) ? MZ_EXIT_OK : MZ_EXIT_FAILURE;
+	}
 	builtin = mz_cli_load_config(&cfg) < 0;
 	if (builtin) {
 		mz_config_defaults(&cfg);
 		mz_err("the configuration is broken (see above): applying the built-in defaults");
 	}
+	if (cfg.kernel_auto_online == MZ_KAO_POLICY) {
+		struct mz_kmode_env env;
+		struct mz_kmode_params want;
+		char why[320];
+
+		mz_kmode_env_read(&env);
+		if (!mz_kmode_plan(&cfg, &env, &want, why, sizeof(why))) {
+			mz_info("new memory is decided in userspace: %s", why);
+			restore_kernel_policy();
+		} else if ((r = mz_kmode_apply(&want)) < 0) {
+			mz_err("cannot hand the policy to the kernel (%s): deciding new memory in userspace", strerror(-r));
+			mz_online_disable_kernel_auto_online();
+		} else {
+			mz_log(LOG_NOTICE, "the kernel onlines new memory with this policy: %s", why);
+		}
+	}
+	if (cfg.kernel_auto_online == MZ_KAO_DISABLE)
+		restore_kernel_policy();
 	if (cfg.kernel_auto_online == MZ_KAO_KEEP) {
 		char cur[32];
 

@@ -169,14 +169,6 @@ static bool picks_ok(const struct mz_rebalancer *r)
 	return true;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int cmd_rebalance(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -246,7 +238,7 @@ int cmd_rebalance(int argc, char **argv)
 		return MZ_EXIT_FAILURE;
 	}
 	/* rates (stalls) need two samples; one interval is what the daemon would see */
-	sleep_ms(c.rebalance.interval_ms);
+	mz_sleep_ms(c.rebalance.interval_ms);
 	rc = mz_rebalance_cycle(&r, mz_now_ms());
 	if (rc < 0) {
 		mz_rebalance_free(&r);

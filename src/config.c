@@ -69,14 +69,16 @@ _Static_assert(sizeof(enum mz_memonly_rule) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum mz_already_online) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum mz_kernel_auto_online) == sizeof(unsigned), "enum size");
 _Static_assert(sizeof(enum mz_source_zone) == sizeof(unsigned), "enum size");
+_Static_assert(sizeof(enum mz_harvest_order) == sizeof(unsigned), "enum size");
 
 static const char *const default_zone_names[] = { "auto", "movable", "kernel", NULL };
 static const char *const ratio_scope_names[] = { "node", "system", "both", NULL };
 static const char *const ratio_basis_names[] = { "current", "boot", NULL };
 static const char *const memonly_names[] = { "movable", "kernel", "policy", NULL };
 static const char *const already_online_names[] = { "fix", "leave", NULL };
-static const char *const kao_names[] = { "disable", "keep", NULL };
+static const char *const kao_names[] = { "disable", "keep", "policy", NULL };
 static const char *const source_zone_names[] = { "policy", "movable", "kernel", "ignore", NULL };
+static const char *const harvest_order_names[] = { "devices", "pages", NULL };
 
 #define SEC_MS 1000ull
 #define MIN_MS (60 * SEC_MS)
@@ -124,6 +126,7 @@ static const struct key_def keys[] = {
 	{ RB("moves_per_minute", moves_per_minute), .type = V_UINT, .min = 1, .max = 100000 },
 	{ RB("backoff_initial", backoff_initial_ms), .type = V_DURATION, .min = 10, .max = DAY_MS },
 	{ RB("backoff_max", backoff_max_ms), .type = V_DURATION, .min = 10, .max = 7 * DAY_MS },
+	{ RB("harvest_order", harvest_order), .type = V_CHOICE, .choices = harvest_order_names },
 	{ RB("boot_memory", boot_memory), .type = V_BOOL },
 	{ RB("observe_only", observe_only), .type = V_BOOL },
 	{ RB("metrics_file", metrics_file), .type = V_PATH },
@@ -141,7 +144,7 @@ const char *const mz_config_known_keys[] = {
 	"rebalance.psi_some_avg10", "rebalance.stall_rate", "rebalance.grow_kernel", "rebalance.grow_movable",
 	"rebalance.offline_timeout", "rebalance.cooldown", "rebalance.moves_per_tick",
 	"rebalance.moves_per_minute", "rebalance.backoff_initial", "rebalance.backoff_max",
-	"rebalance.boot_memory", "rebalance.observe_only", "rebalance.metrics_file",
+	"rebalance.harvest_order", "rebalance.boot_memory", "rebalance.observe_only", "rebalance.metrics_file",
 	NULL,
 };
 _Static_assert(MZ_ARRAY_SIZE(mz_config_known_keys) == NKEYS + 1, "mz_config_known_keys matches keys[]");
@@ -161,7 +164,7 @@ void mz_config_defaults(struct mz_config *c)
 	c->min_kernel_percent = 0;
 	c->memory_only_nodes = MZ_MEMONLY_MOVABLE;
 	c->already_online = MZ_ALREADY_FIX;
-	c->kernel_auto_online = MZ_KAO_DISABLE;
+	c->kernel_auto_online = MZ_KAO_POLICY; /* the kernel onlines in the add path where it can (kmode.h) */
 	c->lock_timeout_ms = 5 * SEC_MS;
 	c->kmem_wait_ms = 10 * SEC_MS;
 
@@ -191,6 +194,7 @@ void mz_config_defaults(struct mz_config *c)
 	r->moves_per_minute = 30;
 	r->backoff_initial_ms = 30 * SEC_MS;
 	r->backoff_max_ms = 30 * MIN_MS;
+	r->harvest_order = MZ_HARVEST_DEVICES;
 	r->boot_memory = false;
 	r->observe_only = false;
 	r->metrics_file[0] = '\0';

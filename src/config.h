@@ -12,8 +12,13 @@ enum mz_ratio_scope { MZ_SCOPE_NODE, MZ_SCOPE_SYSTEM, MZ_SCOPE_BOTH };
 enum mz_ratio_basis { MZ_BASIS_CURRENT, MZ_BASIS_BOOT };
 enum mz_memonly_rule { MZ_MEMONLY_MOVABLE, MZ_MEMONLY_KERNEL, MZ_MEMONLY_POLICY };
 enum mz_already_online { MZ_ALREADY_FIX, MZ_ALREADY_LEAVE };
-enum mz_kernel_auto_online { MZ_KAO_DISABLE, MZ_KAO_KEEP };
+enum mz_kernel_auto_online { MZ_KAO_DISABLE, MZ_KAO_KEEP, MZ_KAO_POLICY };
 enum mz_source_zone { MZ_SRCZONE_POLICY, MZ_SRCZONE_MOVABLE, MZ_SRCZONE_KERNEL, MZ_SRCZONE_IGNORE };
+/* [rebalance] harvest_order: which Movable block memzoned turns into kernel memory first.
+ * devices: keep unplug units whole (devices already partly kernel first, then virtio-mem, then the
+ *   smallest DIMM);
+ * pages: the fewest used pages (the cheapest offline), whatever device the block belongs to. */
+enum mz_harvest_order { MZ_HARVEST_DEVICES, MZ_HARVEST_PAGES };
 
 struct mz_source_rule {
 	enum mz_source_zone zone;
@@ -35,6 +40,7 @@ struct mz_rebalance_config {
 	uint64_t cooldown_ms;
 	unsigned moves_per_tick, moves_per_minute;
 	uint64_t backoff_initial_ms, backoff_max_ms;
+	enum mz_harvest_order harvest_order;
 	bool boot_memory;
 	bool observe_only;
 	char metrics_file[256];      /* "" = off */

@@ -150,3 +150,29 @@ bool mz_daxctl_claims(const char *dev, char *why, size_t len)
 	free(list);
 	return found;
 }
+
+bool mz_daxctl_configured(char *why, size_t len)
+{
+	char dir[MZ_PATH_MAX], path[MZ_PATH_MAX + 256];
+	struct dirent **list = NULL;
+	bool found = false;
+	int n;
+
+	if (mz_path(dir, sizeof(dir), "/etc/daxctl.conf.d") < 0)
+		return false;
+	n = scandir(dir, &list, conf_filter, alphasort);
+	for (int i = 0; i < n; i++) {
+		char *text = NULL;
+		size_t tl;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		if (!found && mz_read_file(path, &text, &tl) == 0 && strstr(text, "[" SECTION)) {
+			snprintf(why, len, "%s configures daxctl", path);
+			found = true;
+		}
+		free(text);
+		free(list[i]);
+	}
+	free(list);
+	return found;
+}

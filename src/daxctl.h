@@ -24,4 +24,8 @@ int mz_daxctl_device_uuid(const char *dev, char *uuid, size_t len);
  * NAME]" in why. */
 bool mz_daxctl_claims(const char *dev, char *why, size_t len);
 
+/* Some <root>/etc/daxctl.conf.d/ *.conf has a [reconfigure-device] section: daxctl onlines such
+ * devices itself, and refuses to while the kernel auto-onlines (true, with the file in why). */
+bool mz_daxctl_configured(char *why, size_t len);
+
 #endif

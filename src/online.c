@@ -2,12 +2,14 @@
  *
  * Everything here is about carrying out one decision safely; the decision itself is policy.c's.
  * Two promises: new memory is never left offline (a refused zone falls back to the other, a lock
- * that cannot be had is skipped), and a block that was online is never left offline (a rezone
- * whose offline fails or times out leaves it where it was; one whose online is refused goes back). */
+ * that cannot be had is skipped), and a block that was online is never left offline (a rezone is
+ * memzoned's move, actuator.h: a failed offline leaves it where it was, a refused online goes back,
+ * and a block every zone refuses keeps its intent record for recovery). */
 #include "online.h"
 #include "actuator.h"
 #include "intent.h"
 #include "iomem.h"
+#include "kmode.h"
 #include "lock.h"
 #include "log.h"
 #include "memblock.h"
@@ -61,6 +63,7 @@ struct job {
 	struct sweep_snap *sweep;  /* inside sweep_device, else NULL */
 	bool clean;                /* do_online: the decided write went in and was confirmed as decided */
 	unsigned bind_wait_ms;     /* what is left of the wait for ACPI bindings (mz_snapshot_block_wait) */
+	bool kernel_mode;          /* the kernel onlines new memory with this policy (kmode.h) */
 };
 
 /* What one log line says about the block (journal fields). */
@@ -109,21 +112,6 @@ static int write_online(unsigned long id, const char *word)
 		if (r != -EINTR)
 			break;
 	}
-	return r;
-}
-
-/* The kernel retries page migration until a signal arrives: the timer is that signal. On EINTR the
- * kernel has undone the isolation and the block is still online. */
-static int write_offline_bounded(unsigned long id, uint64_t timeout_ms)
-{
-	struct mz_deadline dl;
-	int r;
-
-	r = mz_deadline_arm(&dl, timeout_ms);
-	if (r < 0)
-		return r; /* an unbounded offline is not an option */
-	r = mz_memblock_write_state(id, "offline");
-	mz_deadline_disarm(&dl);
 	return r;
 }
 
@@ -219,78 +207,63 @@ static int do_online(struct job *j, const struct mz_snapshot *s, const struct mz
 	return movable;
 }
 
+/* The block is online in the other zone than the policy's: move it with memzoned's protocol
+ * (actuator.h: intent record, bounded offline, rollback, stranded record kept for recovery). */
 static void do_rezone(struct job *j, const struct mz_snapshot *s, const struct mz_block *b,
 		      const struct mz_decision *d, const struct fields *f)
 {
 	bool to_movable = d->action == MZ_ACTION_REZONE_MOVABLE;
-	const char *back = online_word(!to_movable);
-	uint64_t timeout = j->c->rebalance.offline_timeout_ms;
-	struct mz_intent in = { .block = b->id, .from = b->zone, .to = to_movable ? MZ_ZONE_MOVABLE : MZ_ZONE_NORMAL,
-				.started = (int64_t)time(NULL), .pid = getpid() };
-	struct mz_intent other;
-	char tbuf[16], err[256];
-	int r, r2;
+	struct mz_move_outcome out;
+	int r;
 
-	/* Between the offline and the online a killed helper (udev's event timeout) would leave the
-	 * block offline: like memzoned's moves, a rezone first writes the intent record that the next
-	 * helper or memzoned completes. One record at a time, under the lock: another one stays. */
-	if (!j->locked || mz_intent_read(&other, err, sizeof(err)) != -ENOENT) {
-		mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: %s", b->id, mz_zone_name(b->zone),
-			  j->locked ? "an interrupted move is still pending (/run/memzone/intent)" :
-				      "rezoning needs /run/memzone/lock");
+	if (!j->locked) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: rezoning needs /run/memzone/lock", b->id,
+			  mz_zone_name(b->zone));
 		j->st->left++;
 		return;
 	}
-	r = mz_intent_write(&in, err, sizeof(err));
-	if (r < 0) {
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
-			  mz_zone_name(b->zone), err);
-		j->st->failed++;
-		return;
-	}
-	r = write_offline_bounded(b->id, timeout);
-	if (r < 0) {
-		struct mz_block now;
-
-		if (r == -ENOENT) {
-			mz_intent_clear();
-			mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
-			j->st->vanished++;
-			return;
-		}
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: offline %s", b->id,
-			  mz_zone_name(b->zone),
-			  r == -EINTR ? "did not finish within rebalance.offline_timeout" : strerror(-r));
-		if (r == -EINTR)
-			mz_debug("memory%lu: offline_timeout %s", b->id, mz_format_duration(timeout, tbuf, sizeof(tbuf)));
-		/* the kernel rolls an interrupted offline back; make sure nothing else left it offline */
-		if (reread(b->id, s->block_size, &now) == 0 && now.state == MZ_BLOCK_OFFLINE &&
-		    write_online(b->id, back) < 0)
-			mz_log_kv(LOG_ERR, f->kv, "memory%lu: offline after a failed offline and %s refused", b->id, back);
-		else
-			mz_intent_clear();
-		j->st->failed++;
-		return;
-	}
-	r = write_online(b->id, online_word(to_movable));
+	r = mz_actuator_move(b->id, b->zone, to_movable ? MZ_MOVE_TO_MOVABLE : MZ_MOVE_TO_KERNEL, s->block_size,
+			     j->c->rebalance.offline_timeout_ms, &out);
 	if (r == 0) {
-		mz_intent_clear();
 		confirm(j, s, b->id, to_movable, f);
 		j->st->rezoned++;
 		return;
 	}
-	r2 = write_online(b->id, back);
-	if (r2 < 0)
-		r2 = write_online(b->id, "online"); /* any zone rather than offline */
-	if (r2 == 0)
-		mz_intent_clear(); /* else the record stays: the next helper or memzoned tries again */
-	if (r2 < 0) {
-		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT OFFLINE: %s refused (%s) and onlining it back refused (%s)",
-			  b->id, online_word(to_movable), strerror(-r), strerror(-r2));
-	} else {
-		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: the kernel refused %s (%s); back online in %s", b->id,
-			  online_word(to_movable), strerror(-r), mz_zone_name(b->zone));
+	if (out.step && strcmp(out.step, "intent") == 0) {
+		/* one record at a time: ours would replace the one of a move not recovered yet */
+		if (r == -EBUSY)
+			mz_log_kv(LOG_INFO, f->kv, "memory%lu: left online in %s: an interrupted move is still pending "
+				  "(/run/memzone/intent): %s", b->id, mz_zone_name(b->zone), out.why);
+		else
+			mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
+				  mz_zone_name(b->zone), out.why);
+		if (r == -EBUSY)
+			j->st->left++;
+		else
+			j->st->failed++;
+		return;
 	}
+	if (out.stranded) {
+		mz_log_kv(LOG_ERR, f->kv, "memory%lu: LEFT %s: %s", b->id,
+			  out.state == MZ_BLOCK_UNKNOWN ? "UNREADABLE" : out.state == MZ_BLOCK_OFFLINE ? "OFFLINE" :
+			  mz_block_state_name(out.state), out.why);
+		j->st->failed++;
+		return;
+	}
+	if (out.result == MZ_MOVE_ROLLED_BACK) {
+		mz_log_kv(LOG_WARNING, f->kv, "memory%lu: the kernel refused %s (%s); back online in %s", b->id,
+			  out.step ? out.step : online_word(to_movable), strerror(out.err), mz_zone_name(out.zone));
+		j->st->failed++;
+		return;
+	}
+	/* gone, or ENOENT from the kernel: being removed (udev's "remove" follows), as for a new block */
+	if (out.state == MZ_BLOCK_UNKNOWN || out.err == ENOENT) {
+		mz_log_kv(LOG_INFO, f->kv, "memory%lu: removed before it could be rezoned; skipped", b->id);
+		j->st->vanished++;
+		return;
+	}
+	mz_log_kv(LOG_WARNING, f->kv, "memory%lu: not rezoned, it stays online in %s: %s", b->id,
+		  mz_zone_name(out.state == MZ_BLOCK_ONLINE ? out.zone : b->zone), out.why);
 	j->st->failed++;
 }
 
@@ -551,6 +524,10 @@ bool (*mz_online_offlined_this_boot)(unsigned long id) = mz_block_offlined_this_
  * follows the add of the DIMM's last block by milliseconds; hv_balloon, xen and probe memory are
  * never bound and cost this once per run, and only for a range none of whose blocks is online */
 #define MZ_ONLINE_BIND_WAIT_MS 1000u
+/* kernel mode: how long a helper waits for the kernel to online the blocks of its event (the add
+ * path onlines a DIMM's blocks once all are added: well under a second per GiB, more in a
+ * loaded VM) before it decides a block the kernel left offline itself */
+#define MZ_ONLINE_KERNEL_WAIT_MS 5000u
 
 /* [source kmem] zone = ignore: a dax device a daxctl config names is daxctl's for good; any other
  * kmem block is given kmem_wait for another agent, then decided by the policy (the caller's
@@ -648,6 +625,7 @@ static int do_block(struct job *j, unsigned long id, struct mz_device_snap *dev_
 		goto out;
 	}
 	reserved = have_snapshot ? reserve_apply(&j->res, &s, j->io, &dev) : 0;
+	s.kernel_mode = j->kernel_mode;
 	mz_policy_decide(j->c, &s, &b, &dev, &d);
 	if (reserved && d.action != MZ_ACTION_LEAVE) {
 		size_t len = strlen(d.why);
@@ -971,8 +949,36 @@ static void recover_interrupted_move(void)
 		mz_warn("%s", out.why);
 }
 
+/* Kernel mode: the kernel onlines every block it adds, but a block's "add" uevent can come before
+ * that (6.1 adds all blocks of a DIMM, then onlines them): deciding it here would race the kernel
+ * with a second decision. Wait for the kernel (bounded, outside the lock); a block still offline
+ * after the bound (the kernel could not online it) is decided as in userspace mode. */
+static void wait_kernel_onlines(const unsigned long *ids, size_t n)
+{
+	uint64_t t0 = mz_now_ms();
+
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			struct mz_block_brief bb;
+			int memfd = mz_memory_dir_open();
+			int r = memfd < 0 ? memfd : mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0);
+
+			if (memfd >= 0)
+				close(memfd);
+			if (r < 0 || bb.state != MZ_BLOCK_OFFLINE || mz_online_offlined_this_boot(ids[i]))
+				break;
+			if (mz_now_ms() - t0 >= MZ_ONLINE_KERNEL_WAIT_MS) {
+				mz_info("memory%lu: still offline %u ms after its add in kernel mode: deciding it here", ids[i],
+					(unsigned)(mz_now_ms() - t0));
+				return;
+			}
+			mz_sleep_ms(20);
+		}
+	}
+}
+
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      bool whole_device, struct mz_online_stats *st)
+		      bool from_events, struct mz_online_stats *st)
 {
 	struct mz_lock lock = MZ_LOCK_INIT;
 	struct mz_iomem io;
@@ -983,6 +989,14 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	{
+		char why[320];
+
+		j.kernel_mode = mz_kmode_in_force(c, why, sizeof(why));
+		mz_debug("onlining mode: %s", why);
+	}
+	if (j.kernel_mode && from_events)
+		wait_kernel_onlines(ids, n);
 	r = mz_lock_take(&lock, c->lock_timeout_ms);
 	if (r == -ETIMEDOUT)
 		mz_warn("another memzone held /run/memzone/lock for more than %s (lock_timeout); going ahead without "
@@ -995,7 +1009,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	/* Blocks onlined by the helper this one waited for: nothing else to do, and the lock is let go
 	 * at once for the next device's first helper (a burst of DIMMs queues all of them on it). */
-	if (whole_device) {
+	if (from_events) {
 		size_t left = 0;
 
 		todo = mz_xcalloc(n, sizeof(*todo));
@@ -1018,7 +1032,10 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	if (locked)
 		recover_interrupted_move();
-	if (c->kernel_auto_online == MZ_KAO_DISABLE)
+	/* only `memzone init` sets the kernel's policy; a helper or memzoned only turns the kernel's
+	 * own onlining off when memzone decides in userspace by configuration */
+	if (c->kernel_auto_online == MZ_KAO_DISABLE ||
+	    (c->kernel_auto_online == MZ_KAO_POLICY && !j.kernel_mode && !mz_kmode_planned(c)))
 		mz_online_disable_kernel_auto_online();
 
 	memset(&io, 0, sizeof(io));
@@ -1028,7 +1045,7 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 		mz_debug("%s: devices of blocks unknown", err);
 
 	/* the sweeps below write markers: the ones that cannot stand for a decision any more go first */
-	if (whole_device && locked)
+	if (from_events && locked)
 		prune_marks();
 	reserve_load(&j.res);
 	for (size_t i = 0; i < n; i++) {
@@ -1036,13 +1053,13 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 		/* memzoned passes every block whose event it read: the sweep of an earlier one may have
 		 * onlined this one already (its marker is its event's, taken here) */
-		if (whole_device && i > 0 && mz_online_take_mark(ids[i])) {
+		if (from_events && i > 0 && mz_online_take_mark(ids[i])) {
 			mz_debug("memory%lu: already onlined with another block of its device", ids[i]);
 			st->left++;
 			continue;
 		}
 		/* without the lock another helper may be sweeping the same device: this block only */
-		if (do_block(&j, ids[i], &dev, false) >= 0 && whole_device && locked)
+		if (do_block(&j, ids[i], &dev, false) >= 0 && from_events && locked && !j.kernel_mode)
 			sweep_device(&j, &dev, ids[i]);
 	}
 	reserve_save(&j.res);

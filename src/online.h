@@ -29,13 +29,14 @@ struct mz_online_stats {
  * decisions carry reason builtin_defaults). With kernel_auto_online = disable, auto_online_blocks
  * is set to "offline" first. When the lock cannot be had within lock_timeout the blocks are still
  * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline.
- * whole_device (`memzone online`, the udev helper): a block onlined here is followed, under the same
- * lock hold, by every other offline block of its device (each with its own decision, on zone totals
+ * from_events (the blocks of add events: the udev helper, memzoned): in kernel mode (kmode.h) the
+ * kernel's own onlining of them is waited for first (bounded, without the lock); in userspace mode a
+ * block onlined here is followed, under the same lock hold, by every other offline block of its device (each with its own decision, on zone totals
  * read once and carried forward by memzone's own movable onlines: see snapshot_for_sweep), and each of them gets a marker <root>/run/memzone/onlined/memoryN.ZONE that the udev
  * rule tests to skip the block's own event (see online.c for the markers' lifecycle: each such run
  * first drops the ones that can no longer stand for a decision). */
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
-		      bool whole_device, struct mz_online_stats *st);
+		      bool from_events, struct mz_online_stats *st);
 
 /* The blocks of st->waiting that are still offline kmem_wait after they were left: decided by the
  * policy as if [source kmem] zone = policy (no agent onlined them). */

@@ -57,6 +57,7 @@ static const char *const reason_names[MZ_REASON__COUNT] = {
 	[MZ_REASON_NOT_SAFE_TO_FIX] = "not_safe_to_fix",
 	[MZ_REASON_BUILTIN_DEFAULTS] = "builtin_defaults",
 	[MZ_REASON_REBALANCER_MANAGES] = "rebalancer_manages",
+	[MZ_REASON_KERNEL_MODE] = "kernel_mode",
 };
 
 /* Source names as in memzone.conf; kept here so the policy needs nothing but headers. */
@@ -553,6 +554,16 @@ static void decide_online(const struct mz_config *c, const struct mz_snapshot *s
 	if (mz_action_is_movable(want.action) == cur_movable) {
 		leave(d, MZ_REASON_ALREADY_RIGHT);
 		set_why(d, "already online in %s, as the policy wants: %s", mz_zone_name(b->zone), want.why);
+		return;
+	}
+	/* Kernel mode (kmode.h): the kernel applied this policy in its own terms, and its memory groups'
+	 * accounting (kernel memory of a virtio-mem device lets more of that device be movable) is
+	 * finer than the judgement of one block: the audit reports the difference and leaves the
+	 * block, instead of undoing the kernel's choice on every event. */
+	if (s->kernel_mode) {
+		leave(d, MZ_REASON_KERNEL_MODE);
+		set_why(d, "onlined in %s by the kernel's auto-movable policy (kernel mode); judged alone this block "
+			"would go %s: %s", mz_zone_name(b->zone), cur_movable ? "to a kernel zone" : "Movable", want.why);
 		return;
 	}
 	if (!safe_to_offline(s, &sc, !cur_movable, d))

@@ -36,6 +36,7 @@ enum mz_reason {
 	MZ_REASON_NOT_SAFE_TO_FIX,
 	MZ_REASON_BUILTIN_DEFAULTS,
 	MZ_REASON_REBALANCER_MANAGES,
+	MZ_REASON_KERNEL_MODE,
 	MZ_REASON__COUNT,
 };
 const char *mz_reason_name(enum mz_reason r);

@@ -401,6 +401,31 @@ static bool giveback_still_fits(const struct mz_rebalancer *r, int node, const s
 	return fits;
 }
 
+/* The scan (every block read) runs without the lock; under it only the chosen block and its device
+ * (the device's blocks, never the machine's) are read again. Still online in the zone it was scanned
+ * in, on the node, its device not being unplugged: the pick stands. */
+static bool candidate_unchanged(const struct mz_rebalancer *r, const struct mz_iomem *io, const struct mz_candidate *c,
+				int node)
+{
+	struct mz_snapshot snap = { .page_size = r->page_size, .block_size = r->block_size };
+	struct mz_device_snap dev = { 0 };
+	struct mz_block b;
+
+	if (mz_snapshot_block(&snap, io, c->block, &b, &dev) < 0 || b.state != MZ_BLOCK_ONLINE)
+		return false;
+	if ((node >= 0 && b.node != node) || b.zone != c->zone)
+		return false;
+	return dev.n_offline == 0 && dev.n_blocks <= dev.n_offline + dev.n_kernel + dev.n_movable;
+}
+
+/* The next candidate after k worth trying: a give-back skips those holding pinned pages. */
+static size_t next_candidate(const struct mz_candidate *c, size_t n, size_t k, enum mz_move_dir dir)
+{
+	if (k + 1 >= n)
+		return n;
+	return dir == MZ_MOVE_TO_MOVABLE ? k + 1 + mz_rebalance_giveback_pick(c + k + 1, n - k - 1) : k + 1;
+}
+
 /* Returns false when the move was not even looked for (nothing changed since a scan found nothing). */
 static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *v, const struct mz_pressure_sample *s,
 			 uint64_t now)
@@ -412,7 +437,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	struct mz_lock lk = MZ_LOCK_INIT;
 	struct mz_iomem io = { 0 };
 	struct mz_candidate *cands = NULL;
-	size_t n = 0, k = 0;
+	size_t n = 0, k = 0, changed = 0;
 	int64_t started = mz_wall_s();
 	char msg[512], ebuf[256], tbuf[16], gwhy[160];
 	bool have_io, boot;
@@ -421,36 +446,14 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	if (nothing_to_move(r, sn, dir, now))
 		return false;
 	p = new_pick(r, v, dir);
-	if (writes) {
-		rc = mz_lock_take(&lk, r->cfg.lock_timeout_ms);
-		if (rc < 0) {
-			mz_warn("node %d: %s postponed: /run/memzone/lock: %s", v->node, mz_verdict_name(v->verdict),
-				strerror(-rc));
-			r->npicks--;
-			return true;
-		}
-	}
+	/* the scan, without the lock: on a machine with 100k blocks it takes seconds, and helpers
+	 * waiting for the lock that long would give up on it (lock_timeout) */
 	have_io = mz_iomem_read(&io, ebuf, sizeof(ebuf)) == 0;
-	if (writes && dir == MZ_MOVE_TO_MOVABLE &&
-	    !giveback_still_fits(r, v->node, have_io ? &io : NULL, gwhy, sizeof(gwhy))) {
-		mz_lock_release(&lk);
-		if (have_io)
-			mz_iomem_free(&io);
-		/* a skipped pick: no block chosen, nothing written or recorded as a move. Not the block's
-		 * fault, so no backoff; the scan memo keeps the next ticks from asking again until the
-		 * node's zones change (the next sample shows the new totals to the pressure policy) */
-		snprintf(p->outcome.why, sizeof(p->outcome.why), "%s not moved, checked again under the lock: %s",
-			 mz_verdict_name(v->verdict), gwhy);
-		mz_info("node %d: %s", v->node, p->outcome.why);
-		remember_nothing(r, sn, dir, now, false);
-		return true;
-	}
 	rc = mz_actuator_candidates(&r->cfg, have_io ? &io : NULL, r->block_size, r->page_size, v->node, dir,
 				    &r->backoffs, now, MAX_TALLY, &cands, &n, &p->stats);
-	if (have_io)
-		mz_iomem_free(&io);
 	if (rc < 0 || n == 0) {
-		mz_lock_release(&lk);
+		if (have_io)
+			mz_iomem_free(&io);
 		p->no_candidate = true;
 		if (rc < 0) {
 			mz_warn("node %d: cannot list memory blocks: %s", v->node, strerror(-rc));
@@ -464,12 +467,63 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	if (dir == MZ_MOVE_TO_MOVABLE) {
 		k = mz_rebalance_giveback_pick(cands, n);
 		if (k == n) {
-			mz_lock_release(&lk);
+			if (have_io)
+				mz_iomem_free(&io);
 			giveback_pinned(r, p, cands, n, writes);
 			free(cands);
 			return true;
 		}
 	}
+	if (writes) {
+		rc = mz_lock_take(&lk, r->cfg.lock_timeout_ms);
+		if (rc < 0) {
+			mz_warn("node %d: %s postponed: /run/memzone/lock: %s", v->node, mz_verdict_name(v->verdict),
+				strerror(-rc));
+			if (have_io)
+				mz_iomem_free(&io);
+			free(cands);
+			r->npicks--;
+			return true;
+		}
+		if (dir == MZ_MOVE_TO_MOVABLE &&
+		    !giveback_still_fits(r, v->node, have_io ? &io : NULL, gwhy, sizeof(gwhy))) {
+			mz_lock_release(&lk);
+			if (have_io)
+				mz_iomem_free(&io);
+			free(cands);
+			/* a skipped pick: no block chosen, nothing written or recorded as a move. Not the
+			 * block's fault, so no backoff; the scan memo keeps the next ticks from asking again
+			 * until the node's zones change (the next sample shows the new totals to the
+			 * pressure policy) */
+			snprintf(p->outcome.why, sizeof(p->outcome.why), "%s not moved, checked again under the lock: %s",
+				 mz_verdict_name(v->verdict), gwhy);
+			mz_info("node %d: %s", v->node, p->outcome.why);
+			remember_nothing(r, sn, dir, now, false);
+			return true;
+		}
+		while (k < n && !candidate_unchanged(r, have_io ? &io : NULL, &cands[k], v->node)) {
+			changed++;
+			k = next_candidate(cands, n, k, dir);
+		}
+		if (k == n) {
+			mz_lock_release(&lk);
+			if (have_io)
+				mz_iomem_free(&io);
+			free(cands);
+			/* not remembered as nothing to move: the blocks changed, the next scan sees how */
+			p->no_candidate = true;
+			snprintf(p->outcome.why, sizeof(p->outcome.why), "%s not moved: the %zu block%s picked changed "
+				 "zone or state between the scan and the lock", mz_verdict_name(v->verdict), changed,
+				 changed == 1 ? "" : "s");
+			mz_info("node %d: %s", v->node, p->outcome.why);
+			return true;
+		}
+		if (changed)
+			mz_info("node %d: %zu candidate%s changed since the scan; memory%lu instead", v->node, changed,
+				 changed == 1 ? "" : "s", cands[k].block);
+	}
+	if (have_io)
+		mz_iomem_free(&io);
 	p->any = true;
 	p->block = cands[k].block;
 	p->from = cands[k].zone;

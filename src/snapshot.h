@@ -51,6 +51,7 @@ struct mz_snapshot {
 	} page_size_from;
 	char auto_online[32];      /* auto_online_blocks, "" when unknown */
 	struct mz_hotplug_params hotplug;
+	bool kernel_mode;           /* the kernel onlines new memory with this policy (kmode.h); set by the caller */
 	bool iomem_zeroed;         /* set by mz_snapshot_boot_baseline (and status) from the iomem given */
 	bool baseline_read;        /* mz_snapshot_boot_baseline ran with iomem: kernel_boot and
 				    * kernel_hot_policy are known */

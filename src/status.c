@@ -13,6 +13,7 @@
  */
 #include "status.h"
 #include "status_render.h"
+#include "kmode.h"
 #include "policy.h"
 #include "units.h"
 #include "util.h"
@@ -744,6 +745,7 @@ void mz_status_set_policy(struct mz_status *st, const struct mz_config *c)
 	st->ratio_cap = c->ratio;
 	st->ratio_scope = c->ratio_scope;
 	st->ratio_basis = c->ratio_basis;
+	st->kernel_mode = mz_kmode_in_force(c, st->mode_why, sizeof(st->mode_why));
 	/* Over the cap means something else onlined movable memory (the kernel, a distribution rule),
 	 * or the policy was tightened since. Measured as the policy measures (CMA as movable, the
 	 * basis of ratio_basis); a node without kernel memory in the basis has no cap of its own (its

@@ -91,6 +91,8 @@ struct mz_status {
 	unsigned ratio_cap;         /* percent: `ratio`, with or without memzoned */
 	enum mz_ratio_scope ratio_scope;
 	enum mz_ratio_basis ratio_basis;
+	bool kernel_mode;           /* the kernel onlines new memory with this policy (kmode.h) */
+	char mode_why[320];         /* "kernel: ..." or "userspace: ..." */
 	struct mz_status_warning warnings[MZ_STATUS_MAX_WARNINGS];
 	size_t nwarnings;
 };

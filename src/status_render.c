@@ -361,6 +361,8 @@ void mz_status_print_text(const struct mz_status *st, const struct mz_status_opt
 
 	fprintf(f, "\nWho onlines hot-added memory:\n");
 	fprintf(f, "  kernel auto_online_blocks: %s\n", s->auto_online[0] ? s->auto_online : "unknown (not visible)");
+	if (st->policy_known)
+		fprintf(f, "  onlining mode: %s\n", st->mode_why);
 	if (s->hotplug.online_policy[0] || s->hotplug.auto_movable_ratio >= 0) {
 		fprintf(f, "  kernel memory_hotplug: online_policy=%s", s->hotplug.online_policy[0] ? s->hotplug.online_policy : "?");
 		if (s->hotplug.auto_movable_ratio >= 0)
@@ -683,6 +685,10 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 	mz_json_arr_end(&j);
 	mz_json_obj_begin(&j, "hotplug");
 	json_str_or_null(&j, "auto_online_blocks", s->auto_online);
+	if (st->policy_known) {
+		mz_json_str(&j, "mode", st->kernel_mode ? "kernel" : "userspace");
+		mz_json_str(&j, "mode_why", strchr(st->mode_why, ':') ? strchr(st->mode_why, ':') + 2 : st->mode_why);
+	}
 	json_str_or_null(&j, "online_policy", s->hotplug.online_policy);
 	if (s->hotplug.auto_movable_ratio >= 0)
 		mz_json_i64(&j, "auto_movable_ratio", s->hotplug.auto_movable_ratio);

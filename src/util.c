@@ -396,4 +396,12 @@ uint64_t mz_now_ns(void)
 
 uint64_t mz_now_ms(void) { return mz_now_ns() / 1000000ull; }
 
+void mz_sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int64_t mz_wall_s(void) { return (int64_t)time(NULL); }

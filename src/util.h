@@ -64,5 +64,7 @@ char *mz_xstrdup(const char *s);
 /* Monotonic clock in nanoseconds / milliseconds. */
 uint64_t mz_now_ns(void);
 uint64_t mz_now_ms(void);
+/* Sleep ms milliseconds, resumed after a signal. */
+void mz_sleep_ms(uint64_t ms);
 /* Wall clock, seconds since the epoch. */
 int64_t mz_wall_s(void);

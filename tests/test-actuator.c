@@ -235,6 +235,12 @@ static void test_ranking(void)
 	struct mz_candidate m[] = { cand(20, 1, true, 10, 3), cand(21, 4, true, 10, 0), cand(22, 1, true, 50, 0),
 				    cand(23, 1, true, 20, 0) };
 
+	for (size_t i = 0; i < 4; i++) {
+		k[i].source = MZ_SOURCE_DIMM;
+		snprintf(k[i].device, sizeof(k[i].device), "PNP0C80:%02lu", k[i].block / 2);
+		k[i].dev_blocks = 4;
+	}
+	mz_candidates_classify(k, 4, MZ_HARVEST_DEVICES);
 	qsort(k, 4, sizeof(k[0]), mz_candidate_cmp_to_kernel);
 	ok(k[0].block == 12 && k[1].block == 11 && k[2].block == 10 && k[3].block == 13,
 	   "to-kernel: partly-kernel device first, then fewest used pages, unknown last (%lu %lu %lu %lu)", k[0].block,
@@ -243,6 +249,96 @@ static void test_ranking(void)
 	ok(m[0].block == 23 && m[1].block == 22 && m[2].block == 21 && m[3].block == 20,
 	   "to-movable: no unmovable pages first, then the device closest to wholly movable, then fewest used (%lu %lu %lu %lu)",
 	   m[0].block, m[1].block, m[2].block, m[3].block);
+}
+
+static struct mz_candidate hc(unsigned long id, int node, enum mz_source src, const char *dev, unsigned dev_blocks,
+			      unsigned dev_kernel, uint64_t used)
+{
+	struct mz_candidate c = { .block = id, .node = node, .zone = MZ_ZONE_MOVABLE, .source = src,
+				  .dev_blocks = dev_blocks, .dev_kernel = dev_kernel, .tallied = true };
+
+	snprintf(c.device, sizeof(c.device), "%s", dev);
+	c.dev_movable = dev_blocks - dev_kernel;
+	c.pages.used = used;
+	return c;
+}
+
+static bool order_is(struct mz_candidate *v, size_t n, enum mz_harvest_order o, const unsigned long *want, char *got,
+		     size_t glen)
+{
+	bool same = true;
+	size_t off = 0;
+
+	mz_candidates_classify(v, n, o);
+	qsort(v, n, sizeof(*v), mz_candidate_cmp_to_kernel);
+	got[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		same &= v[i].block == want[i];
+		off += (size_t)snprintf(got + off, off < glen ? glen - off : 0, "%s%lu", i ? " " : "", v[i].block);
+	}
+	return same;
+}
+
+/* The harvest order keeps unplug units whole: a device already partly kernel (nothing new is lost),
+ * then virtio-mem, then the smallest intact DIMM, the node's last intact one only when nothing else is
+ * left; fewest used pages within a class. */
+static void test_harvest_order(void)
+{
+	char got[128];
+	/* 30-31: a 64-block DIMM partly kernel, busy; 40-41 virtio-mem (Movable), idle; 50: a 4-block
+	 * DIMM, idle; 60: an 8-block DIMM, idle */
+	struct mz_candidate a[] = {
+		hc(50, 0, MZ_SOURCE_DIMM, "PNP0C80:01", 4, 0, 0), hc(60, 0, MZ_SOURCE_DIMM, "PNP0C80:02", 8, 0, 0),
+		hc(40, 0, MZ_SOURCE_VIRTIO_MEM, "virtio5", 16, 0, 10), hc(41, 0, MZ_SOURCE_VIRTIO_MEM, "virtio5", 16, 0, 3),
+		hc(30, 0, MZ_SOURCE_DIMM, "PNP0C80:00", 64, 1, 900), hc(31, 0, MZ_SOURCE_DIMM, "PNP0C80:00", 64, 1, 800),
+	};
+	static const unsigned long a_want[] = { 31, 30, 41, 40, 50, 60 };
+	/* without a partly-kernel device, virtio-mem beats even an idle DIMM; a virtio-mem device already
+	 * partly kernel is class (1) like any other */
+	struct mz_candidate b[] = {
+		hc(50, 0, MZ_SOURCE_DIMM, "PNP0C80:01", 4, 0, 0), hc(60, 0, MZ_SOURCE_DIMM, "PNP0C80:02", 8, 0, 0),
+		hc(70, 0, MZ_SOURCE_VIRTIO_MEM, "virtio6", 8, 0, 1), hc(80, 0, MZ_SOURCE_VIRTIO_MEM, "virtio7", 8, 2, 700),
+	};
+	static const unsigned long b_want[] = { 80, 70, 50, 60 };
+	/* DIMMs only: the smaller device first even when the larger one's block is idler */
+	struct mz_candidate c[] = {
+		hc(90, 0, MZ_SOURCE_DIMM, "PNP0C80:05", 16, 0, 0), hc(91, 0, MZ_SOURCE_DIMM, "PNP0C80:05", 16, 0, 0),
+		hc(100, 0, MZ_SOURCE_DIMM, "PNP0C80:06", 8, 0, 500), hc(101, 0, MZ_SOURCE_DIMM, "PNP0C80:06", 8, 0, 400),
+	};
+	static const unsigned long c_want[] = { 101, 100, 91, 90 };
+	/* two nodes in one list: node 1's only intact DIMM goes after node 0's, although it is smaller */
+	struct mz_candidate d[] = {
+		hc(110, 1, MZ_SOURCE_DIMM, "PNP0C80:07", 2, 0, 0), hc(111, 1, MZ_SOURCE_DIMM, "PNP0C80:07", 2, 0, 0),
+		hc(120, 0, MZ_SOURCE_DIMM, "PNP0C80:08", 8, 0, 50), hc(130, 0, MZ_SOURCE_DIMM, "PNP0C80:09", 16, 0, 0),
+	};
+	static const unsigned long d_want[] = { 120, 130, 111, 110 };
+	/* the last intact DIMM is still taken when it is the only choice; boot memory loses nothing */
+	struct mz_candidate e[] = { hc(140, 0, MZ_SOURCE_DIMM, "PNP0C80:0a", 4, 0, 0), hc(5, 0, MZ_SOURCE_BOOT, "", 1, 0, 9000) };
+	static const unsigned long e_want[] = { 5, 140 };
+	/* harvest_order = pages: fewest used pages, whatever the device */
+	struct mz_candidate f[] = {
+		hc(50, 0, MZ_SOURCE_DIMM, "PNP0C80:01", 4, 0, 0), hc(41, 0, MZ_SOURCE_VIRTIO_MEM, "virtio5", 16, 0, 3),
+		hc(31, 0, MZ_SOURCE_DIMM, "PNP0C80:00", 64, 1, 800),
+	};
+	static const unsigned long f_want[] = { 50, 41, 31 };
+
+	ok(order_is(a, 6, MZ_HARVEST_DEVICES, a_want, got, sizeof(got)),
+	   "harvest: partly-kernel device first (busy as it is), then virtio-mem, then the smallest DIMM (%s)", got);
+	ok(a[0].harvest == MZ_HARVEST_NO_LOSS && a[2].harvest == MZ_HARVEST_VIRTIO_MEM &&
+	   a[4].harvest == MZ_HARVEST_DEVICE && a[5].harvest == MZ_HARVEST_DEVICE,
+	   "harvest: two intact DIMMs on the node: neither is the last one");
+	ok(order_is(b, 4, MZ_HARVEST_DEVICES, b_want, got, sizeof(got)),
+	   "harvest: a partly-kernel virtio-mem device, then an intact one, then DIMMs (%s)", got);
+	ok(order_is(c, 4, MZ_HARVEST_DEVICES, c_want, got, sizeof(got)),
+	   "harvest: the smaller intact DIMM first, fewest used pages within it (%s)", got);
+	ok(order_is(d, 4, MZ_HARVEST_DEVICES, d_want, got, sizeof(got)),
+	   "harvest: never a node's last intact DIMM while another choice exists (%s)", got);
+	ok(d[2].harvest == MZ_HARVEST_LAST_DEVICE && d[0].harvest == MZ_HARVEST_DEVICE,
+	   "harvest: node 1's one intact DIMM (two blocks) is its last, node 0 has two");
+	ok(order_is(e, 2, MZ_HARVEST_DEVICES, e_want, got, sizeof(got)) && e[1].harvest == MZ_HARVEST_LAST_DEVICE,
+	   "harvest: boot memory before the last intact DIMM, which is still a candidate (%s)", got);
+	ok(order_is(f, 3, MZ_HARVEST_PAGES, f_want, got, sizeof(got)),
+	   "harvest_order = pages: the fewest used pages first, whatever the device (%s)", got);
 }
 
 /* ------------------------------------------------------------------ moves on a tree */
@@ -483,7 +579,7 @@ static void test_fault_matrix(void)
 		{ "online_kernel", "EINVAL", "rollback to Movable, backoff" },
 		{ "online_kernel", "EINTR", "retry, moved to Normal" },
 		{ "online_kernel", "EAGAIN", "retry, moved to Normal" },
-		{ "online_kernel", "ENOENT", "stranded offline, record kept; next tick: online Normal" },
+		{ "online_kernel", "ENOENT", "rollback to Movable, backoff" },
 		{ "online_kernel", "ENOMEM", "rollback to Movable, backoff" },
 		{ "online_kernel", "short", "rollback to Movable, backoff" },
 		{ "online_kernel", "hang", "retry, moved to Normal" },
@@ -491,7 +587,7 @@ static void test_fault_matrix(void)
 		{ "online_movable", "EINVAL", "rollback to Normal, backoff" },
 		{ "online_movable", "EINTR", "retry, moved to Movable" },
 		{ "online_movable", "EAGAIN", "retry, moved to Movable" },
-		{ "online_movable", "ENOENT", "stranded offline, record kept; next tick: online Movable" },
+		{ "online_movable", "ENOENT", "rollback to Normal, backoff" },
 		{ "online_movable", "ENOMEM", "rollback to Normal, backoff" },
 		{ "online_movable", "short", "rollback to Normal, backoff" },
 		{ "online_movable", "hang", "retry, moved to Movable" },
@@ -677,6 +773,34 @@ static void test_pick(void)
 	ok(r == 0 && n == 0 && st.considered == 0, "no candidates on a node without blocks");
 	free(v);
 	mz_iomem_free(&iomem);
+
+	/* the gathering fills what the harvest order needs: 8-11 dimm, 12-15 virtio_mem, both Movable */
+	static const char *const dv[] = { "dimm:4=movable", "virtio_mem:4=movable", NULL };
+
+	mz_config_defaults(&c);
+	if (!make_tree(dv) || mz_iomem_read(&iomem, err, sizeof(err)) < 0) {
+		ok(false, "mktree.py builds the dimm + virtio_mem tree");
+		return;
+	}
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 8 && v[0].source == MZ_SOURCE_VIRTIO_MEM && v[0].harvest == MZ_HARVEST_VIRTIO_MEM &&
+	   v[7].source == MZ_SOURCE_DIMM && v[7].harvest == MZ_HARVEST_LAST_DEVICE && v[7].dev_blocks == 4,
+	   "to-kernel: virtio-mem blocks before the node's one intact DIMM (memory%lu first)", n ? v[0].block : 0);
+	free(v);
+	mz_memblock_write_state(9, "offline");
+	mz_memblock_write_state(9, "online_kernel");
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 7 && v[0].source == MZ_SOURCE_DIMM && v[0].harvest == MZ_HARVEST_NO_LOSS,
+	   "a DIMM already partly kernel goes before virtio-mem (memory%lu first)", n ? v[0].block : 0);
+	free(v);
+	c.rebalance.harvest_order = MZ_HARVEST_PAGES;
+	kpage_files(0, 16 * (BS / 4096), 15, 100);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	ok(r == 0 && n == 7 && v[0].block == 14 && v[0].harvest == MZ_HARVEST_NO_LOSS && v[6].harvest == MZ_HARVEST_NO_LOSS,
+	   "harvest_order = pages: the idle virtio-mem memory14 before the partly-kernel DIMM's (memory%lu first)",
+	   n ? v[0].block : 0);
+	free(v);
+	mz_iomem_free(&iomem);
 }
 
 int main(int argc, char **argv)
@@ -706,6 +830,7 @@ int main(int argc, char **argv)
 	test_backoff();
 	test_tally();
 	test_ranking();
+	test_harvest_order();
 	test_giveback_pick();
 	test_moves();
 	test_fault_matrix();

@@ -95,7 +95,7 @@ static void test_defaults(void)
 	ok(c.default_zone == MZ_DEFAULT_AUTO && c.ratio == 301 && c.ratio_scope == MZ_SCOPE_BOTH &&
 	   c.ratio_basis == MZ_BASIS_BOOT && c.ratio_with_rebalancer == 800 && c.min_kernel == 0 &&
 	   c.min_kernel_percent == 0 && c.memory_only_nodes == MZ_MEMONLY_MOVABLE &&
-	   c.already_online == MZ_ALREADY_FIX && c.kernel_auto_online == MZ_KAO_DISABLE &&
+	   c.already_online == MZ_ALREADY_FIX && c.kernel_auto_online == MZ_KAO_POLICY &&
 	   c.lock_timeout_ms == 5000, "[online] defaults as doc/DESIGN.md says");
 	/* obsolete: still parsed (old files keep loading), without effect, and the load says so */
 	is_int(parse(&c, "[online]\nratio = 200\nratio_with_rebalancer = 800\n"), 0, "ratio_with_rebalancer still parses");
@@ -119,7 +119,7 @@ static void test_defaults(void)
 	   r->psi_some_avg10 == 5.0 && r->stall_rate == 100 && r->grow_kernel && r->grow_movable &&
 	   r->offline_timeout_ms == 10000 && r->cooldown_ms == 10000 && r->moves_per_tick == 1 &&
 	   r->moves_per_minute == 30 && r->backoff_initial_ms == 30000 && r->backoff_max_ms == 1800000 &&
-	   !r->boot_memory && !r->observe_only && r->metrics_file[0] == '\0',
+	   r->harvest_order == MZ_HARVEST_DEVICES && !r->boot_memory && !r->observe_only && r->metrics_file[0] == '\0',
 	   "[rebalance] defaults as doc/DESIGN.md says");
 	is_int(c.nfiles, 0, "a string is not a file read");
 	char *a = body(&c), *b = body(&d);
@@ -171,6 +171,8 @@ static void test_values(void)
 	VALUE_OK("source  dimm ", "whole_device = no", !c.source[MZ_SOURCE_DIMM].whole_device);
 	VALUE_OK("rebalance", "enabled = no", !c.rebalance.enabled);
 	VALUE_OK("rebalance", "enabled = FALSE", !c.rebalance.enabled);
+	VALUE_OK("rebalance", "harvest_order = pages", c.rebalance.harvest_order == MZ_HARVEST_PAGES);
+	VALUE_OK("rebalance", "harvest_order = devices", c.rebalance.harvest_order == MZ_HARVEST_DEVICES);
 	VALUE_OK("rebalance", "boot_memory = yes", c.rebalance.boot_memory);
 	VALUE_OK("rebalance", "boot_memory = on", c.rebalance.boot_memory);
 	VALUE_OK("rebalance", "boot_memory = 1", c.rebalance.boot_memory);
@@ -201,6 +203,8 @@ static void test_bad_values(void)
 {
 	is_error("[online]\ndefault_zone = sometimes\n", -EINVAL,
 		 "t.conf:2: key 'default_zone': 'sometimes' is not one of auto, movable or kernel", "bad choice");
+	is_error("[rebalance]\nharvest_order = dimms\n", -EINVAL,
+		 "t.conf:2: key 'harvest_order': 'dimms' is not one of devices or pages", "bad harvest_order");
 	is_error("[online]\nratio = 12.5\n", -EINVAL, "t.conf:2: key 'ratio': '12.5' is not a whole number of percent",
 		 "fractional ratio");
 	is_error("[online]\nratio = -1\n", -EINVAL, "t.conf:2: key 'ratio': '-1' is not a whole number of percent",
@@ -910,7 +914,7 @@ static void test_shipped(void)
 		is_str(keys_only, d, "the shipped file lists every key of the dump, in the same order");
 		free(d);
 	}
-	is_int(key_lines, 33 + 3 * 2, "33 keys (not the obsolete ratio_with_rebalancer), the two source keys in each of four sections");
+	is_int(key_lines, 34 + 3 * 2, "34 keys (not the obsolete ratio_with_rebalancer), the two source keys in each of four sections");
 	free(b);
 	free(keys_only);
 	free(uncommented);

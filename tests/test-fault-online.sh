@@ -17,15 +17,15 @@ FAULTS="$top_builddir/tests/shim/faults.so"
 MATRIX="$top_builddir/tests/test-fault-online.matrix"
 : >"$MATRIX" # rows of an earlier run go
 
-# 40 boot blocks (5G kernel: the caps never get in the way), 16 new one-block DIMMs (offline) and 16
+# 40 boot blocks (5G kernel: the caps never get in the way), 16 new one-block DIMMs (offline) and 20
 # one-block DIMMs the kernel onlined in Normal; each case takes the next block of its kind.
-args=(--blocks 72 --nodes 1)
+args=(--blocks 76 --nodes 1)
 for _ in $(seq 16); do args+=(--hotplug dimm:1); done
-for _ in $(seq 16); do args+=(--hotplug dimm:1=kernel); done
+for _ in $(seq 20); do args+=(--hotplug dimm:1=kernel); done
 tree faults "${args[@]}"
 NEW=$(dev first_block 0)
 OLD=$(dev first_block 16)
-NBLOCKS=72
+NBLOCKS=76
 
 # online_set : "ID ID ..." of the blocks online now
 online_set() {
@@ -132,15 +132,16 @@ for word in online_movable online_kernel; do
 done
 
 # ---- an auto-onlined block in Normal, rezoned to Movable (already_online = fix): offline, then online
-# expected: a failed offline leaves the block online where it was (ENOENT: taken as removed, skipped);
-# a hanging offline is interrupted at offline_timeout; a refused online_movable puts it back in Normal.
+# expected (memzoned's move, actuator.h): a failed offline leaves the block online where it was (ENOENT:
+# taken as removed, skipped); a hanging offline is interrupted at offline_timeout (an EINTR that is not
+# the timer's is a refusal like any other); a transient EINTR/EAGAIN of online_movable is retried; a
+# refused online_movable puts it back in Normal.
 printf '[rebalance]\noffline_timeout = 200ms\n' | conf
 b=$OLD
 for fault in EBUSY EINVAL EINTR EAGAIN ENOENT ENOMEM short hang; do
 	case $fault in
 	ENOENT) exp="skip, stays Normal (exit 0)" ;;
-	# an EINTR is what the offline_timeout's signal gives: the helper cannot tell them apart
-	EINTR | hang) exp="timeout, stays Normal (exit 1)" ;;
+	hang) exp="timeout, stays Normal (exit 1)" ;;
 	*) exp="refused, stays Normal (exit 1)" ;;
 	esac
 	before=$(online_set)
@@ -158,7 +159,7 @@ done
 for fault in EBUSY EINVAL EINTR EAGAIN ENOENT ENOMEM short hang; do
 	todo=
 	case $fault in
-	EINTR) exp="retry, rezoned to Movable (exit 0)" ;;
+	EINTR | EAGAIN) exp="retry, rezoned to Movable (exit 0)" ;;
 	# killed there (udev's event timeout), the block is offline with the rezone's intent record: the
 	# next helper run, whatever block it is for, completes the move under the lock
 	hang) exp="hangs until killed (offline, record kept); the next helper run completes the move: Movable" ;;
@@ -182,6 +183,65 @@ for fault in EBUSY EINVAL EINTR EAGAIN ENOENT ENOMEM short hang; do
 	row "helper: rezone" "write online_movable" "$fault" "$exp" "$obs" $? "$todo"
 	b=$((b + 1))
 done
+
+# ---- the rezone is memzoned's move (actuator.h), with its two promises the helper's own copy lacked:
+# an offline the kernel carried out but reported failed goes on to an online in any zone the kernel
+# takes (not only the old one); a block neither online nor offline after a failed offline
+# (going-offline, or its state unreadable) keeps the intent record for the next helper or memzoned.
+rm -f "$T/run/memzone/intent"
+before=$(online_set)
+mzf "$b" "memory$b offline then:EBUSY
+memory$b online_movable EINVAL
+memory$b online_kernel EINVAL"
+got=$(final "$b")
+if [ "$got" != offline ] && [ "$(writes "$b" online)" -ge 1 ]; then obs="offline anyway; both sides refused, online (any zone): $got (exit $rc)"
+else obs="left $got (exit $rc)"; fi
+none_left_offline "$before"
+row "helper: rezone" "write offline" "then:EBUSY, both zones refused" \
+	"offline anyway; both sides refused, online (any zone): Normal (exit 1)" "$obs" $?
+b=$((b + 1))
+mzf "$b" "memory$b offline then:EBUSY"
+obs="left $(final "$b") (exit $rc)"
+[ "$(final "$b")" = Movable ] && obs="offline anyway: rezoned to Movable (exit $rc)"
+row "helper: rezone" "write offline" "then:EBUSY" "offline anyway: rezoned to Movable (exit 0)" "$obs" 0
+b=$((b + 1))
+
+# mzstop BLOCK EDIT : memzone online BLOCK, stopped (SIGSTOP) at its offline write while the shell
+# command EDIT changes the block under it; then continued and waited for (rc)
+mzstop() {
+	local b=$1 pid i
+	printf 'memory%s offline stop 1\n' "$b" >"$TMP/faultrules"
+	rm -f "$TMP/flog"
+	KMODEL_ROOT=$T MZ_FAULTS=$TMP/faultrules MZ_FAULTS_LOG=$TMP/flog LD_PRELOAD="$FAULTS $KMODEL" \
+		"$MEMZONE" online "memory$b" --root "$T" --config "$T/etc/memzone.conf" \
+		--allow-insecure-config --log stderr >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	for i in $(seq 600); do
+		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" = T ] && break
+		sleep 0.05
+	done
+	eval "$2"
+	kill -CONT "$pid"
+	wait "$pid"
+	rc=$?
+}
+record_of() { [ -e "$T/run/memzone/intent" ] && grep -q "^block=$1\$" "$T/run/memzone/intent" && echo kept || echo none; }
+S="$T/$MEM/memory$b/state"
+mzstop "$b" "printf 'going-offline\\n' >'$S'"
+obs="$(state "$b"), record $(record_of "$b") (exit $rc)"
+in_err "LEFT going-offline" && obs="stranded: $obs"
+row "helper: rezone" "write offline" "block going-offline after" "stranded: going-offline, record kept (exit 1)" "$obs" 0
+printf 'online\n' >"$S"
+rm -f "$T/run/memzone/intent"
+b=$((b + 1))
+S="$T/$MEM/memory$b/state"
+mzstop "$b" "rm -f '$S' && mkdir '$S'"
+obs="state $([ -d "$S" ] && echo unreadable || state "$b"), record $(record_of "$b") (exit $rc)"
+in_err "LEFT UNREADABLE" && obs="stranded: $obs"
+row "helper: rezone" "write offline" "state unreadable after" "stranded: state unreadable, record kept (exit 1)" "$obs" 0
+rmdir "$S" && printf 'online\n' >"$S"
+rm -f "$T/run/memzone/intent"
+b=$((b + 1))
 
 # ---- the helper and an intent record someone else left (memzoned's or a killed helper's). Under the
 # lock it completes the move of a process that is gone; a live writer's record is that writer's; and

@@ -342,6 +342,29 @@ stop
 check "give-back: the block without slab or page tables is offlined although it has more unmovable pages" \
 	[ "$(zone 9)" = Movable -a "$(offline_writes)" -eq 1 ]
 
+# ---- the give-back's scan (every block read) runs without the lock; under it only the chosen block and
+# its device are read again, and a block that changed meanwhile gives way to the next candidate
+givetree
+kpages 8:5:1 9:5:1 10:5:1 11:5:1 # alike (an LRU page each): the highest id, memory11, is picked first
+mkdir -p "$T/run/memzone"
+rm -f "$TMP/locked" "$TMP/release"
+python3 -c 'import fcntl, os, sys, time
+f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]): time.sleep(0.02)' "$T/run/memzone/lock" "$TMP/locked" "$TMP/release" &
+LPID=$!
+waitfor "the lock holder" [ -e "$TMP/locked" ]
+start
+lock_waiter() { awk -v p="$DPID" '$2 == "->" && $6 == p { f = 1 } END { exit !f }' /proc/locks; }
+waitfor "memzoned waiting for the lock" lock_waiter
+echo Movable >"$T/$MEM/memory11/valid_zones" # someone moved it after the scan
+touch "$TMP/release"
+wait "$LPID" 2>/dev/null
+waitfor "a give-back" grep -q 'memory10 moved from Normal to Movable' "$TMP/d.err"
+stop
+check "the scan ran before the lock: memory11, changed while memzoned waited, gave way to memory10" \
+	[ "$(zone 10)" = Movable -a -n "$(grep '1 candidate changed since the scan; memory10 instead' "$TMP/d.err")" ]
+check "... and memory11 was not written to" [ -z "$(grep '^memory11 ' "$T/proc/.kmodel.log")" ]
+
 # ---- memzone rebalance --once: one cycle of the daemon, by hand
 mz() { # mz ARGS...: memzone rebalance on $T through the shims; out in $TMP/out, rc in $mrc
 	KMODEL_ROOT="$T" MZ_FAULTS="$TMP/faults" LD_PRELOAD="$FAULTS $KMODEL" "$MEMZONE" rebalance --root "$T" \

@@ -66,7 +66,8 @@ check "unit: only where the kernel has memory hotplug" \
 # PrivateTmp= (and the *Directory= settings) add mount dependencies: /tmp or /var/tmp can wait for udev
 check "unit: no setting that adds a mount dependency (PrivateTmp=, *Directory=)" \
 	bash -c "! grep -E '^(PrivateTmp|RuntimeDirectory|StateDirectory|CacheDirectory|LogsDirectory|WorkingDirectory)=' '$unit'"
-check "unit: writes only the memory blocks and /run" grep -qx 'ReadWritePaths=/sys/devices/system/memory /run' "$unit"
+check "unit: writes only the memory blocks, memory_hotplug's parameters and /run" \
+	grep -qx 'ReadWritePaths=/sys/devices/system/memory -/sys/module/memory_hotplug/parameters /run' "$unit"
 # (its systemd-analyze security exposure is checked with memzoned's, in test-memzoned-unit.sh)
 if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s|^\(Exec[A-Za-z]*=\).*/memzone |\1$MEMZONE |" "$unit" >"$TMP/memzone-init.service"

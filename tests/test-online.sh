@@ -425,6 +425,76 @@ mz init --restore
 is "$rc/$(cat "$T/$MEM/auto_online_blocks")" 0/online "init --restore puts it back"
 [ ! -e "$T/run/memzone/auto_online_blocks.found" ] && ok 0 "init --restore forgets the record" || ok 1 "init --restore forgets the record"
 
+# ---- kernel mode (src/kmode.h): with kernel_auto_online = policy and a policy the kernel can express,
+# init hands it to the kernel's auto-movable policy and records what it found; a helper then audits
+# the blocks the kernel onlined and leaves them; init --restore puts every value back
+kparams() {
+	P=$T/sys/module/memory_hotplug/parameters
+	mkdir -p "$P"
+	echo contig-zones >"$P/online_policy"
+	echo 301 >"$P/auto_movable_ratio"
+	echo N >"$P/auto_movable_numa_aware"
+}
+kvals() { echo "$(cat "$T/$MEM/auto_online_blocks") $(cat "$P/online_policy") $(cat "$P/auto_movable_ratio") $(cat "$P/auto_movable_numa_aware")"; }
+KPOL='[online]\nkernel_auto_online = policy\nratio = 200\n'
+tree kmode --blocks 40 --nodes 2 --hotplug dimm:4 --auto-online offline
+kparams
+printf "$KPOL" | conf
+mz init
+is "$rc/$(kvals)" "0/online auto-movable 200 Y" "kernel mode: init sets auto_online_blocks, online_policy, ratio, NUMA awareness"
+in_err "the kernel onlines new memory with this policy" && ok 0 "kernel mode: init says so" || { ok 1 "kernel mode: init says so"; show_err; }
+is "$(sort "$T/run/memzone/kernel-policy.found" | tr '\n' ';')" \
+	"auto_movable_numa_aware N Y;auto_movable_ratio 301 200;auto_online_blocks offline online;online_policy contig-zones auto-movable;" \
+	"kernel mode: what init found and set is recorded"
+D=$(dev first_block 0)
+is "$(zone_of "$D" "$((D + 3))")" Movable "kernel mode: init still onlines the memory that was offline already"
+mz_plain check-config
+grep -q "^# new memory: kernel" "$TMP/out" && ok 0 "kernel mode: check-config names the mode" || { ok 1 "kernel mode: check-config names the mode"; sed 's/^/#   /' "$TMP/out"; }
+mz_plain status
+grep -q "onlining mode: kernel" "$TMP/out" && ok 0 "kernel mode: status names the mode" || { ok 1 "kernel mode: status names the mode"; sed 's/^/#   /' "$TMP/out"; }
+# the kernel onlined a block (in the model: the zone the rule would give), a helper audits it
+write_state "$((D + 1))" offline
+write_state "$((D + 1))" online_kernel
+mz online "memory$((D + 1))"
+is "$rc/$(zone_of "$((D + 1))" "$((D + 1))")" "0/Normal" "kernel mode: the helper leaves what the kernel onlined"
+in_err "kernel mode" && ok 0 "kernel mode: the helper says why" || { ok 1 "kernel mode: the helper says why"; show_err; }
+is "$(kvals)" "online auto-movable 200 Y" "kernel mode: a helper writes none of the kernel's settings"
+# an add event that comes before the kernel onlined the block (6.1 onlines a DIMM once all its blocks
+# are added): the helper waits for the kernel instead of deciding the block a second time ...
+write_state "$((D + 2))" offline
+( sleep 0.3; write_state "$((D + 2))" online_movable ) &
+mz online "memory$((D + 2))"
+wait
+is "$rc/$(zone_of "$((D + 2))" "$((D + 2))")" "0/Movable" "kernel mode: the helper waits for the kernel's online of its block"
+in_err "memory$((D + 2)): leave" && in_err "already online in Movable" && ! in_err "still offline" && ok 0 "... then audits it" ||
+	{ ok 1 "... then audits it"; show_err; }
+# ... and decides a block the kernel left offline, after a bound
+write_state "$((D + 2))" offline
+mz online "memory$((D + 2))"
+is "$rc/$(zone_of "$((D + 2))" "$((D + 2))")" "0/Normal" "kernel mode: a block the kernel leaves offline is decided after the wait (Normal: a block of its DIMM is)"
+in_err "still offline" && ok 0 "... saying so" || { ok 1 "... saying so"; show_err; }
+# someone else changes a setting: userspace mode, and memzone does not set it back
+echo 150 >"$P/auto_movable_ratio"
+mz_plain status
+grep -q "onlining mode: userspace: the kernel's settings are not memzone's" "$TMP/out" && ok 0 "kernel mode: a changed setting is seen" || { ok 1 "kernel mode: a changed setting is seen"; sed 's/^/#   /' "$TMP/out"; }
+mz online "memory$((D + 1))"
+is "$(kvals)" "online auto-movable 150 Y" "kernel mode: a helper does not undo another's setting"
+mz init --restore
+is "$rc/$(kvals)" "0/offline contig-zones 150 N" "kernel mode: --restore puts back what memzone set, leaves the ratio someone else set"
+[ ! -e "$T/run/memzone/kernel-policy.found" ] && ok 0 "kernel mode: --restore forgets the record" || ok 1 "kernel mode: --restore forgets the record"
+# what the kernel cannot express stays in userspace: a CPU-less node (memory_only_nodes = movable)
+tree kmode2 --blocks 40 --nodes 2 --cpuless 1 --hotplug dimm:1 --auto-online online
+kparams
+printf "$KPOL" | conf
+mz init
+is "$(kvals)" "offline contig-zones 301 N" "userspace mode: a CPU-less node and memory_only_nodes = movable keep memzone deciding"
+in_err "node 1 has no CPUs" && ok 0 "userspace mode: init says why" || { ok 1 "userspace mode: init says why"; show_err; }
+# a kernel before 5.15 (no online_policy): userspace
+tree kmode3 --blocks 40 --nodes 1 --hotplug dimm:1 --auto-online online
+printf "$KPOL" | conf
+mz init
+is "$(cat "$T/$MEM/auto_online_blocks")" offline "userspace mode: a kernel without online_policy"
+
 # ---- a sweep decides each block as a fresh snapshot would: it reads the zone totals once and counts
 # its own movable onlines into them (reading again every 16 blocks and after a kernel online), while
 # `memzone init` reads them afresh for every block. 96 virtio-mem blocks, each decided on its own,

@@ -231,24 +231,37 @@ done
 check "bash completion file parses" in_root bash -n /usr/share/bash-completion/completions/memzone
 
 # --- 4. remove, purge ----------------------------------------------------------------------------
-# The chroot has no sysfs: plain files stand for auto_online_blocks (memzone's "offline") and an
-# offline block, with the value memzone init recorded. Removal must put the value back and touch
-# nothing else (the package-VM test does it for real, with systemd stopping memzone-init).
+# The chroot has no sysfs: plain files stand for auto_online_blocks (memzone's "offline"), the
+# memory_hotplug parameters (memzone's kernel mode, one since changed by someone else) and an
+# offline block, with the values memzone init recorded. Removal (prerm: memzone init --restore)
+# must put them back and touch nothing else (the package-VM test does it for real, with systemd
+# stopping memzone-init).
 fake=$root/sys/devices/system/memory
-mkdir -p "$fake/memory9" "$root/run/memzone"
+params=$root/sys/module/memory_hotplug/parameters
+mkdir -p "$fake/memory9" "$root/run/memzone" "$params"
 echo offline >"$fake/auto_online_blocks"
 echo offline >"$fake/memory9/state"
 echo online_movable >"$root/run/memzone/auto_online_blocks.found"
+echo auto-movable >"$params/online_policy"
+echo 150 >"$params/auto_movable_ratio"
+echo Y >"$params/auto_movable_numa_aware"
+printf 'online_policy contig-zones auto-movable\nauto_movable_ratio 301 200\nauto_movable_numa_aware N Y\n' \
+	>"$root/run/memzone/kernel-policy.found"
 if in_root apt-get remove -y -q memzone >"$work/remove.log" 2>&1; then pass "apt-get remove memzone"; else fail "apt-get remove memzone" "$(tail -20 "$work/remove.log")"; fi
 a=$(cat "$fake/auto_online_blocks"); st=$(cat "$fake/memory9/state")
+k="$(cat "$params/online_policy") $(cat "$params/auto_movable_ratio") $(cat "$params/auto_movable_numa_aware")"
 if [ "$a" = online_movable ] && [ "$st" = offline ] && [ ! -e "$root/run/memzone/auto_online_blocks.found" ]; then
 	pass "remove restores the recorded auto_online_blocks (online_movable) and onlines nothing"
 else
 	fail "remove restores the recorded auto_online_blocks (online_movable) and onlines nothing" \
 		"auto_online_blocks: $a; memory9: $st; record: $(ls "$root/run/memzone" 2>&1)"
 fi
-echo offline >"$fake/auto_online_blocks"
-echo online >"$root/run/memzone/auto_online_blocks.found"
+if [ "$k" = "contig-zones 150 N" ] && [ ! -e "$root/run/memzone/kernel-policy.found" ]; then
+	pass "remove restores the kernel's online_policy and NUMA awareness, leaves the ratio someone else set"
+else
+	fail "remove restores the kernel's online_policy and NUMA awareness, leaves the ratio someone else set" \
+		"parameters: $k; record: $(ls "$root/run/memzone" 2>&1)"
+fi
 left=$(while IFS= read -r f; do
 	[ "$f" = /etc/memzone.conf ] && continue
 	[ -e "$root$f" ] && [ ! -d "$root$f" ] && echo "$f"
@@ -260,13 +273,12 @@ if in_root apt-get purge -y -q memzone >"$work/purge.log" 2>&1 && in_root apt-ge
 else
 	fail "apt-get purge memzone" "$(tail -20 "$work/purge.log")"
 fi
-a=$(cat "$fake/auto_online_blocks")
-if [ "$a" = online ] && [ ! -e "$root/run/memzone" ]; then
-	pass "purge restores the recorded auto_online_blocks (online)"
+if [ ! -e "$root/run/memzone" ]; then
+	pass "purge removes /run/memzone"
 else
-	fail "purge restores the recorded auto_online_blocks (online)" "auto_online_blocks: $a"
+	fail "purge removes /run/memzone" "$(ls "$root/run/memzone" 2>&1)"
 fi
-rm -rf "${root:?}/sys/devices"
+rm -rf "${root:?}/sys/devices" "${root:?}/sys/module"
 after=$(snapshot)
 d=$(set_diff "$before" "$after")
 if [ -z "$d" ]; then pass "purge leaves the chroot as it was before the install"; else fail "purge leaves the chroot as it was before the install" "- gone, + left behind:" "$d"; fi

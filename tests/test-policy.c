@@ -1,5 +1,6 @@
 /* test-policy.c - the pure onlining policy against hand-built snapshots: every rule and its edges */
 #include "config.h"
+#include "kmode.h"
 #include "policy.h"
 #include "tap.h"
 #include "util.h"
@@ -239,6 +240,12 @@ static void test_already_online(void)
 	   "own contribution subtracted from the kernel sum (%s)", d.why);
 	cfg.already_online = MZ_ALREADY_LEAVE;
 	expect(MZ_ACTION_LEAVE, MZ_REASON_ALREADY_ONLINE_LEAVE, "hot-added in Normal, leave");
+	/* kernel mode: the kernel's choice stands, the audit says how the block alone would be judged */
+	cfg.already_online = MZ_ALREADY_FIX;
+	snap.kernel_mode = true;
+	expect(MZ_ACTION_LEAVE, MZ_REASON_KERNEL_MODE, "hot-added in Normal by the kernel in kernel mode: left");
+	ok(strstr(d.why, "judged alone this block would go Movable") != NULL, "kernel mode: the audit says it (%s)", d.why);
+	snap.kernel_mode = false;
 
 	/* memzoned running: it owns the zone of online blocks (a block it harvested to Normal, the rest
 	 * of its DIMM in Movable, must not be rezoned back by a replayed add event) */
@@ -787,8 +794,72 @@ static void test_random(void)
 	is_int(rezoned_under_memzoned, 0, "random: no online block is rezoned while memzoned runs");
 }
 
+static void test_kernel_mode_plan(void)
+{
+	struct mz_kmode_env env = { .online_policy = true, .auto_online = true, .memory_only_node = -1 };
+	struct mz_kmode_params w;
+	char why[256];
+
+	reset_config();
+	cfg.ratio_basis = MZ_BASIS_BOOT;
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
+	cfg.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_IGNORE;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "kernel_auto_online = disable"),
+	   "kernel mode needs kernel_auto_online = policy (%s)", why);
+	cfg.kernel_auto_online = MZ_KAO_POLICY;
+	cfg.memory_only_nodes = MZ_MEMONLY_POLICY;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "the shipped kind of policy can be handed over (%s)", why);
+	ok(!strcmp(w.auto_online, "online") && !strcmp(w.online_policy, "auto-movable") && w.ratio == 301 &&
+	   w.numa_aware == 1, "auto-movable, 301, NUMA-aware, auto_online_blocks = online");
+	cfg.ratio_scope = MZ_SCOPE_SYSTEM;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && w.numa_aware == 0, "ratio_scope = system: not NUMA-aware");
+	cfg.ratio_scope = MZ_SCOPE_NODE;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "ratio_scope = node"), "node only: %s", why);
+	cfg.ratio_scope = MZ_SCOPE_BOTH;
+	cfg.ratio = 0;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && w.ratio == 0, "ratio 0 is the kernel's too");
+	cfg.ratio = 301;
+	cfg.ratio_basis = MZ_BASIS_CURRENT;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "ratio_basis = current"), "%s", why);
+	cfg.ratio_basis = MZ_BASIS_BOOT;
+	cfg.min_kernel = BS;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "min_kernel"), "%s", why);
+	cfg.min_kernel = 0;
+	cfg.default_zone = MZ_DEFAULT_MOVABLE;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "default_zone"), "%s", why);
+	cfg.default_zone = MZ_DEFAULT_AUTO;
+	env.memory_only_node = 2;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "memory-only node with memory_only_nodes = policy");
+	cfg.memory_only_nodes = MZ_MEMONLY_MOVABLE;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "node 2 has no CPUs"), "%s", why);
+	env.memory_only_node = -1;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "memory_only_nodes = movable without such a node");
+	env.daxctl_configured = true;
+	snprintf(env.daxctl_why, sizeof(env.daxctl_why), "/etc/daxctl.conf.d/x.conf configures daxctl");
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "x.conf"), "daxctl configured: %s", why);
+	cfg.source[MZ_SOURCE_KMEM].zone = MZ_SRCZONE_POLICY;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "daxctl configured but kmem follows the policy");
+	env.daxctl_configured = false;
+	cfg.source[MZ_SOURCE_DIMM].whole_device = false;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source dimm] whole_device = no"), "%s", why);
+	cfg.source[MZ_SOURCE_DIMM].whole_device = true;
+	cfg.source[MZ_SOURCE_OTHER].whole_device = true;
+	ok(mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)), "[source other] whole_device = yes can be handed over");
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = true;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source virtio_mem] whole_device = yes"),
+	   "%s", why);
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].whole_device = false;
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_MOVABLE;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "[source virtio_mem] zone"), "%s", why);
+	cfg.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_POLICY;
+	env.online_policy = false;
+	ok(!mz_kmode_plan(&cfg, &env, &w, why, sizeof(why)) && strstr(why, "5.15"), "old kernel: %s", why);
+	reset_config();
+}
+
 int main(void)
 {
+	test_kernel_mode_plan();
 	test_names();
 	test_ratio_edges();
 	test_valid_zones();

@@ -9,10 +9,13 @@ BENCH_MZ_MASK=/etc/udev/rules.d/60-memzone.rules
 # udev-based onlining methods more than the kernel's); the probe listens to uevents itself
 bench_quiet() { rm -f /etc/udev/rules.d/99-memzone-vm-events.rules; udevadm control --reload; }
 
-# bench_method kernel|plain|memzone|memzoned|none: who onlines the next hot-added blocks
+# bench_method kernel|plain|memzone|kmode|memzoned|none: who onlines the next hot-added blocks
 #   kernel   auto_online_blocks=online_movable (as memhp_default_state=online_movable), no udev rule
 #   plain    a distribution-style rule: ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"
-#   memzone  memzone's installed rule (60-memzone.rules -> memzone online), auto_online_blocks=offline
+#   memzone  memzone's installed rule (60-memzone.rules -> memzone online), auto_online_blocks=offline:
+#            memzone decides in userspace
+#   kmode    memzone's installed rule and default configuration after `memzone init`: the kernel mode
+#            (online_policy=auto-movable, auto_online_blocks=online; the helper audits each block)
 #   memzoned memzone's installed rule and memzoned running (installed binary, default config, log in
 #            $BENCH_MZD_LOG): it decides new blocks from the kernel's uevents and the rule, seeing
 #            /run/memzone/memzoned.online resolve, starts no helper; auto_online_blocks=offline
@@ -22,7 +25,12 @@ bench_quiet() { rm -f /etc/udev/rules.d/99-memzone-vm-events.rules; udevadm cont
 bench_method() {
     case $1 in memzoned) ;; *) bench_memzoned_stop || return 1 ;; esac
     rm -f "$BENCH_PLAIN_RULE" "$BENCH_MZ_MASK"
+    # the kernel's own onlining policy back (the boot's `memzone init` hands it the default policy)
+    "$MZ_BIN" init --restore > /dev/null 2>&1
     case $1 in
+        kmode) "$MZ_BIN" init > /tmp/bench-kmode-init.log 2>&1
+               [ "$(cat $M/auto_online_blocks) $(cat /sys/module/memory_hotplug/parameters/online_policy)" = "online auto-movable" ] ||
+                   { echo "kmode: memzone init did not hand the policy to the kernel: $(tail -n 2 /tmp/bench-kmode-init.log)" >&2; return 1; } ;;
         kernel) ln -s /dev/null "$BENCH_MZ_MASK"; echo online_movable > $M/auto_online_blocks ;;
         plain) ln -s /dev/null "$BENCH_MZ_MASK"; echo offline > $M/auto_online_blocks
                echo 'SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", ATTR{state}="online"' > "$BENCH_PLAIN_RULE" ;;

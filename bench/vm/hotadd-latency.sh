@@ -5,7 +5,10 @@
 #   kernel   the kernel itself: auto_online_blocks=online_movable (what memhp_default_state=
 #            online_movable sets at boot), no udev rule
 #   plain    a distribution-style udev rule: ATTR{state}=="offline", ATTR{state}="online"
-#   memzone  memzone's installed udev rule (memzone online, built-in default policy)
+#   memzone  memzone's installed udev rule (memzone online, built-in default policy), in userspace
+#            mode (auto_online_blocks=offline)
+#   kmode    the same rule and policy after `memzone init`: the kernel mode (the kernel onlines in the
+#            add path with online_policy=auto-movable; the helper audits)
 #   memzoned memzone's installed rule with memzoned running (installed binary, default config,
 #            started before and waited for until /run/memzone/memzoned.online resolves): memzoned
 #            decides the new blocks from the kernel's uevents, the rule starts no helper. Every
@@ -14,7 +17,7 @@
 # hot-added memory fits):
 #   A  one DIMM of BENCH_HOTADD_SIZE per method, then the virtio-mem device grown by the same size
 #      per method (one device, grown four times);
-#   B  a burst of BENCH_BURST DIMMs back to back in one QMP session, kernel, memzone and memzoned;
+#   B  a burst of BENCH_BURST DIMMs back to back in one QMP session, kernel, memzone, kmode and memzoned;
 #   C  the same burst, plain and memzone.
 # The order of the methods rotates with the round, so none always goes first into an empty machine.
 # Time = first QMP command sent -> the guest's probe saw the last block's "online" uevent (host
@@ -33,8 +36,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 KERNELS=${BENCH_KERNELS:-6.1 6.12}
 SIZE=$(to_bytes "${BENCH_HOTADD_SIZE:-8G}") || exit 2
 BURST=${BENCH_BURST:-8x1G}
-METHODS=(kernel plain memzone memzoned)
-BURST_B=(kernel memzone memzoned) BURST_C=(plain memzone)
+METHODS=(kernel plain memzone kmode memzoned)
+BURST_B=(kernel memzone kmode memzoned) BURST_C=(plain memzone)
 # boot A: a DIMM and a virtio-mem growth of SIZE per method on top of 4 GiB; vmlib's maxmem=64G
 # leaves 60 GiB of device memory, less than the 64 GiB of four methods at 8G. Boot B: a burst of
 # COUNT DIMMs per method, more than vmlib's 16 slots for three methods of 8. (Only ever raised.)

@@ -14,6 +14,8 @@
  *           a file: unlink, rename, or * (either)
  *   ACTION  an errno name: EBUSY EINVAL EINTR EAGAIN ENOENT ENOMEM EIO EPERM -> the call fails with it
  *           short     -> the write returns count - 1 and changes nothing (a file call: pass)
+ *           then:ERR  -> the call goes through, then fails with the errno name ERR (the kernel did
+ *                        what was asked and reported an error anyway; a file call: pass)
  *           hang      -> wait for a signal the program has not blocked (like offline_pages(): a
  *                        signal blocked for a signalfd does not end it), then fail with EINTR
  *           delay:MS  -> wait MS milliseconds (a signal ends the wait with EINTR), then pass
@@ -314,6 +316,13 @@ static ssize_t faulty_write(int fd, const void *buf, size_t count)
 	log_write(block, word, r.action);
 	if (strcmp(r.action, "short") == 0)
 		return count > 0 ? (ssize_t)count - 1 : 0;
+	if (strncmp(r.action, "then:", 5) == 0) {
+		int err = errno_of(r.action + 5);
+
+		real_write(fd, buf, count);
+		errno = err ? err : EIO;
+		return -1;
+	}
 	if (act(r.action) < 0)
 		return -1;
 	return real_write(fd, buf, count);
@@ -337,7 +346,8 @@ static int file_fault(const char *word, const char *path, const char *path2)
 	}
 	if (!name)
 		return 0;
-	if (!found || strcmp(r.action, "pass") == 0 || strcmp(r.action, "short") == 0) {
+	if (!found || strcmp(r.action, "pass") == 0 || strcmp(r.action, "short") == 0 ||
+	    strncmp(r.action, "then:", 5) == 0) {
 		log_call(name, word, "pass");
 		return 0;
 	}

@@ -70,7 +70,9 @@ ratio_ok() {
 nevents() { cat /tmp/memevents 2>/dev/null | grep -c "^$1 memory$2 "; }     # nevents ACTION BLOCK
 
 # ---- memzone
-mzconf() { mkdir -p "$(dirname "$MZ_CONF")" && cat > "$MZ_CONF"; }       # mzconf <<EOF ... EOF
+# mzconf <<EOF ... EOF: the new policy, then `memzone init` as an administrator runs it after an
+# edit (memzone.conf(5)): it hands an expressible policy to the kernel or takes it back
+mzconf() { mkdir -p "$(dirname "$MZ_CONF")" && cat > "$MZ_CONF" && { "$MZ_BIN" init > /tmp/mzconf-init.log 2>&1; true; }; }
 mzlog() { dmesg | grep memzone; }
 # memzone kernel-log lines at level <= $1 (0 emerg .. 7 debug), raw "<N>" prefix stripped
 mzlog_level() { dmesg -r | awk -v max="$1" 'match($0, /^<[0-9]+>/) { n = substr($0, 2, RLENGTH - 2) % 8; if (n <= max && /memzone/) print n ": " substr($0, RLENGTH + 1) }'; }
