@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(void)
 {
@@ -45,22 +46,25 @@ static int offline_blocks(unsigned long **out, size_t *nout)
 {
 	unsigned long *ids;
 	size_t n, k = 0;
-	int r;
+	int memfd, r;
 
 	*out = NULL;
 	*nout = 0;
 	r = mz_memblock_list(&ids, &n);
 	if (r < 0)
 		return r;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0) {
+		free(ids);
+		return memfd;
+	}
 	for (size_t i = 0; i < n; i++) {
-		char path[MZ_PATH_MAX], state[32];
+		struct mz_block_brief bb;
 
-		if (mz_path(path, sizeof(path), "/sys/devices/system/memory/memory%lu/state", ids[i]) < 0 ||
-		    mz_read_line(path, state, sizeof(state)) < 0)
-			continue;
-		if (strcmp(state, "offline") == 0)
+		if (mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE)
 			ids[k++] = ids[i];
 	}
+	close(memfd);
 	*out = ids;
 	*nout = k;
 	return 0;

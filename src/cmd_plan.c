@@ -69,13 +69,7 @@ static void usage(void)
 /* Cheap pre-filter for the scan: an online block of boot memory can never be rezoned. */
 static bool online_boot_block(const struct mz_iomem *io, const struct mz_block *b)
 {
-	struct mz_iomem_owner own;
-
-	if (b->acpi_dimm)
-		return false;
-	if (!io || io->zeroed)
-		return true; /* without iomem only the ACPI link tells hot-added memory apart */
-	return mz_iomem_owner(io, b->start, &own) == 0 && own.source == MZ_SOURCE_BOOT;
+	return mz_snapshot_source(io, b) == MZ_SOURCE_BOOT;
 }
 
 static void print_text(const struct row *rows, size_t n, const struct mz_snapshot *s, const unsigned *count)
@@ -227,16 +221,17 @@ int cmd_plan(int argc, char **argv)
 		struct mz_device_snap dev, *devp;
 		struct row *row = &rows[nrows];
 
-		memset(&b, 0, sizeof(b));
+		r = s.block_size ? mz_memblock_read(ids[i], s.block_size, &b) : -ENOENT;
 		if (!named) {
-			if (mz_memblock_read(ids[i], s.block_size, &b) < 0)
+			if (r < 0)
 				continue; /* vanished while we looked */
 			if (b.state != MZ_BLOCK_OFFLINE &&
 			    (cfg.already_online == MZ_ALREADY_LEAVE || online_boot_block(iop, &b)))
 				continue;
 		}
-		memset(&dev, 0, sizeof(dev));
-		r = mz_snapshot_block_wait(&s, iop, ids[i], &b, &dev, &bind_wait_ms);
+		/* the block as read above, its device added */
+		if (r == 0)
+			r = mz_snapshot_device(&s, iop, &b, &dev, &bind_wait_ms);
 		if (r < 0) {
 			if (named)
 				mz_warn("memory%lu: %s", ids[i], r == -ENOENT ? "no such block" : strerror(-r));

@@ -37,49 +37,60 @@ const char *mz_block_state_name(enum mz_block_state s)
 	return "unknown";
 }
 
-static enum mz_block_state state_from_text(const char *s)
+enum mz_block_state mz_block_state_from_text(const char *text)
 {
-	if (strcmp(s, "online") == 0)
+	if (strcmp(text, "online") == 0)
 		return MZ_BLOCK_ONLINE;
-	if (strcmp(s, "offline") == 0)
+	if (strcmp(text, "offline") == 0)
 		return MZ_BLOCK_OFFLINE;
-	if (strcmp(s, "going-offline") == 0)
+	if (strcmp(text, "going-offline") == 0)
 		return MZ_BLOCK_GOING_OFFLINE;
 	return MZ_BLOCK_UNKNOWN;
 }
 
-/* A small attribute relative to dirfd: NUL padding and trailing whitespace removed. Longer
- * content than fits is -ENOSPC (no attribute memzone reads is longer than a line). */
-static int read_attr(int dirfd, const char *name, char *buf, size_t len)
+int mz_memory_dir_open(void)
 {
-	size_t n = 0;
-	int fd, r = 0;
+	char path[MZ_PATH_MAX];
+	int fd;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		char extra;
-		ssize_t got = n < len - 1 ? read(fd, buf + n, len - 1 - n) : read(fd, &extra, 1);
+	if (mz_path(path, sizeof(path), MEMORY_DIR) < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
 
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			r = -errno;
-		else if (got > 0 && n == len - 1)
-			r = -ENOSPC;
-		if (got <= 0 || r < 0)
-			break;
-		n += (size_t)got;
+#define BLOCK_REL_MAX 48 /* "memory" + 20 digits + "/" + the longest attribute name + NUL */
+
+/* rel = "memoryN" or "memoryN/ATTR" (attr NULL or ""): built by hand, not by snprintf, as it is
+ * built for every attribute of every block a 131072-block scan reads. */
+static const char *block_rel(char rel[BLOCK_REL_MAX], unsigned long id, const char *attr)
+{
+	char digits[24];
+	size_t n = 0, k = sizeof("memory") - 1, a = attr ? strlen(attr) : 0;
+
+	do
+		digits[n++] = (char)('0' + id % 10);
+	while ((id /= 10) && n < sizeof(digits));
+	if (k + n + 1 + a >= BLOCK_REL_MAX)
+		a = 0; /* no attribute name is that long */
+	memcpy(rel, "memory", k);
+	while (n)
+		rel[k++] = digits[--n];
+	if (a) {
+		rel[k++] = '/';
+		memcpy(rel + k, attr, a);
+		k += a;
 	}
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[n] = '\0';
-	n = strlen(buf); /* sysfs copies padded with NULs */
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return 0;
+	rel[k] = '\0';
+	return rel;
+}
+
+/* memoryN/ATTR relative to the memory directory fd: the one read of a block's attribute. */
+static int block_attr(int memfd, unsigned long id, const char *attr, char *buf, size_t len)
+{
+	char rel[BLOCK_REL_MAX];
+
+	return mz_read_attr_at(memfd, block_rel(rel, id, attr), buf, len);
 }
 
 int mz_memblock_size(uint64_t *bytes)
@@ -148,13 +159,14 @@ int mz_valid_zones_parse(const char *text, unsigned *mask, enum mz_zone *first)
 }
 
 /* The node of a block: its "nodeN" link (one per block; the lowest if a tree has several). */
-static int block_node(int dirfd)
+static int block_node(int memfd, unsigned long id)
 {
 	struct dirent *de;
+	char rel[BLOCK_REL_MAX];
 	int fd, node = -1;
 	DIR *d;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(memfd, block_rel(rel, id, NULL), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	d = fdopendir(fd);
@@ -174,17 +186,15 @@ static int block_node(int dirfd)
 	return node;
 }
 
-/* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03".
- * rel: the link relative to dirfd. The one reader of the link (a block's own read and the
- * per-id reads of snapshot.c and status.c). */
-static void firmware_node_rel(int dirfd, const char *rel, char *name, size_t len)
+/* firmware_node -> ../../../LNXSYSTM:00/LNXSYBUS:00/PNP0A06:00/PNP0C80:03 : "PNP0C80:03". */
+void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
 {
-	char target[MZ_PATH_MAX];
+	char rel[BLOCK_REL_MAX], target[MZ_PATH_MAX];
 	const char *base;
 	ssize_t n;
 
 	name[0] = '\0';
-	n = readlinkat(dirfd, rel, target, sizeof(target) - 1);
+	n = readlinkat(memfd, block_rel(rel, id, "firmware_node"), target, sizeof(target) - 1);
 	if (n <= 0)
 		return;
 	target[n] = '\0';
@@ -196,35 +206,22 @@ static void firmware_node_rel(int dirfd, const char *rel, char *name, size_t len
 		snprintf(name, len, "%s", base);
 }
 
-static void block_firmware_node(int dirfd, char *name, size_t len)
-{
-	firmware_node_rel(dirfd, "firmware_node", name, len);
-}
-
-void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len)
-{
-	char rel[64];
-
-	snprintf(rel, sizeof(rel), "memory%lu/firmware_node", id);
-	firmware_node_rel(memfd, rel, name, len);
-}
-
 bool mz_memblock_ready(unsigned long id)
 {
 	char path[MZ_PATH_MAX];
 	struct stat st;
-	int dirfd;
+	int memfd;
 	bool ready;
 
 	if (mz_path(path, sizeof(path), "/sys/devices/system/node") < 0 || stat(path, &st) < 0)
 		return true; /* not NUMA: every block is on node 0 from the start */
-	if (mz_path(path, sizeof(path), MEMORY_DIR "/memory%lu", id) < 0)
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
 		return true;
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return true;
-	ready = block_node(dirfd) >= 0;
-	close(dirfd);
+	snprintf(path, sizeof(path), "memory%lu", id);
+	/* a vanished block counts as ready */
+	ready = block_node(memfd, id) >= 0 || faccessat(memfd, path, F_OK, 0) < 0;
+	close(memfd);
 	return ready;
 }
 
@@ -241,11 +238,64 @@ bool mz_memblock_wait_ready(unsigned long id, unsigned timeout_ms)
 	return true;
 }
 
-int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
+int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
+		      char *why, size_t whylen)
 {
-	char path[MZ_PATH_MAX], text[128];
+	char text[128];
+	const char *attr = "state";
+	int r;
+
+	memset(bb, 0, sizeof(*bb));
+	r = block_attr(memfd, id, attr, text, sizeof(text));
+	if (r == -ENOENT || r == -ENOTDIR)
+		return -ENOENT;
+	if (r < 0)
+		goto fail;
+	bb->state = mz_block_state_from_text(text);
+	if (bb->state == MZ_BLOCK_UNKNOWN) {
+		if (why)
+			snprintf(why, whylen, "memory%lu/%s: '%.60s' is not online, offline or going-offline", id, attr, text);
+		return -EINVAL;
+	}
+	if (zones == MZ_BRIEF_NO_ZONES || (zones == MZ_BRIEF_ZONES_IF_ONLINE && bb->state == MZ_BLOCK_OFFLINE))
+		return 0;
+	attr = "valid_zones";
+	r = block_attr(memfd, id, attr, text, sizeof(text));
+	if (r == -ENOENT) {
+		/* no valid_zones before 3.18; or the block vanished between the two reads */
+		char rel[BLOCK_REL_MAX];
+
+		return faccessat(memfd, block_rel(rel, id, NULL), F_OK, 0) == 0 ? 0 : -ENOENT;
+	}
+	if (r < 0)
+		goto fail;
+	if (mz_valid_zones_parse(text, &bb->zones, &bb->zone) < 0) {
+		if (why)
+			snprintf(why, whylen, "memory%lu/%s: '%.60s' is not a list of zones", id, attr, text);
+		return -EINVAL;
+	}
+	bb->zones_known = true;
+	return 0;
+fail:
+	if (why)
+		snprintf(why, whylen, "memory%lu/%s: %s", id, attr, strerror(-r));
+	return r;
+}
+
+enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb)
+{
+	if (!bb->zones_known)
+		return MZ_CLASS_UNKNOWN;
+	if (bb->zone == MZ_ZONE_MOVABLE)
+		return MZ_CLASS_MOVABLE;
+	return MZ_CLASS_KERNEL;
+}
+
+int mz_memblock_read_at(int memfd, unsigned long id, uint64_t block_size, struct mz_block *b)
+{
+	char text[128];
 	bool missing = false;
-	int dirfd, r;
+	int r;
 
 	memset(b, 0, sizeof(*b));
 	b->id = id;
@@ -255,31 +305,24 @@ int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
 	b->node = -1;
 	b->phys_device = -1;
 
-	r = mz_path(path, sizeof(path), MEMORY_DIR "/memory%lu", id);
+	r = block_attr(memfd, id, "state", text, sizeof(text));
 	if (r < 0)
-		return r;
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return errno == ENOTDIR ? -ENOENT : -errno;
-
-	r = read_attr(dirfd, "state", text, sizeof(text));
-	if (r < 0) {
-		close(dirfd);
 		return r == -ENOTDIR ? -ENOENT : r;
-	}
-	b->state = state_from_text(text);
+	b->state = mz_block_state_from_text(text);
 
-	r = read_attr(dirfd, "valid_zones", text, sizeof(text));
+	r = block_attr(memfd, id, "valid_zones", text, sizeof(text));
 	if (r == 0) {
 		if (mz_valid_zones_parse(text, &b->zones, &b->zone) < 0) {
 			b->zones = 0;
 			b->zone = MZ_ZONE_NONE;
+		} else {
+			b->zones_known = true;
 		}
 	} else if (r == -ENOENT) {
 		missing = true; /* before 3.18 there is no valid_zones; or the block is going away */
 	}
 
-	r = read_attr(dirfd, "phys_device", text, sizeof(text));
+	r = block_attr(memfd, id, "phys_device", text, sizeof(text));
 	if (r == 0) {
 		long v;
 		char *end;
@@ -292,21 +335,34 @@ int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
 		missing = true;
 	}
 
-	b->node = block_node(dirfd);
-	block_firmware_node(dirfd, b->firmware_node, sizeof(b->firmware_node));
+	b->node = block_node(memfd, id);
+	mz_firmware_node_at(memfd, id, b->firmware_node, sizeof(b->firmware_node));
 	b->acpi_dimm = mz_startswith(b->firmware_node, "PNP0C80:");
 
 	/* A missing attribute is normal on old kernels, but not when the whole block went away. */
 	if (missing || b->node < 0) {
-		struct stat st;
+		char rel[BLOCK_REL_MAX];
 
-		if (fstatat(dirfd, "state", &st, 0) < 0 && errno == ENOENT) {
-			close(dirfd);
+		if (faccessat(memfd, block_rel(rel, id, "state"), F_OK, 0) < 0 && errno == ENOENT)
 			return -ENOENT;
-		}
 	}
-	close(dirfd);
 	return 0;
+}
+
+int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
+{
+	int memfd = mz_memory_dir_open(), r;
+
+	if (memfd < 0) {
+		memset(b, 0, sizeof(*b));
+		b->id = id;
+		b->node = -1;
+		b->phys_device = -1;
+		return memfd;
+	}
+	r = mz_memblock_read_at(memfd, id, block_size, b);
+	close(memfd);
+	return r;
 }
 
 static int cmp_ulong(const void *a, const void *b)

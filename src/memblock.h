@@ -20,11 +20,43 @@ struct mz_block {
 	enum mz_block_state state;
 	unsigned zones;            /* MZ_ZONE_BIT mask of valid_zones; 0 for "none" or unreadable */
 	enum mz_zone zone;         /* first name in valid_zones: current zone when online, default when offline */
+	bool zones_known;          /* valid_zones was read and parsed ("none" included) */
 	int node;                  /* from the memoryN/nodeX link; -1 when there is none */
 	long phys_device;          /* -1 when absent */
 	bool acpi_dimm;            /* firmware_node resolves to an ACPI memory device (PNP0C80:xx) */
 	char firmware_node[64];    /* basename of the firmware_node link target, "" when none */
 };
+
+/* "online" / "offline" / "going-offline" -> state; anything else MZ_BLOCK_UNKNOWN. The one parser of
+ * a block's state word. */
+enum mz_block_state mz_block_state_from_text(const char *text);
+/* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. Every block reader below reads
+ * memoryN/ATTR relative to it with mz_read_attr_at (util.h): a value longer than fits is an error. */
+int mz_memory_dir_open(void);
+
+/* Fast read of one block's state (and valid_zones) through an fd of <root>/sys/devices/system/memory
+ * (openat, no allocation): the per-block path of range scans and of `memzone status`.
+ * zones_known is false when valid_zones is absent (kernels before 3.18) or was not asked for.
+ * Returns -ENOENT when the block does not exist (or vanished mid-read); any other error fills why
+ * with "memoryN/ATTR: what was wrong" (garbage state -> -EINVAL). why may be NULL. */
+struct mz_block_brief {
+	enum mz_block_state state;
+	unsigned zones;             /* MZ_ZONE_BIT mask of valid_zones */
+	enum mz_zone zone;          /* first zone of valid_zones (the current one when online) */
+	bool zones_known;
+};
+enum mz_brief_zones {
+	MZ_BRIEF_NO_ZONES,          /* state only */
+	MZ_BRIEF_ZONES,             /* valid_zones of every block (lsmem ZONES column) */
+	MZ_BRIEF_ZONES_IF_ONLINE,   /* valid_zones only when not offline (the current zone) */
+};
+int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
+		      char *why, size_t whylen);
+/* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
+ * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
+ * DMA/DMA32 boundary): kernel. */
+enum mz_zone_class { MZ_CLASS_KERNEL, MZ_CLASS_MOVABLE, MZ_CLASS_UNKNOWN };
+enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb);
 
 /* <root>/sys/devices/system/memory/block_size_bytes (hex without 0x). -ENOENT without hotplug support. */
 int mz_memblock_size(uint64_t *bytes);
@@ -32,6 +64,8 @@ int mz_memblock_size(uint64_t *bytes);
  * cannot be read are left at their "unknown" value; only a missing state file is an error (-ENOENT,
  * like a vanished block). An unknown state word gives MZ_BLOCK_UNKNOWN, not an error. */
 int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b);
+/* The same through an fd of <root>/sys/devices/system/memory (mz_memory_dir_open). */
+int mz_memblock_read_at(int memfd, unsigned long id, uint64_t block_size, struct mz_block *b);
 /* Basename of <memfd>/memoryN/firmware_node's link target ("PNP0C80:03"), "" when there is none
  * (or a name longer than len). memfd: an fd of <root>/sys/devices/system/memory. */
 void mz_firmware_node_at(int memfd, unsigned long id, char *name, size_t len);

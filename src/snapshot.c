@@ -91,98 +91,6 @@ enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_
 	return MZ_SOURCE_BOOT;
 }
 
-enum mz_block_state mz_block_state_from_text(const char *text)
-{
-	if (strcmp(text, "online") == 0)
-		return MZ_BLOCK_ONLINE;
-	if (strcmp(text, "offline") == 0)
-		return MZ_BLOCK_OFFLINE;
-	if (strcmp(text, "going-offline") == 0)
-		return MZ_BLOCK_GOING_OFFLINE;
-	return MZ_BLOCK_UNKNOWN;
-}
-
-enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb)
-{
-	if (!bb->zones_known)
-		return MZ_CLASS_UNKNOWN;
-	if (bb->zone == MZ_ZONE_MOVABLE)
-		return MZ_CLASS_MOVABLE;
-	return MZ_CLASS_KERNEL;
-}
-
-/* ---------------------------------------------------------------- one block, fast */
-
-/* Read a small sysfs attribute relative to dirfd into buf, trailing whitespace stripped. */
-static int read_small_at(int dirfd, const char *rel, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	close(fd);
-	buf[n] = '\0';
-	buf[strlen(buf)] = '\0'; /* sysfs copies padded with NULs */
-	n = (ssize_t)strlen(buf);
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return 0;
-}
-
-int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
-		      char *why, size_t whylen)
-{
-	char rel[48], text[128];
-	int r;
-
-	memset(bb, 0, sizeof(*bb));
-	snprintf(rel, sizeof(rel), "memory%lu/state", id);
-	r = read_small_at(memfd, rel, text, sizeof(text));
-	if (r == -ENOENT || r == -ENOTDIR)
-		return -ENOENT;
-	if (r < 0)
-		goto fail;
-	bb->state = mz_block_state_from_text(text);
-	if (bb->state == MZ_BLOCK_UNKNOWN) {
-		if (why)
-			snprintf(why, whylen, "%s: '%.60s' is not online, offline or going-offline", rel, text);
-		return -EINVAL;
-	}
-	if (zones == MZ_BRIEF_NO_ZONES || (zones == MZ_BRIEF_ZONES_IF_ONLINE && bb->state == MZ_BLOCK_OFFLINE))
-		return 0;
-	snprintf(rel, sizeof(rel), "memory%lu/valid_zones", id);
-	r = read_small_at(memfd, rel, text, sizeof(text));
-	if (r == -ENOENT) {
-		/* no valid_zones before 3.18; or the block vanished between the two reads */
-		snprintf(rel, sizeof(rel), "memory%lu", id);
-		return faccessat(memfd, rel, F_OK, 0) == 0 ? 0 : -ENOENT;
-	}
-	if (r < 0)
-		goto fail;
-	if (mz_valid_zones_parse(text, &bb->zones, &bb->zone) < 0) {
-		if (why)
-			snprintf(why, whylen, "%s: '%.60s' is not a list of zones", rel, text);
-		return -EINVAL;
-	}
-	bb->zones_known = true;
-	return 0;
-fail:
-	if (why)
-		snprintf(why, whylen, "%s: %s", rel, strerror(-r));
-	return r;
-}
-
 /* ---------------------------------------------------------------- the snapshot */
 
 static int cmp_int(const void *a, const void *b)
@@ -430,16 +338,6 @@ const struct mz_node_snap *mz_snapshot_node(const struct mz_snapshot *s, int nod
 
 /* ---------------------------------------------------------------- devices */
 
-int mz_memory_dir_open(void)
-{
-	char path[MZ_PATH_MAX];
-
-	if (mz_path(path, sizeof(path), MEMORY_DIR) < 0)
-		return -ENAMETOOLONG;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 static void count_block(struct mz_device_snap *dev, const struct mz_block_brief *bb, bool *seen_online)
 {
 	enum mz_zone_class c;
@@ -465,16 +363,20 @@ static void count_block(struct mz_device_snap *dev, const struct mz_block_brief 
 		dev->zone = MZ_ZONE_NONE;
 }
 
-/* Count the states of blocks first..last (missing ids skipped: holes, or blocks unplugged since). */
-static void scan_range(int memfd, struct mz_device_snap *dev, unsigned long first, unsigned long last)
+/* Count the states of blocks first..last (missing ids skipped: holes, or blocks unplugged since).
+ * The block b the caller read is counted as read, not read again. */
+static void scan_range(int memfd, struct mz_device_snap *dev, const struct mz_block *b, unsigned long first,
+		       unsigned long last)
 {
 	bool seen_online = false;
 
 	dev->first_block = first;
 	dev->last_block = last;
 	for (unsigned long id = first;; id++) {
-		struct mz_block_brief bb;
-		int r = mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0);
+		struct mz_block_brief bb = {
+			.state = b->state, .zones = b->zones, .zone = b->zone, .zones_known = b->zones_known,
+		};
+		int r = id == b->id ? 0 : mz_block_brief_at(memfd, id, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0);
 
 		if (r == 0)
 			count_block(dev, &bb, &seen_online);
@@ -624,32 +526,18 @@ static bool wait_bound(int memfd, uint64_t block_size, const struct mz_iomem_own
 	return bound;
 }
 
-int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
-		      struct mz_block *b, struct mz_device_snap *dev)
-{
-	return mz_snapshot_block_wait(s, io, id, b, dev, NULL);
-}
-
-int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
-			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms)
+/* The device of block b (read by the caller), the one classification of a block (see above and
+ * mz_block_source); b's ACPI link is completed when its range is a DIMM's being bound. */
+static int device_of(const struct mz_snapshot *s, const struct mz_iomem *io, int memfd, struct mz_block *b,
+		     struct mz_device_snap *dev, unsigned *bind_wait_ms)
 {
 	struct mz_iomem_owner own;
 	bool have_owner = false, whole_range = false;
-	unsigned long first = id, last = id;
+	unsigned long id = b->id, first = id, last = id;
 	char fw[64] = "";
-	int memfd, r;
 
-	memset(dev, 0, sizeof(*dev));
-	if (s->block_size == 0)
-		return -ENOENT; /* no memory blocks at all */
-	r = mz_memblock_read(id, s->block_size, b);
-	if (r < 0)
-		return r;
 	if (io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0)
 		have_owner = true;
-	memfd = mz_memory_dir_open();
-	if (memfd < 0)
-		return memfd == -ENOENT ? -ENOENT : memfd;
 	/* an offline block of a top-level System RAM range not (yet) bound to an ACPI memory device */
 	if (have_owner && own.source == MZ_SOURCE_BOOT && !b->acpi_dimm && b->state == MZ_BLOCK_OFFLINE) {
 		enum range_kind k = range_kind(memfd, s->block_size, &own, id, fw, sizeof(fw));
@@ -693,15 +581,57 @@ int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *i
 		dev->start = b->start;
 		dev->end = b->start + s->block_size - 1;
 	}
-	scan_range(memfd, dev, first, last);
-	close(memfd);
-	if (dev->n_blocks == 0) {
-		/* the block itself vanished during the scan */
-		return -ENOENT;
-	}
+	scan_range(memfd, dev, b, first, last);
 	return 0;
 }
 
+int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+		      struct mz_block *b, struct mz_device_snap *dev)
+{
+	return mz_snapshot_block_wait(s, io, id, b, dev, NULL);
+}
+
+int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
+			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms)
+{
+	int memfd, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (s->block_size == 0)
+		return -ENOENT; /* no memory blocks at all */
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return memfd == -ENOENT ? -ENOENT : memfd;
+	r = mz_memblock_read_at(memfd, id, s->block_size, b);
+	if (r == 0)
+		r = device_of(s, io, memfd, b, dev, bind_wait_ms);
+	close(memfd);
+	return r;
+}
+
+int mz_snapshot_device(const struct mz_snapshot *s, const struct mz_iomem *io, struct mz_block *b,
+		       struct mz_device_snap *dev, unsigned *bind_wait_ms)
+{
+	int memfd, r;
+
+	memset(dev, 0, sizeof(*dev));
+	if (s->block_size == 0)
+		return -ENOENT;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return memfd == -ENOENT ? -ENOENT : memfd;
+	r = device_of(s, io, memfd, b, dev, bind_wait_ms);
+	close(memfd);
+	return r;
+}
+
+enum mz_source mz_snapshot_source(const struct mz_iomem *io, const struct mz_block *b)
+{
+	struct mz_iomem_owner own;
+	bool have_owner = io && !io->zeroed && mz_iomem_owner(io, b->start, &own) == 0;
+
+	return mz_block_source(have_owner, have_owner ? own.source : MZ_SOURCE_BOOT, b->acpi_dimm, b->state);
+}
 /* ---------------------------------------------------------------- boot baseline */
 
 /* The boot baseline per node is fixed for a boot (hot-added memory never becomes boot memory), so

@@ -86,6 +86,14 @@ int mz_snapshot_block(const struct mz_snapshot *s, const struct mz_iomem *io, un
 int mz_snapshot_block_wait(const struct mz_snapshot *s, const struct mz_iomem *io, unsigned long id,
 			   struct mz_block *b, struct mz_device_snap *dev, unsigned *bind_wait_ms);
 
+/* mz_snapshot_block_wait of a block the caller read already (mz_memblock_read): its device, without
+ * reading it again. b->acpi_dimm / firmware_node are completed for a DIMM's range being bound. */
+int mz_snapshot_device(const struct mz_snapshot *s, const struct mz_iomem *io, struct mz_block *b,
+		       struct mz_device_snap *dev, unsigned *bind_wait_ms);
+/* Where block b came from by iomem's owner of its range and its ACPI link (mz_block_source; io may
+ * be NULL): the classification of an online block, without the range rules of an offline one. */
+enum mz_source mz_snapshot_source(const struct mz_iomem *io, const struct mz_block *b);
+
 /* ---- helpers shared with `memzone status` (and unit-tested on their own) ---- */
 
 /* Page size of a captured tree: the power of two P >= 4096 with MemTotal = managed pages x P within
@@ -104,34 +112,6 @@ int mz_nodelist_has(const char *list, int node, bool *has);
  *    hv_balloon, xen, probe);
  *  - anything else is boot memory. */
 enum mz_source mz_block_source(bool have_owner, enum mz_source owner, bool acpi_dimm, enum mz_block_state state);
-/* "online" / "offline" / "going-offline" -> state; anything else MZ_BLOCK_UNKNOWN. */
-enum mz_block_state mz_block_state_from_text(const char *text);
-
-/* Fast read of one block's state (and valid_zones) through an fd of <root>/sys/devices/system/memory
- * (openat, no allocation): the per-block path of range scans and of `memzone status`.
- * zones_known is false when valid_zones is absent (kernels before 3.18) or was not asked for.
- * Returns -ENOENT when the block does not exist (or vanished mid-read); any other error fills why
- * with "memoryN/ATTR: what was wrong" (garbage state -> -EINVAL). why may be NULL. */
-struct mz_block_brief {
-	enum mz_block_state state;
-	unsigned zones;             /* MZ_ZONE_BIT mask of valid_zones */
-	enum mz_zone zone;          /* first zone of valid_zones (the current one when online) */
-	bool zones_known;
-};
-enum mz_brief_zones {
-	MZ_BRIEF_NO_ZONES,          /* state only */
-	MZ_BRIEF_ZONES,             /* valid_zones of every block (lsmem ZONES column) */
-	MZ_BRIEF_ZONES_IF_ONLINE,   /* valid_zones only when not offline (the current zone) */
-};
-int mz_block_brief_at(int memfd, unsigned long id, enum mz_brief_zones zones, struct mz_block_brief *bb,
-		      char *why, size_t whylen);
-/* open(<root>/sys/devices/system/memory, O_DIRECTORY): fd or -errno. */
-int mz_memory_dir_open(void);
 /* Is the top-level "System RAM" range [start, end] a hot-added DIMM? Its first existing block says:
  * true with name = its ACPI memory device ("PNP0C80:03"), else false with name "". */
 bool mz_range_dimm_name(int memfd, uint64_t block_size, uint64_t start, uint64_t end, char *name, size_t len);
-/* Class of an online block for counting: kernel, movable, or unknown (valid_zones unreadable).
- * valid_zones "none" on an online block means it spans several kernel zones (boot memory at a
- * DMA/DMA32 boundary): kernel. */
-enum mz_zone_class { MZ_CLASS_KERNEL, MZ_CLASS_MOVABLE, MZ_CLASS_UNKNOWN };
-enum mz_zone_class mz_block_zone_class(const struct mz_block_brief *bb);

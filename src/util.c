@@ -122,30 +122,57 @@ int mz_read_proc_file(const char *rel, char *path, char **text, char *err, size_
 	return mz_read_text(path, text, err, errlen);
 }
 
-int mz_read_line(const char *path, char *buf, size_t len)
+int mz_read_attr_at(int dirfd, const char *rel, char *buf, size_t len)
 {
-	char *text, *nl;
+	ssize_t got;
 	size_t n;
-	int r;
+	int fd, r = 0;
 
 	if (len == 0)
 		return -EINVAL;
-	r = mz_read_file(path, &text, &n);
+	fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	do
+		got = read(fd, buf, len - 1);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		r = -errno;
+	/* Filled: whatever follows must be blank (a newline, NUL padding) or the content is cut. */
+	while (r == 0 && got == (ssize_t)(len - 1)) {
+		char more[64];
+		ssize_t m = read(fd, more, sizeof(more));
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0)
+			r = -errno;
+		if (m <= 0)
+			break;
+		for (ssize_t i = 0; i < m && r == 0; i++)
+			if (more[i] && !isspace((unsigned char)more[i]))
+				r = -ENOSPC;
+	}
+	close(fd);
 	if (r < 0)
 		return r;
-	nl = strchr(text, '\n');
-	if (nl)
-		*nl = '\0';
-	n = strlen(text);
-	while (n > 0 && isspace((unsigned char)text[n - 1]))
-		text[--n] = '\0';
-	if (n >= len) {
-		free(text);
-		return -ENOSPC;
-	}
-	memcpy(buf, text, n + 1);
-	free(text);
+	buf[got] = '\0';
+	n = strlen(buf); /* sysfs copies padded with NULs end at the first one */
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
 	return 0;
+}
+
+int mz_read_line(const char *path, char *buf, size_t len)
+{
+	int r = mz_read_attr_at(AT_FDCWD, path, buf, len);
+	char *nl;
+
+	if (r == 0 && (nl = strchr(buf, '\n'))) {
+		*nl = '\0';
+		mz_strstrip(buf);
+	}
+	return r;
 }
 
 int mz_write_string(const char *path, const char *s)

@@ -29,7 +29,12 @@ int mz_read_text(const char *path, char **text, char *err, size_t errlen);
 /* Build path (MZ_PATH_MAX bytes) = "<root><rel>" for an absolute rel such as "/proc/iomem" and read it
  * with mz_read_text. When the path cannot be built, err says "<root><rel>: <strerror>". */
 int mz_read_proc_file(const char *rel, char *path, char **text, char *err, size_t errlen);
-/* First line of a small file, trailing whitespace stripped. -ENOSPC when it does not fit. */
+/* The one reader of a small file (a sysfs attribute, a one-line file of /run): rel relative to
+ * dirfd (AT_FDCWD: a path), NUL padding and trailing whitespace removed. Content that does not fit
+ * in len (trailing whitespace aside) is -ENOSPC, never cut. One read() when it fits: a read that
+ * returns less than it asked for is the end of a sysfs attribute or a regular file. */
+int mz_read_attr_at(int dirfd, const char *rel, char *buf, size_t len);
+/* mz_read_attr_at of a path, cut at its first newline (trailing whitespace stripped). */
 int mz_read_line(const char *path, char *buf, size_t len);
 /* One write(2) of s to an existing file (O_WRONLY, no O_CREAT, no O_TRUNC: sysfs semantics).
  * Returns 0, -errno of the open/write, or -EIO on a short write. */

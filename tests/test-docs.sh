@@ -169,7 +169,7 @@ page_codes=$(awk -F'\t' '$1 == "EXIT STATUS" { print $3 }' <<<"$tags8" | sort -u
 d=$(set_diff "$codes" "$page_codes")
 if [ -n "$codes" ] && [ -z "$d" ]; then pass "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes"; else fail "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes" "- only in commands.h, + only in the page:" "$d"; fi
 
-# --- memzone(8) JSON OUTPUT against the keys and warning codes of src/status.c ----------------------
+# --- memzone(8) JSON OUTPUT against the keys and warning codes of src/status_render.c ----------------------
 # bold_words: the words a roff text sets in bold (.B, the bold half of .BR/.RB/.BI/.IB, \fB...\fR).
 bold_words()
 {
@@ -203,16 +203,16 @@ bold_words()
 }
 json_sec=$(sed -n '/^\.SH JSON OUTPUT/,/^\.SH /p' "$man/memzone.8")
 json_bold=$(bold_words <<<"$json_sec")
-json_keys=$(grep -o 'json[a-z0-9_]*(&\{0,1\}j, "[a-z0-9_]*"' "$top_srcdir/src/status.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
+json_keys=$(grep -o 'json[a-z0-9_]*(&\{0,1\}j, "[a-z0-9_]*"' "$top_srcdir/src/status_render.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
 warn_codes=$(grep -o 'mz_status_warn([a-z]*, *"[a-z-]*"' "$top_srcdir"/src/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
 if [ -n "$json_keys" ]; then
 	d=$(comm -23 <(echo "$json_keys") <(echo "$json_bold"))
-	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT names every key status.c prints ($(wc -l <<<"$json_keys"))"; else fail "memzone.8 JSON OUTPUT names every key status.c prints" "not in the page:" "$d"; fi
+	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT names every key status_render.c prints ($(wc -l <<<"$json_keys"))"; else fail "memzone.8 JSON OUTPUT names every key status_render.c prints" "not in the page:" "$d"; fi
 	tag_words=$(awk -F'\t' '$1 == "JSON OUTPUT" { print $3 }' <<<"$tags8" | grep -o '[a-z][a-z0-9_]*' | sort -u)
 	d=$(comm -23 <(echo "$tag_words") <(echo "$json_keys"))
-	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists no key status.c does not print"; else fail "memzone.8 JSON OUTPUT lists no key status.c does not print" "not in src/status.c:" "$d"; fi
+	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists no key status_render.c does not print"; else fail "memzone.8 JSON OUTPUT lists no key status_render.c does not print" "not in src/status_render.c:" "$d"; fi
 else
-	fail "src/status.c prints JSON keys" "no json...(j, \"key\") call found"
+	fail "src/status_render.c prints JSON keys" "no json...(j, \"key\") call found"
 fi
 page_codes=$(grep -- '-' <<<"$json_bold" | grep -v '^-')
 d=$(set_diff "$warn_codes" "$page_codes")

@@ -387,12 +387,14 @@ static void test_mktree(void)
 	is_int(mz_memblock_read(4000000000ul, bs, &b), -ENOENT, "absent block: -ENOENT");
 
 	/* vanishing while being read, at each attribute after the directory was opened */
-	static const char *const attrs[] = { "state", "valid_zones", "phys_device", "." };
+	/* (attributes are opened relative to the memory directory; "" is the block's directory itself,
+	 * opened for its node link) */
+	static const char *const attrs[] = { "state", "valid_zones", "phys_device", "" };
 	for (size_t i = 0; i < MZ_ARRAY_SIZE(attrs); i++) {
 		unsigned long id = 20 + i;
 
 		snprintf(vanish_dir, sizeof(vanish_dir), "%s/sys/devices/system/memory/memory%lu", root, id);
-		snprintf(vanish_attr, sizeof(vanish_attr), "%s", attrs[i]);
+		snprintf(vanish_attr, sizeof(vanish_attr), "memory%lu%s%s", id, attrs[i][0] ? "/" : "", attrs[i]);
 		is_int(mz_memblock_read(id, bs, &b), -ENOENT, "memory%lu removed when '%s' is opened: -ENOENT", id,
 		       attrs[i]);
 		ok(vanish_attr[0] == '\0', "... the removal happened mid-read");

@@ -372,6 +372,20 @@ static void test_brief(void)
 	ok(mz_block_brief_at(fd, 38, MZ_BRIEF_ZONES, &bb, why, sizeof(why)) == 0 && bb.zone == MZ_ZONE_NORMAL &&
 		   (bb.zones & MZ_ZONE_BIT(MZ_ZONE_MOVABLE)),
 	   "offline block: default zone first, Movable allowed");
+	/* a value longer than the reader's buffer is an error, never its first bytes */
+	block(72, 0, "online", "Normal", NULL);
+	{
+		char longer[300];
+
+		snprintf(longer, sizeof(longer), "offline%*s!\n", 200, "");
+		put("sys/devices/system/memory/memory72/state", longer);
+	}
+	is_int(mz_block_brief_at(fd, 72, MZ_BRIEF_ZONES, &bb, why, sizeof(why)), -ENOSPC,
+	       "state longer than fits: -ENOSPC, not the 'offline' it starts with");
+	ok(strstr(why, "memory72/state") != NULL, "... the message names the file: %s", why);
+	put("sys/devices/system/memory/memory72/state", "offline\n");
+	ok(mz_block_brief_at(fd, 72, MZ_BRIEF_ZONES, &bb, why, sizeof(why)) == 0 && bb.state == MZ_BLOCK_OFFLINE,
+	   "... and read once it fits");
 	if (fd >= 0)
 		close(fd);
 }

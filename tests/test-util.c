@@ -5,6 +5,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void test_paths(void)
 {
@@ -134,6 +139,53 @@ static void test_json(void)
 	free(text);
 }
 
+/* The one reader of small files: padding and whitespace go, content that does not fit is an error. */
+static void test_read_attr(void)
+{
+	char dir[] = "/tmp/memzone-test-util-XXXXXX", path[MZ_PATH_MAX], buf[8];
+	static const struct { const char *name, *data; size_t size; int r; const char *want; } cases[] = {
+		{ "word", "online\n", 7, 0, "online" },
+		{ "exact", "1234567\n\n", 9, 0, "1234567" },      /* fills buf, the rest is blank */
+		{ "padded", "Normal\0\0\0\0\0\0\0\0\0", 15, 0, "Normal" }, /* sysfs copy at stat size */
+		{ "long", "12345678\n", 9, -ENOSPC, NULL },       /* one byte too long: never cut */
+		{ "longer", "online_movable Normal DMA32\n", 28, -ENOSPC, NULL },
+		{ "lines", "a\nb\n", 4, 0, "a\nb" },
+		{ "empty", "", 0, 0, "" },
+	};
+	int dfd;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(cases); i++) {
+		FILE *f;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, cases[i].name);
+		f = fopen(path, "w");
+		if (f) {
+			fwrite(cases[i].data, 1, cases[i].size, f);
+			fclose(f);
+		}
+		memset(buf, 'x', sizeof(buf));
+		r = mz_read_attr_at(dfd, cases[i].name, buf, sizeof(buf));
+		is_int(r, cases[i].r, "mz_read_attr_at %s: %d", cases[i].name, cases[i].r);
+		if (cases[i].want)
+			is_str(buf, cases[i].want, "... reads '%s'", cases[i].want);
+	}
+	snprintf(path, sizeof(path), "%s/lines", dir);
+	ok(mz_read_line(path, buf, sizeof(buf)) == 0 && strcmp(buf, "a") == 0, "mz_read_line: the first line");
+	snprintf(path, sizeof(path), "%s/long", dir);
+	is_int(mz_read_line(path, buf, sizeof(buf)), -ENOSPC, "mz_read_line: too long is -ENOSPC");
+	is_int(mz_read_attr_at(dfd, "absent", buf, sizeof(buf)), -ENOENT, "absent file: -ENOENT");
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(cases); i++)
+		unlinkat(dfd, cases[i].name, 0);
+	close(dfd);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_paths();
@@ -141,5 +193,6 @@ int main(void)
 	test_block_names();
 	test_units();
 	test_json();
+	test_read_attr();
 	return tap_done();
 }
