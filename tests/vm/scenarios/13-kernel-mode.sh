@@ -24,6 +24,9 @@ wait_new_online d1 16 30000 || exit 1; settle
 for b in $(new_since d1); do echo "memory$b $(bzone $b) online=$(nevents online $b) offline=$(nevents offline $b)"; done
 bad=$(not_in_zone Movable $(new_since d1)); [ -z "$bad" ] || exit 1
 for b in $(new_since d1); do [ "$(nevents offline $b)" = 0 ] || exit 1; done'
+gcheck "d1: the udev rule started no helper for the kernel's blocks (kernel log)" '
+n=0; for b in $(new_since d1); do dmesg | grep -q "memzone\[[0-9]*\]: memory$b:" && n=$((n + 1)); done
+echo "blocks with a helper line: $n"; [ "$n" = 0 ]'
 
 CTL 'snap d2' >/dev/null
 check "hot-add DIMM d2 2G" dimm_add d2 2G
