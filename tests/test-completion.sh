@@ -1,7 +1,7 @@
 #!/bin/bash
 # test-completion.sh - completion/memzone.bash completes what the built programs accept:
 # the subcommands of "memzone --help", the options of "memzone CMD --help" and "memzoned --help"
-# (and at least the common options of src/commands.h), option arguments, and block names under --root.
+# (and at least the common options of src/tools/commands.h), option arguments, and block names under --root.
 set -u
 # shellcheck source=tests/packaging-lib.sh disable=SC2154 # top_srcdir, MEMZONE...: from make check
 . "$top_srcdir/tests/packaging-lib.sh"
@@ -51,7 +51,7 @@ if [ -n "$commands" ]; then pass "memzone --help lists subcommands"; else fail "
 expect "memzone <TAB> offers the subcommands" "$commands" "$(complete_line "$MEMZONE" _memzone "memzone ")"
 expect "memzone st<TAB> completes status" "status" "$(complete_line "$MEMZONE" _memzone "memzone st")"
 
-common=$(sed -n '/^#define MZ_COMMON_LONGOPTS/,/^$/p' "$top_srcdir/src/commands.h" | grep -o '{ *"[a-z0-9-]*"' | sed 's/{ *"\(.*\)"/--\1/' | sort -u)
+common=$(sed -n '/^#define MZ_COMMON_LONGOPTS/,/^$/p' "$top_srcdir/src/tools/commands.h" | grep -o '{ *"[a-z0-9-]*"' | sed 's/{ *"\(.*\)"/--\1/' | sort -u)
 for cmd in $commands; do
 	want=$(help_opts "$MEMZONE" "$cmd" | grep -- '^--')
 	got=$(complete_line "$MEMZONE" _memzone "memzone $cmd --")

@@ -1,6 +1,6 @@
 /* test-config.c - memzone.conf: every key type, every kind of mistake with its message and line,
  * drop-ins, insecure files, odd files, the dump reading back, and the shipped file = the defaults */
-#include "../src/config.h" /* not "config.h": -I. (automake) finds autoconf's config.h first */
+#include "../src/lib/config.h" /* not "config.h": -I. (automake) finds autoconf's config.h first */
 #include "tap.h"
 #include "util.h"
 

@@ -2,7 +2,7 @@
 # test-crash-recovery.sh - memzoned killed with SIGKILL at each step of a move, in both directions,
 # then restarted; and memzoned started over corrupt, truncated or stale intent records. TAP.
 #
-# A move (src/actuator.c) is: write the intent record, offline, online in the other zone, clear the
+# A move (src/lib/actuator.c) is: write the intent record, offline, online in the other zone, clear the
 # record. tests/shim/faults.so's "stop" action stops memzoned (SIGSTOP) right before one call, so the
 # kill lands at an exact step, not at a time:
 #   before-offline  stop on the "offline" write: the record is written, the kernel saw nothing

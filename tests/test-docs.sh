@@ -143,8 +143,8 @@ if [ -n "$commands" ]; then pass "memzone --help lists the subcommands"; else fa
 d=$(set_diff "$commands" "$page_commands")
 if [ -z "$d" ]; then pass "memzone.8 has a COMMANDS subsection for exactly the subcommands of memzone --help"; else fail "memzone.8 has a COMMANDS subsection for exactly the subcommands of memzone --help" "- only in --help, + only in the page:" "$d"; fi
 
-# Common options: MZ_COMMON_LONGOPTS in src/commands.h.
-common=$(sed -n '/^#define MZ_COMMON_LONGOPTS/,/^$/p' "$top_srcdir/src/commands.h" | grep -o '{ *"[a-z0-9-]*"' | sed 's/{ *"\(.*\)"/--\1/' | sort -u)
+# Common options: MZ_COMMON_LONGOPTS in src/tools/commands.h.
+common=$(sed -n '/^#define MZ_COMMON_LONGOPTS/,/^$/p' "$top_srcdir/src/tools/commands.h" | grep -o '{ *"[a-z0-9-]*"' | sed 's/{ *"\(.*\)"/--\1/' | sort -u)
 page_common=$(awk -F'\t' '$1 == "COMMON OPTIONS"' <<<"$tags8" | cut -f3 | long_opts)
 d=$(set_diff "$common" "$page_common")
 if [ -n "$common" ] && [ -z "$d" ]; then pass "memzone.8 COMMON OPTIONS are MZ_COMMON_LONGOPTS"; else fail "memzone.8 COMMON OPTIONS are MZ_COMMON_LONGOPTS" "- only in commands.h, + only in the page:" "$d"; fi
@@ -164,12 +164,12 @@ for cmd in $commands; do
 done
 
 # Exit codes: every MZ_EXIT_* value of commands.h is a tag under EXIT STATUS, and nothing else.
-codes=$(sed -n 's/^[[:space:]]*MZ_EXIT_[A-Z_]* *= *\([0-9]*\).*/\1/p' "$top_srcdir/src/commands.h" | sort -u)
+codes=$(sed -n 's/^[[:space:]]*MZ_EXIT_[A-Z_]* *= *\([0-9]*\).*/\1/p' "$top_srcdir/src/tools/commands.h" | sort -u)
 page_codes=$(awk -F'\t' '$1 == "EXIT STATUS" { print $3 }' <<<"$tags8" | sort -u)
 d=$(set_diff "$codes" "$page_codes")
 if [ -n "$codes" ] && [ -z "$d" ]; then pass "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes"; else fail "memzone.8 EXIT STATUS lists the MZ_EXIT_* codes" "- only in commands.h, + only in the page:" "$d"; fi
 
-# --- memzone(8) JSON OUTPUT against the keys and warning codes of src/status_render.c ----------------------
+# --- memzone(8) JSON OUTPUT against the keys and warning codes of src/lib/status_render.c ----------------------
 # bold_words: the words a roff text sets in bold (.B, the bold half of .BR/.RB/.BI/.IB, \fB...\fR).
 bold_words()
 {
@@ -203,29 +203,29 @@ bold_words()
 }
 json_sec=$(sed -n '/^\.SH JSON OUTPUT/,/^\.SH /p' "$man/memzone.8")
 json_bold=$(bold_words <<<"$json_sec")
-json_keys=$(grep -o 'json[a-z0-9_]*(&\{0,1\}j, "[a-z0-9_]*"' "$top_srcdir/src/status_render.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
-warn_codes=$(grep -o 'mz_status_warn([a-z]*, *"[a-z-]*"' "$top_srcdir"/src/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
+json_keys=$(grep -o 'json[a-z0-9_]*(&\{0,1\}j, "[a-z0-9_]*"' "$top_srcdir/src/lib/status_render.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)
+warn_codes=$(grep -o 'mz_status_warn([a-z]*, *"[a-z-]*"' "$top_srcdir"/src/lib/*.c "$top_srcdir"/src/tools/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u)
 if [ -n "$json_keys" ]; then
 	d=$(comm -23 <(echo "$json_keys") <(echo "$json_bold"))
 	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT names every key status_render.c prints ($(wc -l <<<"$json_keys"))"; else fail "memzone.8 JSON OUTPUT names every key status_render.c prints" "not in the page:" "$d"; fi
 	tag_words=$(awk -F'\t' '$1 == "JSON OUTPUT" { print $3 }' <<<"$tags8" | grep -o '[a-z][a-z0-9_]*' | sort -u)
 	d=$(comm -23 <(echo "$tag_words") <(echo "$json_keys"))
-	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists no key status_render.c does not print"; else fail "memzone.8 JSON OUTPUT lists no key status_render.c does not print" "not in src/status_render.c:" "$d"; fi
+	if [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists no key status_render.c does not print"; else fail "memzone.8 JSON OUTPUT lists no key status_render.c does not print" "not in src/lib/status_render.c:" "$d"; fi
 else
-	fail "src/status_render.c prints JSON keys" "no json...(j, \"key\") call found"
+	fail "src/lib/status_render.c prints JSON keys" "no json...(j, \"key\") call found"
 fi
 page_codes=$(grep -- '-' <<<"$json_bold" | grep -v '^-')
 d=$(set_diff "$warn_codes" "$page_codes")
 if [ -n "$warn_codes" ] && [ -z "$d" ]; then pass "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()"; else fail "memzone.8 JSON OUTPUT lists the warning codes of mz_status_warn()" "- only in the code, + only in the page:" "$d"; fi
 
-# --- memzone(8) DECISION REASONS against reason_names[] of src/policy.c ---------------------------
-reasons=$(sed -n '/reason_names\[[A-Z_]*\] = {/,/^};/p' "$top_srcdir/src/policy.c" | grep -o '= "[a-z_]*"' | sed 's/= "\(.*\)"/\1/' | sort -u)
+# --- memzone(8) DECISION REASONS against reason_names[] of src/lib/policy.c ---------------------------
+reasons=$(sed -n '/reason_names\[[A-Z_]*\] = {/,/^};/p' "$top_srcdir/src/lib/policy.c" | grep -o '= "[a-z_]*"' | sed 's/= "\(.*\)"/\1/' | sort -u)
 page_reasons=$(awk -F'\t' '$1 == "DECISION REASONS" { print $3 }' <<<"$tags8" | grep -o '[a-z][a-z_]*' | sort -u)
 d=$(set_diff "$reasons" "$page_reasons")
 if [ -n "$reasons" ] && [ -z "$d" ]; then pass "memzone.8 DECISION REASONS are the reason codes of policy.c ($(wc -l <<<"$reasons"))"; else fail "memzone.8 DECISION REASONS are the reason codes of policy.c" "- only in the code, + only in the page:" "$d"; fi
 
 # --- memzone(8) JOURNAL FIELDS against the MEMZONE_*= fields the code logs ------------------------
-fields=$(grep -oh 'MEMZONE_[A-Z_]*=' "$top_srcdir"/src/*.c | tr -d = | sort -u)
+fields=$(grep -oh 'MEMZONE_[A-Z_]*=' "$top_srcdir"/src/lib/*.c "$top_srcdir"/src/tools/*.c | tr -d = | sort -u)
 page_fields=$(awk -F'\t' '$1 == "JOURNAL FIELDS" { print $3 }' <<<"$tags8" | grep -o 'MEMZONE_[A-Z_]*' | sort -u)
 d=$(set_diff "$fields" "$page_fields")
 if [ -n "$fields" ] && [ -z "$d" ]; then pass "memzone.8 JOURNAL FIELDS are the MEMZONE_* fields of src/ ($(wc -l <<<"$fields"))"; else fail "memzone.8 JOURNAL FIELDS are the MEMZONE_* fields of src/" "- only in the code, + only in the page:" "$d"; fi
@@ -244,11 +244,11 @@ fi
 # memzoned(8): verdicts (daemon_state.c) and pressure reasons (pressure.c), both ways.
 tags_d=$(roff_tags "$man/memzoned.8")
 names_of() { sed -n "/$2\\[[A-Z_]*\\] = {/,/^};/p" "$1" 2>/dev/null | grep -o '= "[a-z-]*"' | sed 's/= "\(.*\)"/\1/' | sort -u; }
-verdicts=$(names_of "$top_srcdir/src/daemon_state.c" verdict_names)
+verdicts=$(names_of "$top_srcdir/src/lib/daemon_state.c" verdict_names)
 page_verdicts=$(awk -F'\t' '$1 == "HOW IT DECIDES" { print $3 }' <<<"$tags_d" | sort -u)
 d=$(set_diff "$verdicts" "$page_verdicts")
 if [ -n "$verdicts" ] && [ -z "$d" ]; then pass "memzoned.8 HOW IT DECIDES has the verdicts of daemon_state.c"; else fail "memzoned.8 HOW IT DECIDES has the verdicts of daemon_state.c" "- only in the code, + only in the page:" "$d"; fi
-preasons=$(names_of "$top_srcdir/src/pressure.c" reason_names)
+preasons=$(names_of "$top_srcdir/src/lib/pressure.c" reason_names)
 page_preasons=$(awk -F'\t' '$1 == "PRESSURE REASONS" { print $3 }' <<<"$tags_d" | sort -u)
 d=$(set_diff "$preasons" "$page_preasons")
 if [ -n "$preasons" ] && [ -z "$d" ]; then pass "memzoned.8 PRESSURE REASONS are the reasons of pressure.c ($(wc -l <<<"$preasons"))"; else fail "memzoned.8 PRESSURE REASONS are the reasons of pressure.c" "- only in the code, + only in the page:" "$d"; fi

@@ -425,7 +425,7 @@ mz init --restore
 is "$rc/$(cat "$T/$MEM/auto_online_blocks")" 0/online "init --restore puts it back"
 [ ! -e "$T/run/memzone/auto_online_blocks.found" ] && ok 0 "init --restore forgets the record" || ok 1 "init --restore forgets the record"
 
-# ---- kernel mode (src/kmode.h): with kernel_auto_online = policy and a policy the kernel can express,
+# ---- kernel mode (src/lib/kmode.h): with kernel_auto_online = policy and a policy the kernel can express,
 # init hands it to the kernel's auto-movable policy and records what it found; a helper then audits
 # the blocks the kernel onlined and leaves them; init --restore puts every value back
 kparams() {

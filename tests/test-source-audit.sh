@@ -97,7 +97,7 @@ trap 'rm -rf "$tmp"' EXIT
 printf '%s\n' "$clean" >"$tmp/clean.c"
 
 shopt -s nullglob
-sources=("$SRC"/*.c "$SRC"/*.h)
+sources=("$SRC"/lib/*.c "$SRC"/lib/*.h "$SRC"/tools/*.c "$SRC"/tools/*.h)
 if [ ${#sources[@]} -eq 0 ]; then
 	echo "1..0 # SKIP no sources under $SRC"
 	exit 0
