@@ -90,7 +90,7 @@ static void copy_one_line(char *dst, size_t len, const char *src)
 }
 
 /* The error is one token at the end of its line: no blank of any kind in it, or the reader would split
- * it or (cut to the field's size, at the end of the line) strip it (found by fuzz/fuzz-state.c). */
+ * it or (cut to the field's size, at the end of the line) strip it. */
 static void one_token(char *s)
 {
 	for (; *s; s++)
@@ -128,7 +128,7 @@ void mz_daemon_state_set_node(struct mz_daemon_state *st, int node, enum mz_verd
 	va_end(ap);
 	n->verdict = v;
 	/* trimmed as the reader trims a line, so the file reads back as written: a reason cut at
-	 * MZ_DS_REASON_MAX can end in a blank (found by fuzz/fuzz-state.c) */
+	 * MZ_DS_REASON_MAX can end in a blank */
 	copy_one_line(line, sizeof(line), reason);
 	snprintf(n->reason, sizeof(n->reason), "%s", mz_strstrip(line));
 }

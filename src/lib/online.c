@@ -682,41 +682,16 @@ out:
 
 /* ---------------------------------------------------------------- the device's other blocks
  *
- * udev runs one helper per block, and the helpers of one device wait for each other on the lock:
- * so the first helper of a device onlines every offline block of that device, under the same lock
- * hold, each with its own decision on the block read afresh. The states of the device's blocks are
- * read once, by the first block's decision: from then on memzone holds the lock and is the one
- * changing them, so it counts its own confirmed writes instead of reading the device again for
- * every block (a 64-block device would cost 64 x 64 reads); the zone totals likewise
- * (snapshot_for_sweep), and a write is confirmed by reading state and valid_zones only, which the
- * marker then reuses.
- * Each block onlined this way gets a marker, <root>/run/memzone/onlined/memoryN.ZONE (ZONE as the
- * kernel prints it in memoryN/valid_zones: the zone memzone just put the block in). The udev rule
- * skips the block's event when the block is online and that file exists under the name made of
- * $kernel and $attr{valid_zones}: no process is started for it, the decision just made is as fresh
- * as any. A helper started before the marker existed (its event passed the rule first) takes it
- * instead (mz_online_take_mark) and exits.
- *
- * Nothing consumes the markers of skipped events, and the rule can compare neither times nor
- * contents, only the name. What must not happen is a later block with the same number being
- * skipped wrongly: the same number is the same physical range, so only a new incarnation of the
- * block (removed and hot-added again) can be such a block, and nothing udev can read tells
- * incarnations apart (phys_index, phys_device and the node follow from the range; SEQNUM is not
- * known when the marker is written). So a marker is bounded instead:
- *  - by the kernel: the rule needs the block online in the marker's zone. A new incarnation is
- *    offline when it arrives (kernel_auto_online = disable) and its helper runs; one the kernel or
- *    another rule onlined in another zone does not match either; only one onlined in the very
- *    zone memzone chose for the range before is skipped, and it is in that zone.
- *  - by time and by every sweep: each helper that decides a block (under the lock, before it may
- *    sweep the block's device) first drops the markers older than MZ_ONLINE_MARK_TTL_S (the
- *    queued events they were for are long processed) and those whose block is gone, offline or in
- *    another zone (a removal or a rezone since). The cost is a stat and a read of state and
- *    valid_zones per marker present, never per block of the machine.
- *  - a sweep renews a marker it writes (O_TRUNC, fresh mtime) and removes none of its block's
- *    other zones' markers: an older one cannot match while the block is in the new zone, and the
- *    next sweep drops it.
- * A marker can outlive its TTL until the next sweep; a re-added block the kernel onlines into the
- * zone of its old marker meanwhile keeps that zone instead of being decided again (memzone(8)). */
+ * Userspace mode. udev runs one helper per block, and a device's helpers queue on the lock: so the
+ * first one onlines every offline block of the device under the same lock hold, each with its own
+ * decision; it counts its own confirmed writes instead of reading the device again per block
+ * (snapshot_for_sweep). Each such block gets a marker <root>/run/memzone/onlined/memoryN.ZONE
+ * (ZONE as valid_zones spells it): the rule skips the block's event while the block is online in
+ * that zone. A helper whose event passed the rule first takes the marker and exits.
+ * A marker can only wrongly skip a new incarnation of the same block (removed and hot-added
+ * again) that something onlined in the very same zone; so markers are bounded: by the kernel
+ * (block online in that zone), by time (MZ_ONLINE_MARK_TTL_S) and by every sweep, which first
+ * drops those whose block is gone, offline or in another zone (cost: the markers present). */
 
 static int mark_path(char *path, size_t len, unsigned long id, enum mz_zone zone)
 {
