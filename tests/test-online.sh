@@ -489,6 +489,15 @@ printf "$KPOL" | conf
 mz init
 is "$(kvals)" "offline contig-zones 301 N" "userspace mode: a CPU-less node and memory_only_nodes = movable keep memzone deciding"
 in_err "node 1 has no CPUs" && ok 0 "userspace mode: init says why" || { ok 1 "userspace mode: init says why"; show_err; }
+# daxctl configured (it refuses to work while the kernel onlines) and [source kmem] zone = ignore
+tree kmode4 --blocks 40 --nodes 1 --hotplug dimm:1 --auto-online online
+kparams
+printf "$KPOL" | conf
+mkdir -p "$T/etc/daxctl.conf.d"
+printf '[reconfigure-device pmem0]\nnvdimm.uuid = 0\nmode = system-ram\n' >"$T/etc/daxctl.conf.d/pmem.conf"
+mz init
+is "$(kvals)" "offline contig-zones 301 N" "userspace mode: daxctl configured keeps memzone deciding"
+in_err "pmem.conf configures daxctl" && ok 0 "... init names the file" || { ok 1 "... init names the file"; show_err; }
 # a kernel before 5.15 (no online_policy): userspace
 tree kmode3 --blocks 40 --nodes 1 --hotplug dimm:1 --auto-online online
 printf "$KPOL" | conf

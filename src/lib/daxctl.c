@@ -124,36 +124,12 @@ static int conf_filter(const struct dirent *e)
 	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
 }
 
-bool mz_daxctl_claims(const char *dev, char *why, size_t len)
+/* The first <root>/etc/daxctl.conf.d/ *.conf (in C-locale order) with a [reconfigure-device NAME]
+ * section naming uuid (NAME in name), or with any such section when uuid is NULL: true, with the
+ * file's path in path. */
+static bool first_conf(const char *uuid, char *path, size_t plen, char *name, size_t nlen)
 {
-	char dir[MZ_PATH_MAX], path[MZ_PATH_MAX + 256], uuid[64], name[128];
-	struct dirent **list = NULL;
-	bool found = false;
-	int n;
-
-	if (mz_daxctl_device_uuid(dev, uuid, sizeof(uuid)) < 0 || mz_path(dir, sizeof(dir), "/etc/daxctl.conf.d") < 0)
-		return false;
-	n = scandir(dir, &list, conf_filter, alphasort);
-	for (int i = 0; i < n; i++) {
-		char *text = NULL;
-		size_t tl;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-		if (!found && mz_read_file(path, &text, &tl) == 0 &&
-		    mz_daxctl_text_names(text, uuid, name, sizeof(name))) {
-			snprintf(why, len, "%s [" SECTION " %s]", path, name);
-			found = true;
-		}
-		free(text);
-		free(list[i]);
-	}
-	free(list);
-	return found;
-}
-
-bool mz_daxctl_configured(char *why, size_t len)
-{
-	char dir[MZ_PATH_MAX], path[MZ_PATH_MAX + 256];
+	char dir[MZ_PATH_MAX];
 	struct dirent **list = NULL;
 	bool found = false;
 	int n;
@@ -165,14 +141,34 @@ bool mz_daxctl_configured(char *why, size_t len)
 		char *text = NULL;
 		size_t tl;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-		if (!found && mz_read_file(path, &text, &tl) == 0 && strstr(text, "[" SECTION)) {
-			snprintf(why, len, "%s configures daxctl", path);
-			found = true;
+		if (!found) {
+			snprintf(path, plen, "%s/%s", dir, list[i]->d_name);
+			found = mz_read_file(path, &text, &tl) == 0 &&
+				(uuid ? mz_daxctl_text_names(text, uuid, name, nlen) : strstr(text, "[" SECTION) != NULL);
 		}
 		free(text);
 		free(list[i]);
 	}
 	free(list);
 	return found;
+}
+
+bool mz_daxctl_claims(const char *dev, char *why, size_t len)
+{
+	char path[MZ_PATH_MAX + 256], uuid[64], name[128];
+
+	if (mz_daxctl_device_uuid(dev, uuid, sizeof(uuid)) < 0 || !first_conf(uuid, path, sizeof(path), name, sizeof(name)))
+		return false;
+	snprintf(why, len, "%s [" SECTION " %s]", path, name);
+	return true;
+}
+
+bool mz_daxctl_configured(char *why, size_t len)
+{
+	char path[MZ_PATH_MAX + 256];
+
+	if (!first_conf(NULL, path, sizeof(path), NULL, 0))
+		return false;
+	snprintf(why, len, "%s configures daxctl", path);
+	return true;
 }
