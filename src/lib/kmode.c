@@ -146,16 +146,6 @@ int mz_kmode_env_read(struct mz_kmode_env *env)
 
 static bool set_by_memzone(const struct mz_kmode_params *cur);
 
-bool mz_kmode_planned(const struct mz_config *c)
-{
-	struct mz_kmode_env env;
-	struct mz_kmode_params want;
-	char why[256];
-
-	mz_kmode_env_read(&env);
-	return mz_kmode_plan(c, &env, &want, why, sizeof(why));
-}
-
 bool mz_kmode_in_force(const struct mz_config *c, char *why, size_t len)
 {
 	struct mz_kmode_env env;

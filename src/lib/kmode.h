@@ -40,9 +40,6 @@ int mz_kmode_env_read(struct mz_kmode_env *env);
 void mz_kmode_params_read(struct mz_kmode_params *p);
 bool mz_kmode_params_equal(const struct mz_kmode_params *a, const struct mz_kmode_params *b);
 
-/* mz_kmode_plan in this kernel's environment. */
-bool mz_kmode_planned(const struct mz_config *c);
-
 /* The mode in force: planned, and the kernel's values are the plan's. why says which and why. */
 bool mz_kmode_in_force(const struct mz_config *c, char *why, size_t len);
 

@@ -1028,12 +1028,6 @@ void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const un
 
 	if (locked)
 		recover_interrupted_move();
-	/* only `memzone init` sets the kernel's policy; a helper or memzoned only turns the kernel's
-	 * own onlining off when memzone decides in userspace by configuration */
-	if (c->kernel_auto_online == MZ_KAO_DISABLE ||
-	    (c->kernel_auto_online == MZ_KAO_POLICY && !j.kernel_mode && !mz_kmode_planned(c)))
-		mz_online_disable_kernel_auto_online();
-
 	memset(&io, 0, sizeof(io));
 	if (mz_iomem_read(&io, err, sizeof(err)) == 0)
 		j.io = &io;

@@ -26,9 +26,10 @@ struct mz_online_stats {
  * allows it), confirm through valid_zones, and log one line. REZONE decisions offline the block
  * (bounded by rebalance.offline_timeout) and online it in the new zone, or back in the old one.
  * builtin_defaults: c holds the built-in defaults because the config was broken (logged, and the
- * decisions carry reason builtin_defaults). With kernel_auto_online = disable, auto_online_blocks
- * is set to "offline" first. When the lock cannot be had within lock_timeout the blocks are still
- * onlined (decided on a fresh snapshot) and a warning says so: new memory is never left offline.
+ * decisions carry reason builtin_defaults). The kernel's onlining settings are `memzone init`'s
+ * alone (kmode.h, mz_online_disable_kernel_auto_online): nothing here writes them. When the lock
+ * cannot be had within lock_timeout the blocks are still onlined (decided on a fresh snapshot) and
+ * a warning says so: new memory is never left offline.
  * by the helper or memzoned (the blocks of add events): in kernel mode (kmode.h) the
  * kernel's own onlining of them is waited for first (bounded, without the lock); in userspace mode a
  * block onlined here is followed, under the same lock hold, by every other offline block of its device (each with its own decision, on zone totals
@@ -69,6 +70,6 @@ bool mz_online_marked(unsigned long id);
  * here: a block it saw removed may still have its old database entry for a moment. */
 extern bool (*mz_online_offlined_this_boot)(unsigned long id);
 
-/* kernel_auto_online = disable: set auto_online_blocks to "offline" if it is not, logging the old
+/* memzone init in userspace mode: set auto_online_blocks to "offline" if it is not, logging the old
  * value. 0, or -errno of the write (a kernel without the knob: 0, nothing to do). */
 int mz_online_disable_kernel_auto_online(void);

@@ -171,6 +171,7 @@ int cmd_init(int argc, char **argv)
 		if (!mz_kmode_plan(&cfg, &env, &want, why, sizeof(why))) {
 			mz_info("new memory is decided in userspace: %s", why);
 			restore_kernel_policy();
+			mz_online_disable_kernel_auto_online();
 		} else if ((r = mz_kmode_apply(&want)) < 0) {
 			mz_err("cannot hand the policy to the kernel (%s): deciding new memory in userspace", strerror(-r));
 			mz_online_disable_kernel_auto_online();
@@ -178,8 +179,10 @@ int cmd_init(int argc, char **argv)
 			mz_log(LOG_NOTICE, "the kernel onlines new memory with this policy: %s", why);
 		}
 	}
-	if (cfg.kernel_auto_online == MZ_KAO_DISABLE)
+	if (cfg.kernel_auto_online == MZ_KAO_DISABLE) {
 		restore_kernel_policy();
+		mz_online_disable_kernel_auto_online();
+	}
 	if (cfg.kernel_auto_online == MZ_KAO_KEEP) {
 		char cur[32];
 
@@ -196,7 +199,6 @@ int cmd_init(int argc, char **argv)
 		mz_err("cannot list memory blocks: %s", strerror(-r));
 		return MZ_EXIT_FAILURE;
 	}
-	/* also applies kernel_auto_online = disable, under the lock */
 	mz_online_blocks(&cfg, builtin, ids, n, MZ_ONLINE_BY_INIT, &st);
 	free(ids);
 	/* not waited for here (before udev: daxctl's rule has not run yet): the coldplug's replay
