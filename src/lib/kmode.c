@@ -131,7 +131,16 @@ int mz_kmode_env_read(struct mz_kmode_env *env)
 	    mz_read_line(path, possible, sizeof(possible)) == 0 &&
 	    mz_path(path, sizeof(path), "/sys/devices/system/node/has_cpu") == 0 &&
 	    mz_read_line(path, cpus, sizeof(cpus)) == 0) {
-		for (int node = 0; node < 4096 && env->memory_only_node < 0; node++) {
+		/* node lists are ascending ranges ("0-3,8"): the last number is the highest node */
+		const char *last = possible + strlen(possible);
+		int max;
+
+		while (last > possible && (last[-1] < '0' || last[-1] > '9'))
+			last--;
+		while (last > possible && last[-1] >= '0' && last[-1] <= '9')
+			last--;
+		max = atoi(last);
+		for (int node = 0; node <= max && node < 4096 && env->memory_only_node < 0; node++) {
 			bool p = false, c = false;
 
 			if (mz_nodelist_has(possible, node, &p) < 0 || mz_nodelist_has(cpus, node, &c) < 0)
