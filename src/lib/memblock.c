@@ -414,6 +414,38 @@ int mz_memblock_list(unsigned long **ids, size_t *n)
 	return 0;
 }
 
+bool mz_memblock_offline_at(int memfd, unsigned long id)
+{
+	struct mz_block_brief bb;
+
+	return mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE;
+}
+
+int mz_memblock_list_offline(unsigned long **out, size_t *nout)
+{
+	unsigned long *ids;
+	size_t n, k = 0;
+	int memfd, r;
+
+	*out = NULL;
+	*nout = 0;
+	r = mz_memblock_list(&ids, &n);
+	if (r < 0)
+		return r;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0) {
+		free(ids);
+		return memfd;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (mz_memblock_offline_at(memfd, ids[i]))
+			ids[k++] = ids[i];
+	close(memfd);
+	*out = ids;
+	*nout = k;
+	return 0;
+}
+
 int mz_memblock_write_state(unsigned long id, const char *state)
 {
 	static const char *const words[] = { "online", "online_kernel", "online_movable", "offline" };

@@ -80,6 +80,11 @@ bool mz_memblock_ready(unsigned long id);
 bool mz_memblock_wait_ready(unsigned long id, unsigned timeout_ms);
 /* All block ids, ascending (gaps allowed, need not start at 0). Caller frees *ids. */
 int mz_memblock_list(unsigned long **ids, size_t *n);
+/* Is block id offline (memfd: mz_memory_dir_open)? An unreadable or vanished block is not. */
+bool mz_memblock_offline_at(int memfd, unsigned long id);
+/* The ids of the offline blocks, ascending (malloc'ed; one small read per block: for a start or a
+ * rescan, never per event). 0 or -errno. */
+int mz_memblock_list_offline(unsigned long **ids, size_t *n);
 /* Write "online", "online_kernel", "online_movable" or "offline" to memoryN/state (one write()).
  * Returns 0 or the kernel's -errno (EBUSY, EINVAL, EINTR, ENOENT...). */
 int mz_memblock_write_state(unsigned long id, const char *state);

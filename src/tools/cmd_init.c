@@ -41,35 +41,6 @@ static void usage(void)
 	       "blocks onlined with the built-in defaults, 4 some blocks failed).\n");
 }
 
-/* Offline block ids: one small read per block (this runs once per boot, not per event). */
-static int offline_blocks(unsigned long **out, size_t *nout)
-{
-	unsigned long *ids;
-	size_t n, k = 0;
-	int memfd, r;
-
-	*out = NULL;
-	*nout = 0;
-	r = mz_memblock_list(&ids, &n);
-	if (r < 0)
-		return r;
-	memfd = mz_memory_dir_open();
-	if (memfd < 0) {
-		free(ids);
-		return memfd;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct mz_block_brief bb;
-
-		if (mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE)
-			ids[k++] = ids[i];
-	}
-	close(memfd);
-	*out = ids;
-	*nout = k;
-	return 0;
-}
-
 enum { OPT_RESTORE = MZ_OPT__FIRST_CMD };
 
 /* Put back what memzone found: only over memzone's own "offline" (a value an admin or another
@@ -190,7 +161,7 @@ int cmd_init(int argc, char **argv)
 			mz_info("kernel_auto_online = keep: auto_online_blocks stays '%s'", cur);
 	}
 
-	r = offline_blocks(&ids, &n);
+	r = mz_memblock_list_offline(&ids, &n);
 	if (r == -ENOENT) {
 		mz_info("no /sys/devices/system/memory: kernel without memory hotplug, nothing to do");
 		return builtin ? MZ_EXIT_CONFIG : MZ_EXIT_OK;

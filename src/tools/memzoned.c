@@ -227,13 +227,6 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 #define ONLINE_CHUNK 64
 
-static bool block_offline(int memfd, unsigned long id)
-{
-	struct mz_block_brief bb;
-
-	return mz_block_brief_at(memfd, id, MZ_BRIEF_NO_ZONES, &bb, NULL, 0) == 0 && bb.state == MZ_BLOCK_OFFLINE;
-}
-
 static void add_block(struct daemon *d, unsigned long id)
 {
 	if (d->nadded == d->added_cap) {
@@ -284,32 +277,18 @@ static void collect_add(struct daemon *d, const char *action, unsigned long id, 
 		return;
 	/* a replay of a block that is online already is boot memory or was decided before: the rule
 	 * skips it too (131072 of them at a 16 TiB machine's coldplug) */
-	if (synthetic && !block_offline(d->memfd, id))
+	if (synthetic && !mz_memblock_offline_at(d->memfd, id))
 		return;
 	add_block(d, id);
-}
-
-/* Every offline block, as a replay would bring them: ids (malloc'ed) and their number. */
-static size_t list_offline_blocks(int memfd, unsigned long **out)
-{
-	unsigned long *ids = NULL;
-	size_t n = 0, k = 0;
-
-	*out = NULL;
-	if (mz_memblock_list(&ids, &n) < 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (block_offline(memfd, ids[i]))
-			ids[k++] = ids[i];
-	*out = ids;
-	return k;
 }
 
 static void collect_offline_blocks(struct daemon *d)
 {
 	unsigned long *ids;
-	size_t n = list_offline_blocks(d->memfd, &ids);
+	size_t n;
 
+	if (mz_memblock_list_offline(&ids, &n) < 0)
+		return;
 	for (size_t i = 0; i < n; i++)
 		add_block(d, ids[i]);
 	free(ids);
@@ -535,20 +514,18 @@ static void online_with_defaults(void)
 {
 	struct mz_online_stats st;
 	struct mz_config c;
-	unsigned long *ids;
-	int memfd = mz_memory_dir_open();
-	size_t n = memfd >= 0 ? list_offline_blocks(memfd, &ids) : 0;
+	unsigned long *ids = NULL;
+	size_t n = 0;
 
-	if (memfd >= 0)
-		close(memfd);
+	if (mz_memblock_list_offline(&ids, &n) < 0)
+		n = 0;
 	if (n) {
 		mz_config_defaults(&c);
 		mz_err("%zu offline block(s): onlining them with the built-in defaults", n);
 		mz_online_blocks(&c, true, ids, n, MZ_ONLINE_BY_DAEMON, &st);
 		mz_online_wait_kmem(&c, &st);
 	}
-	if (memfd >= 0)
-		free(ids);
+	free(ids);
 }
 
 /* MZ_DS_LOCK_PATH, held from here to the end of the process, gets this pid (for display). */
