@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -52,6 +53,7 @@ struct daemon {
 	/* onlining new memory (see "new memory" below) */
 	bool online;             /* this process decides new memory (the monitor listens) */
 	struct mz_lock decides;  /* MZ_DS_DECIDES_PATH, held while it does, not during a move */
+	void *mark;              /* a page of MZ_DS_LOCK_PATH mapped here: the rule's shortcut (see shortcut()) */
 	int memfd;               /* <root>/sys/devices/system/memory while online, or -1 */
 	unsigned long *added;    /* blocks whose "add" came in the last read of the monitor */
 	size_t nadded, added_cap;
@@ -438,6 +440,31 @@ static int setup_monitor(struct daemon *d)
 	return r;
 }
 
+/* The udev rule can test a path, not a lock: while memzoned holds MZ_DS_DECIDES_PATH it also keeps
+ * <root>/run/memzone/memzoned.online -> /proc/<pid>/map_files/<start>-<end>, the entry of a page of
+ * MZ_DS_LOCK_PATH mapped here, so the rule starts no helper (a process per block was most of a
+ * hot-add's cost). The kernel removes that entry when this process dies: a link left behind
+ * resolves again only for a process with the same pid and a file mapping at exactly the same
+ * (randomised) addresses, and a helper the rule does start still tests the flock. The link goes
+ * before the flock is let go (a move, a stop) and every start removes a stale one. */
+#define SHORTCUT_PATH "/run/memzone/memzoned.online"
+static void shortcut(const struct daemon *d, bool on)
+{
+	char path[MZ_PATH_MAX], target[96];
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (mz_path(path, sizeof(path), SHORTCUT_PATH) < 0)
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		mz_warn("%s: %s", path, strerror(errno));
+	if (!on || !d->mark)
+		return;
+	snprintf(target, sizeof(target), "/proc/%ld/map_files/%lx-%lx", (long)getpid(), (unsigned long)d->mark,
+		 (unsigned long)d->mark + (unsigned long)page);
+	if (symlink(target, path) < 0)
+		mz_warn("%s: %s (udev starts a helper per block, which exits at once)", path, strerror(errno));
+}
+
 /* A bound for taking MZ_DS_DECIDES_PATH or MZ_DS_LOCK_PATH: a tester holds it for a system call. */
 #define LIVENESS_LOCK_WAIT_MS 1000
 
@@ -458,6 +485,7 @@ static int setup_online(struct daemon *d)
 		return r;
 	}
 	d->online = true;
+	shortcut(d, true);
 	collect_offline_blocks(d);
 	if (d->nadded)
 		mz_info("%zu offline block(s) at start: deciding them", d->nadded);
@@ -476,17 +504,21 @@ static void on_moving(void *ctx, bool moving)
 	if (!d->online)
 		return;
 	if (moving) {
+		shortcut(d, false);
 		mz_lock_release(&d->decides);
 	} else if (!mz_lock_held(&d->decides)) {
 		r = mz_flock_take(&d->decides, MZ_DS_DECIDES_PATH, LIVENESS_LOCK_WAIT_MS);
 		if (r < 0)
 			mz_warn("%s%s: %s; udev's memzone online decides new memory too", mz_root(), MZ_DS_DECIDES_PATH,
 				strerror(-r));
+		else
+			shortcut(d, true);
 	}
 }
 
 static void stop_online(struct daemon *d)
 {
+	shortcut(d, false);
 	mz_lock_release(&d->decides); /* from here on the helper decides */
 	if (d->online && d->mon) {
 		read_uevents(d); /* what the helpers left to this process before the flock went */
@@ -539,6 +571,10 @@ static int take_life_lock(struct daemon *d)
 	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
 	if (ftruncate(d->life.fd, 0) < 0 || pwrite(d->life.fd, text, (size_t)n, 0) != n)
 		mz_warn("%s%s: cannot write the pid: %s", mz_root(), MZ_DS_LOCK_PATH, strerror(errno));
+	shortcut(d, false); /* a dead memzoned's */
+	d->mark = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, d->life.fd, 0);
+	if (d->mark == MAP_FAILED)
+		d->mark = NULL;
 	return 0;
 }
 

@@ -16,9 +16,10 @@ dmesg -c >/dev/null
 start_memzoned --log stderr
 mzd_wait_decides
 snap a' >/dev/null
-gcheck "memzoned started and holds its locks (memzoned.lock with its pid, memzoned.decides)" '
+gcheck "memzoned started and holds its locks (memzoned.lock with its pid, memzoned.decides); its link for the rule resolves" '
+readlink /run/memzone/memzoned.online
 [ "$(cat /run/memzone/memzoned.lock)" = "$(cat /run/mzvm/memzoned.pid)" ] && held /run/memzone/memzoned.lock &&
-mzd_decides && grep -q "onlining new memory" /tmp/memzoned.log'
+mzd_decides && grep -q "onlining new memory" /tmp/memzoned.log && [ -e /run/memzone/memzoned.online ]'
 
 t0=$(date +%s.%N)
 check "hot-add DIMM dA 8G (64 blocks)" dimm_add dA 8G
@@ -65,6 +66,13 @@ echo "memzoned was $pid, the sleeper is $s; memzoned.lock says $(cat /run/memzon
 echo $s > /run/mzvm/sleeper
 "$MZ_BIN" status > /tmp/st.txt; grep -E "decided by|running" /tmp/st.txt
 grep -q "new memory decided by: udev helper" /tmp/st.txt && ! grep -q "running, pid" /tmp/st.txt'
+gcheck "... the rule's shortcut link is left behind and resolves no more (its map_files entry died with memzoned)" '
+ls -l /run/memzone/memzoned.online; [ -L /run/memzone/memzoned.online ] && [ ! -e /run/memzone/memzoned.online ]'
+CTL 'snap r; dmesg -c >/dev/null' >/dev/null
+check "hot-add DIMM dR 1G: memzoned dead, its pid alive in another process, its link left" dimm_add dR 1G
+gcheck "... udev's helper onlines every block" '
+wait_new_online r 8 60000 || exit 1
+h=$(dmesg | grep -c "memzone\[[0-9]*\]: memory"); echo "helpers: $h log lines"; [ "$h" -ge 8 ]'
 gcheck "configuration made invalid: a new memzoned exits 3 (it decides no new memory)" '
 cp "$MZ_CONF" /tmp/good.conf; printf "[online]\ndefault_zone = sideways\n" > "$MZ_CONF"
 "$MZ_DAEMON" --log stderr > /tmp/mzd-bad.log 2>&1 < /dev/null; rc=$?
