@@ -53,10 +53,10 @@ cat /tmp/pick-devices.out
 [ "$(cat /tmp/pick-devices)" = virtio-mem ]' 3
 
 # ---- spike: page tables beyond the boot kernel memory; memzoned harvests
-gcheck "memzoned starts (pid file, first state file)" '
+gcheck "memzoned starts (its pid in memzoned.lock, first state file)" '
 "$MZ_DAEMON" --log stderr > /tmp/memzoned.log 2>&1 </dev/null &
 t=$(ns); while [ ! -s /run/memzone/state ]; do [ $(ms_since $t) -gt 20000 ] && { cat /tmp/memzoned.log; exit 1; }; sleep 0.1; done
-cat /run/memzone/memzoned.pid'
+cat /run/memzone/memzoned.lock'
 target_mib=$(CTL 'echo $(( $(cat /tmp/boot-kernel-pages) / 256 + 256 ))' | tr -d '\r\n ')
 diag "page-table target: $target_mib MiB (boot kernel memory + 256 MiB)"
 lcheck "loadgen pt at 64 MiB/s reaches ${target_mib} MiB of page tables with oom_kill unchanged" 240 "
@@ -73,7 +73,7 @@ oom1=\$(awk '/^oom_kill /{print \$2}' /proc/vmstat)
 echo \"oom_kill \$oom0 -> \$oom1; zones: \$(zs)\"
 grep -q holding /tmp/lg.log && [ \"\$oom1\" = \"\$oom0\" ]"
 lcheck "every harvested block is a virtio-mem block; every DIMM block is still online Movable" 60 '
-pid=$(cat /run/memzone/memzoned.pid); kill $pid; t=$(ns)
+pid=$(cat /run/memzone/memzoned.lock); kill $pid; t=$(ns)
 while kill -0 $pid 2>/dev/null; do [ $(ms_since $t) -gt 30000 ] && { echo "memzoned did not stop"; exit 1; }; sleep 0.1; done
 sed -n "s/.*memory\([0-9]*\) moved from Movable.*/\1/p" /tmp/memzoned.log | sort -un > /tmp/H
 kz=$(for b in $(hot_blocks); do [ "$(bzone $b)" != Movable ] && echo $b; done)
