@@ -248,11 +248,12 @@ fi
 
 gcheck "memzoned.service is active" \
 	'systemctl is-active memzoned || { systemctl status --no-pager -n 20 memzoned; exit 1; }'
-gcheck "memzone-init.service ran and set auto_online_blocks to offline (booted with memhp_default_state=online)" '
+gcheck "memzone-init.service ran and handed the shipped policy to the kernel (auto_online_blocks online, online_policy auto-movable, ratio 301)" '
 	s="$(systemctl show -P ActiveState memzone-init) $(systemctl show -P Result memzone-init)"
-	a=$(cat /sys/devices/system/memory/auto_online_blocks)
-	echo "memzone-init: $s; auto_online_blocks: $a"
-	[ "$s" = "active success" ] && [ "$a" = offline ] || { journalctl -b -u memzone-init --no-pager; exit 1; }'
+	P=/sys/module/memory_hotplug/parameters
+	a="$(cat /sys/devices/system/memory/auto_online_blocks) $(cat $P/online_policy) $(cat $P/auto_movable_ratio)"
+	echo "memzone-init: $s; kernel: $a"
+	[ "$s" = "active success" ] && [ "$a" = "online auto-movable 301" ] || { journalctl -b -u memzone-init --no-pager; exit 1; }'
 gcheck "udev reads 60-memzone.rules; memzoned holds memzoned.lock (its MainPID in it) and memzoned.decides" '
 	f=$(ls /etc/udev/rules.d/60-memzone.rules /run/udev/rules.d/60-memzone.rules \
 	       /usr/lib/udev/rules.d/60-memzone.rules 2>/dev/null | head -n 1)
@@ -337,11 +338,17 @@ gcheck "systemctl stop memzoned: exit 0, the running daemon ended cleanly" '
 	echo "$s"
 	journalctl -b -u memzoned -o cat --no-pager | tail -n 3
 	[ "$s" = "inactive success 0" ]' 120
-gcheck "memzoned stopped: its locks are free, and udev runs memzone online for a memory block" '
+gcheck "memzoned stopped: its locks are free; in the kernel mode udev starts no helper for a memory block" '
 	flock -n -s /run/memzone/memzoned.lock true && flock -n -s /run/memzone/memzoned.decides true || { ls -la /run/memzone; exit 1; }
 	out=$(udevadm test --action=add /devices/system/memory/memory0 2>&1)
-	echo "$out" | grep -E "memzone online" | head -n 3
-	echo "$out" | grep -q "run: .*/memzone online memory0"'
+	! echo "$out" | grep -q "run: .*/memzone online memory0"'
+gcheck "kernel_auto_online = disable in a drop-in, memzone-init restarted: userspace mode, udev runs memzone online" '
+	mkdir -p /etc/memzone.conf.d; printf "[online]\nkernel_auto_online = disable\n" > /etc/memzone.conf.d/50-userspace.conf
+	timeout 60 systemctl restart memzone-init || exit 1
+	a="$(cat /sys/devices/system/memory/auto_online_blocks) $(cat /sys/module/memory_hotplug/parameters/online_policy)"
+	out=$(udevadm test --action=add /devices/system/memory/memory0 2>&1)
+	echo "kernel: $a"; echo "$out" | grep -E "memzone online" | head -n 3
+	[ "$a" = "offline contig-zones" ] && echo "$out" | grep -q "run: .*/memzone online memory0"' 90
 
 # the helper's own path under the packaged rule: a second DIMM with memzoned stopped
 add_dimm d2 "QMP: a second 1 GiB pc-dimm added, memzoned stopped"
