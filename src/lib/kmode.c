@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PARAMS "/sys/module/memory_hotplug/parameters"
 #define RECORD "/run/memzone/kernel-policy.found"
 
 bool mz_kmode_plan(const struct mz_config *c, const struct mz_kmode_env *env, struct mz_kmode_params *want,
@@ -74,40 +73,17 @@ bool mz_kmode_plan(const struct mz_config *c, const struct mz_kmode_env *env, st
 	return true;
 }
 
-static int param_path(char *path, size_t len, const char *name)
-{
-	return mz_path(path, len, PARAMS "/%s", name);
-}
-
-static void param_read(const char *name, char *buf, size_t len)
-{
-	char path[MZ_PATH_MAX];
-
-	if (param_path(path, sizeof(path), name) < 0 || mz_read_line(path, buf, len) < 0)
-		buf[0] = '\0';
-}
-
-static int param_write(const char *name, const char *value)
-{
-	char path[MZ_PATH_MAX];
-	int r = param_path(path, sizeof(path), name);
-
-	return r < 0 ? r : mz_write_string(path, value);
-}
-
 void mz_kmode_params_read(struct mz_kmode_params *p)
 {
-	char v[32];
-	int n;
+	struct mz_hotplug_params hp;
 
 	memset(p, 0, sizeof(*p));
 	if (mz_auto_online_read(p->auto_online, sizeof(p->auto_online)) < 0)
 		p->auto_online[0] = '\0';
-	param_read("online_policy", p->online_policy, sizeof(p->online_policy));
-	param_read("auto_movable_ratio", v, sizeof(v));
-	p->ratio = v[0] && mz_parse_int(v, &n) == 0 && n >= 0 ? n : -1;
-	param_read("auto_movable_numa_aware", v, sizeof(v));
-	p->numa_aware = (v[0] == 'Y' || v[0] == '1') ? 1 : (v[0] == 'N' || v[0] == '0') ? 0 : -1;
+	mz_hotplug_params_read(&hp);
+	snprintf(p->online_policy, sizeof(p->online_policy), "%s", hp.online_policy);
+	p->ratio = hp.auto_movable_ratio;
+	p->numa_aware = hp.auto_movable_numa_aware;
 }
 
 bool mz_kmode_params_equal(const struct mz_kmode_params *a, const struct mz_kmode_params *b)
@@ -124,8 +100,12 @@ int mz_kmode_env_read(struct mz_kmode_env *env)
 	env->memory_only_node = -1;
 	if (mz_path(path, sizeof(path), "/sys/devices/system/memory/auto_online_blocks") == 0)
 		env->auto_online = access(path, F_OK) == 0;
-	if (param_path(path, sizeof(path), "online_policy") == 0)
-		env->online_policy = access(path, F_OK) == 0;
+	{
+		struct mz_hotplug_params hp;
+
+		mz_hotplug_params_read(&hp);
+		env->online_policy = hp.online_policy[0] != '\0';
+	}
 	/* A possible node that has no CPU can receive memory that no CPU is local to. */
 	if (mz_path(path, sizeof(path), "/sys/devices/system/node/possible") == 0 &&
 	    mz_read_line(path, possible, sizeof(possible)) == 0 &&
@@ -167,23 +147,23 @@ bool mz_kmode_in_force(const struct mz_config *c, char *why, size_t len)
 		return false;
 	}
 	mz_kmode_params_read(&cur);
-	if (!mz_kmode_params_equal(&want, &cur) && set_by_memzone(&cur)) {
+	if (mz_kmode_params_equal(&want, &cur)) {
+		snprintf(why, len, "kernel: %s", plan);
+		return true;
+	}
+	if (set_by_memzone(&cur)) {
 		snprintf(why, len,
 			 "userspace: the kernel has the settings memzone init set for another configuration "
 			 "(auto_movable_ratio = %d, NUMA-aware %s): run 'memzone init' to hand over this one",
 			 cur.ratio, cur.numa_aware > 0 ? "yes" : "no");
 		return false;
 	}
-	if (!mz_kmode_params_equal(&want, &cur)) {
-		snprintf(why, len,
-			 "userspace: the kernel's settings are not memzone's (auto_online_blocks = %s, online_policy = %s, "
-			 "auto_movable_ratio = %d; memzone init sets %s, %s, %d)",
-			 cur.auto_online[0] ? cur.auto_online : "?", cur.online_policy[0] ? cur.online_policy : "?",
-			 cur.ratio, want.auto_online, want.online_policy, want.ratio);
-		return false;
-	}
-	snprintf(why, len, "kernel: %s", plan);
-	return true;
+	snprintf(why, len,
+		 "userspace: the kernel's settings are not memzone's (auto_online_blocks = %s, online_policy = %s, "
+		 "auto_movable_ratio = %d; memzone init sets %s, %s, %d)",
+		 cur.auto_online[0] ? cur.auto_online : "?", cur.online_policy[0] ? cur.online_policy : "?", cur.ratio,
+		 want.auto_online, want.online_policy, want.ratio);
+	return false;
 }
 
 /* ------------------------------------------------------------------ record and restore
@@ -240,20 +220,26 @@ static int record_write(const struct setting *s)
 	return mz_write_file_atomic(path, buf, off, 0644);
 }
 
+/* p's values as the kernel spells them, in names[] order ("" for an unknown one) */
+static void params_text(const struct mz_kmode_params *p, char out[NSET][32])
+{
+	snprintf(out[0], 32, "%s", p->online_policy);
+	snprintf(out[1], 32, "%d", p->ratio);
+	snprintf(out[2], 32, "%s", p->numa_aware < 0 ? "" : p->numa_aware ? "Y" : "N");
+	snprintf(out[3], 32, "%s", p->auto_online);
+}
+
 static void current_values(char cur[NSET][32])
 {
 	struct mz_kmode_params p;
 
 	mz_kmode_params_read(&p);
-	snprintf(cur[0], 32, "%s", p.online_policy);
-	snprintf(cur[1], 32, "%d", p.ratio);
-	snprintf(cur[2], 32, "%s", p.numa_aware < 0 ? "" : p.numa_aware ? "Y" : "N");
-	snprintf(cur[3], 32, "%s", p.auto_online);
+	params_text(&p, cur);
 }
 
 static int write_value(size_t i, const char *v)
 {
-	return i == NSET - 1 ? mz_auto_online_write(v) : param_write(names[i], v);
+	return i == NSET - 1 ? mz_auto_online_write(v) : mz_hotplug_param_write(names[i], v);
 }
 
 int mz_kmode_apply(const struct mz_kmode_params *want)
@@ -263,10 +249,7 @@ int mz_kmode_apply(const struct mz_kmode_params *want)
 	int r = 0;
 	size_t i;
 
-	snprintf(w[0], 32, "%s", want->online_policy);
-	snprintf(w[1], 32, "%d", want->ratio);
-	snprintf(w[2], 32, "%s", want->numa_aware ? "Y" : "N");
-	snprintf(w[3], 32, "%s", want->auto_online);
+	params_text(want, w);
 	record_read(s);
 	current_values(cur);
 	for (i = 0; i < NSET; i++) {
@@ -343,10 +326,7 @@ static bool set_by_memzone(const struct mz_kmode_params *cur)
 	char now[NSET][32];
 
 	record_read(s);
-	snprintf(now[0], 32, "%s", cur->online_policy);
-	snprintf(now[1], 32, "%d", cur->ratio);
-	snprintf(now[2], 32, "%s", cur->numa_aware < 0 ? "" : cur->numa_aware ? "Y" : "N");
-	snprintf(now[3], 32, "%s", cur->auto_online);
+	params_text(cur, now);
 	for (size_t i = 0; i < NSET; i++)
 		if (!s[i].have || strcmp(s[i].set, now[i]) != 0)
 			return false;

@@ -27,7 +27,7 @@ struct mz_kmode_env {
 /* The kernel's settings, as memzone wants them or as they are. */
 struct mz_kmode_params {
 	char auto_online[16];   /* auto_online_blocks */
-	char online_policy[16]; /* "" when the kernel has no such parameter */
+	char online_policy[32]; /* "" when the kernel has no such parameter */
 	int ratio;              /* auto_movable_ratio, -1 unknown */
 	int numa_aware;         /* auto_movable_numa_aware: 1, 0, -1 unknown */
 };

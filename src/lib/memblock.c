@@ -555,7 +555,7 @@ static void param_read(const char *name, char *buf, size_t len)
 
 void mz_hotplug_params_read(struct mz_hotplug_params *p)
 {
-	char ratio[32];
+	char ratio[32], numa[8];
 
 	memset(p, 0, sizeof(*p));
 	param_read("online_policy", p->online_policy, sizeof(p->online_policy));
@@ -563,4 +563,14 @@ void mz_hotplug_params_read(struct mz_hotplug_params *p)
 	param_read("auto_movable_ratio", ratio, sizeof(ratio));
 	if (!ratio[0] || mz_parse_int(ratio, &p->auto_movable_ratio) < 0 || p->auto_movable_ratio < 0)
 		p->auto_movable_ratio = -1;
+	param_read("auto_movable_numa_aware", numa, sizeof(numa));
+	p->auto_movable_numa_aware = (numa[0] == 'Y' || numa[0] == '1') ? 1 : (numa[0] == 'N' || numa[0] == '0') ? 0 : -1;
+}
+
+int mz_hotplug_param_write(const char *name, const char *value)
+{
+	char path[MZ_PATH_MAX];
+	int r = mz_path(path, sizeof(path), HOTPLUG_PARAMS "/%s", name);
+
+	return r < 0 ? r : mz_write_string(path, value);
 }

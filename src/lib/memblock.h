@@ -101,10 +101,14 @@ int mz_auto_online_recorded(char *buf, size_t len);
 int mz_auto_online_forget(void);
 
 /* /sys/module/memory_hotplug/parameters: online_policy ("contig-zones"/"auto-movable"),
- * auto_movable_ratio, memmap_on_memory. Missing files leave the fields empty / -1. */
+ * auto_movable_ratio, auto_movable_numa_aware, memmap_on_memory. Missing files leave the fields
+ * empty / -1. */
 struct mz_hotplug_params {
 	char online_policy[32];
 	int auto_movable_ratio;
+	int auto_movable_numa_aware; /* 1, 0 */
 	char memmap_on_memory[16];
 };
 void mz_hotplug_params_read(struct mz_hotplug_params *p);
+/* Write one of those parameters (memzone init's kernel mode, kmode.h). 0 or -errno. */
+int mz_hotplug_param_write(const char *name, const char *value);
