@@ -950,25 +950,22 @@ static void recover_interrupted_move(void)
 static void wait_kernel_onlines(const unsigned long *ids, size_t n)
 {
 	uint64_t t0 = mz_now_ms();
+	int memfd = mz_memory_dir_open();
 
+	if (memfd < 0)
+		return;
 	for (size_t i = 0; i < n; i++) {
-		for (;;) {
-			struct mz_block_brief bb;
-			int memfd = mz_memory_dir_open();
-			int r = memfd < 0 ? memfd : mz_block_brief_at(memfd, ids[i], MZ_BRIEF_NO_ZONES, &bb, NULL, 0);
-
-			if (memfd >= 0)
-				close(memfd);
-			if (r < 0 || bb.state != MZ_BLOCK_OFFLINE || mz_online_offlined_this_boot(ids[i]))
-				break;
+		while (mz_memblock_offline_at(memfd, ids[i]) && !mz_online_offlined_this_boot(ids[i])) {
 			if (mz_now_ms() - t0 >= MZ_ONLINE_KERNEL_WAIT_MS) {
 				mz_info("memory%lu: still offline %u ms after its add in kernel mode: deciding it here", ids[i],
 					(unsigned)(mz_now_ms() - t0));
-				return;
+				goto out;
 			}
 			mz_sleep_ms(MZ_ONLINE_KERNEL_POLL_MS);
 		}
 	}
+out:
+	close(memfd);
 }
 
 void mz_online_blocks(const struct mz_config *c, bool builtin_defaults, const unsigned long *ids, size_t n,
