@@ -399,6 +399,12 @@ void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const ui
 		if (f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) {
 			t->unmovable++;
 			t->pinned++;
+			if (f & KPF_RESERVED)
+				t->reserved++;
+			else if (f & KPF_PGTABLE)
+				t->pgtable++;
+			else
+				t->slab++;
 		} else if (!(f & (KPF_LRU | KPF_ANON | KPF_SWAPBACKED | KPF_KSM | KPF_COMPOUND_TAIL))) {
 			t->unmovable++;
 		}
@@ -474,12 +480,6 @@ static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 static uint64_t used_key(const struct mz_candidate *c) { return c->tallied ? c->pages.used : UINT64_MAX; }
 static uint64_t unmovable_key(const struct mz_candidate *c) { return c->tallied ? c->pages.unmovable : UINT64_MAX; }
 
-static bool same_device(const struct mz_candidate *a, const struct mz_candidate *b)
-{
-	/* a block without a device name is a device of its own */
-	return a->node == b->node && a->device[0] && strcmp(a->device, b->device) == 0;
-}
-
 void mz_candidates_classify(struct mz_candidate *v, size_t n, enum mz_harvest_order order)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -490,40 +490,6 @@ void mz_candidates_classify(struct mz_candidate *v, size_t n, enum mz_harvest_or
 		else
 			v[i].harvest = MZ_HARVEST_DEVICE;
 	}
-	/* a wholly Movable device with no other one on its node keeps the node's last unplug unit.
-	 * Per node: the first such device seen, and whether another one follows (nodes are few) */
-	struct node_devs {
-		int node;
-		size_t first;
-		bool several;
-	} *nd = NULL;
-	size_t nn = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-
-		if (v[i].harvest != MZ_HARVEST_DEVICE)
-			continue;
-		while (k < nn && nd[k].node != v[i].node)
-			k++;
-		if (k == nn) {
-			nd = mz_xrealloc(nd, ++nn * sizeof(*nd));
-			nd[k] = (struct node_devs){ .node = v[i].node, .first = i };
-		} else if (!same_device(&v[nd[k].first], &v[i])) {
-			nd[k].several = true;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-
-		if (v[i].harvest != MZ_HARVEST_DEVICE)
-			continue;
-		while (nd[k].node != v[i].node)
-			k++;
-		if (!nd[k].several)
-			v[i].harvest = MZ_HARVEST_LAST_DEVICE;
-	}
-	free(nd);
 }
 
 int mz_candidate_cmp_to_kernel(const void *pa, const void *pb)

@@ -82,6 +82,7 @@ struct mz_page_tally {
 					  * or used without any flag migration can handle */
 	uint64_t pinned;                 /* of unmovable: slab, page tables, reserved. The kernel refuses
 					  * the offline of a kernel-zone block holding one at once (EBUSY) */
+	uint64_t slab, pgtable, reserved; /* pinned, by cause (a reserved page counts only as reserved) */
 };
 /* Pure: tally n pages from their kpagecount and kpageflags words. */
 void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const uint64_t *flags, size_t n);
@@ -96,8 +97,8 @@ enum mz_harvest_class {
 	MZ_HARVEST_VIRTIO_MEM,   /* a wholly Movable virtio-mem device: in sub-block mode its driver still
 				  * unplugs the free parts of a kernel-zone block, and unplugs those last */
 	MZ_HARVEST_DEVICE,       /* a wholly Movable DIMM (or other whole-device memory): one pinned page
-				  * keeps all of it */
-	MZ_HARVEST_LAST_DEVICE,  /* ... that is the last wholly Movable one of its node among the candidates */
+				  * keeps all of it. The smallest goes first, so a node's last one is taken only
+				  * when nothing else on the node is left (harvests are per node) */
 };
 
 struct mz_candidate {
@@ -112,9 +113,7 @@ struct mz_candidate {
 	struct mz_page_tally pages;
 };
 
-/* Pure: set every to-kernel candidate's harvest class. It depends on the whole list (the last wholly
- * Movable device of a node), so a list is classified before it is sorted, and again when rebuilt.
- * MZ_HARVEST_PAGES puts every candidate in one class. */
+/* Pure: set every to-kernel candidate's harvest class. MZ_HARVEST_PAGES puts every candidate in one class. */
 void mz_candidates_classify(struct mz_candidate *v, size_t n, enum mz_harvest_order order);
 
 /* Pure rankings (qsort comparators): the best candidate sorts first.

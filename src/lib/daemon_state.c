@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ void mz_daemon_state_free(struct mz_daemon_state *st)
 {
 	free(st->nodes);
 	free(st->backoffs);
+	free(st->pinned);
 	mz_daemon_state_init(st);
 }
 
@@ -77,6 +79,7 @@ void mz_daemon_state_begin_tick(struct mz_daemon_state *st)
 {
 	st->nnodes = 0;
 	st->nbackoffs = 0;
+	st->npinned = 0;
 }
 
 /* One line of text: the file is line-oriented, so line breaks inside a reason become blanks. */
@@ -142,6 +145,45 @@ void mz_daemon_state_add_backoff(struct mz_daemon_state *st, unsigned long block
 	st->backoffs[st->nbackoffs++] = (struct mz_ds_backoff){ .block = block, .until = until };
 }
 
+void mz_daemon_state_add_pinned(struct mz_daemon_state *st, const struct mz_ds_pinned *p)
+{
+	if (st->npinned == st->pinned_cap) {
+		st->pinned_cap = st->pinned_cap ? 2 * st->pinned_cap : 8;
+		st->pinned = mz_xrealloc(st->pinned, st->pinned_cap * sizeof(*st->pinned));
+	}
+	st->pinned[st->npinned] = *p;
+	one_token(st->pinned[st->npinned].refused);
+	st->npinned++;
+}
+
+const char *mz_ds_pinned_causes(const struct mz_ds_pinned *p, char *buf, size_t len)
+{
+	const struct { uint64_t n; const char *what; } c[] = {
+		{ p->slab, "slab" }, { p->pgtable, "page-table" }, { p->reserved, "reserved" },
+		{ p->other, "other unmovable" },
+	};
+	uint64_t total = p->slab + p->pgtable + p->reserved + p->other;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < MZ_ARRAY_SIZE(c); i++)
+		if (c[i].n && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%" PRIu64 " %s", o ? ", " : "", c[i].n, c[i].what);
+	if (o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%s", !o ? "no slab, page-table, reserved or other unmovable page" : total == 1 ? " page" : " pages");
+	if (p->refused[0] && o < len)
+		snprintf(buf + o, len - o, "; offline refused (%s)", p->refused);
+	return buf;
+}
+
+const struct mz_ds_pinned *mz_daemon_state_pinned(const struct mz_daemon_state *st, unsigned long block)
+{
+	for (size_t i = 0; i < st->npinned; i++)
+		if (st->pinned[i].block == block)
+			return &st->pinned[i];
+	return NULL;
+}
+
 void mz_daemon_state_record_move(struct mz_daemon_state *st, const struct mz_ds_move *m)
 {
 	struct mz_ds_move *slot;
@@ -199,6 +241,13 @@ char *mz_daemon_state_format(const struct mz_daemon_state *st, size_t *len)
 	}
 	for (size_t i = 0; i < st->nbackoffs; i++)
 		fprintf(f, "backoff=%lu %lld\n", st->backoffs[i].block, (long long)st->backoffs[i].until);
+	for (size_t i = 0; i < st->npinned; i++) {
+		const struct mz_ds_pinned *p = &st->pinned[i];
+
+		fprintf(f, "pinned=%lu %lld %llu %llu %llu %llu %s\n", p->block, (long long)p->since,
+			(unsigned long long)p->slab, (unsigned long long)p->pgtable, (unsigned long long)p->reserved,
+			(unsigned long long)p->other, p->refused[0] ? p->refused : "-");
+	}
 	for (size_t i = 0; i < st->nmoves && i < MZ_DS_MOVES; i++) {
 		const struct mz_ds_move *m = &st->moves[i];
 
@@ -315,6 +364,22 @@ static int parse_line(struct mz_daemon_state *st, const char *key, char *val, co
 			return -EINVAL;
 		}
 		mz_daemon_state_add_backoff(st, block, v);
+	} else if (strcmp(key, "pinned") == 0) {
+		char *p = val, *tok[7];
+		struct mz_ds_pinned pn = { 0 };
+
+		for (size_t i = 0; i < 7; i++)
+			tok[i] = next_token(&p);
+		if (parse_ulong(tok[0], &pn.block) < 0 || parse_i64(tok[1], &pn.since) < 0 || !tok[2] ||
+		    mz_parse_u64(tok[2], 10, &pn.slab) < 0 || !tok[3] || mz_parse_u64(tok[3], 10, &pn.pgtable) < 0 ||
+		    !tok[4] || mz_parse_u64(tok[4], 10, &pn.reserved) < 0 || !tok[5] ||
+		    mz_parse_u64(tok[5], 10, &pn.other) < 0 || !tok[6] || next_token(&p)) {
+			*why = "expected 'pinned=BLOCK SINCE SLAB PGTABLE RESERVED OTHER REFUSED'";
+			return -EINVAL;
+		}
+		if (strcmp(tok[6], "-") != 0)
+			snprintf(pn.refused, sizeof(pn.refused), "%s", tok[6]);
+		mz_daemon_state_add_pinned(st, &pn);
 	} else if (strcmp(key, "move") == 0) {
 		char *p = val, *tok[6];
 		struct mz_ds_move m = { 0 };

@@ -15,6 +15,10 @@
  *   moves_to_kernel=3 moves_to_movable=1 failures=1 rollbacks=0 (one key per line)
  *   node=0 grow-kernel kernel free 120M below high watermark 130M + headroom 64M
  *   backoff=37 1764111300                   block id, until (epoch s)
+ *   pinned=38 1764110000 12 3 0 5 -         a kernel-zone block memzoned wants back in Movable but the
+ *                                           kernel cannot take: block, since (epoch s), its slab,
+ *                                           page-table, reserved and other unmovable pages (kpageflags),
+ *                                           and the kernel's refusal of its offline ("-": none tried)
  *   move=1764110990 37 to-kernel ok 420 -   when, block, direction, result, duration ms, error ("-": none)
  */
 #pragma once
@@ -73,6 +77,15 @@ struct mz_ds_backoff {
 	int64_t until;              /* epoch s */
 };
 
+/* A block memzoned wants back in Movable (a give-back) that stays in a kernel zone: its pages say why. */
+struct mz_ds_pinned {
+	unsigned long block;
+	int64_t since;              /* epoch s: pinned without a break since */
+	uint64_t slab, pgtable, reserved, other; /* pages; other: unmovable without those flags */
+	char refused[16];           /* the kernel's error for its offline ("EBUSY"); "" when page flags
+				     * alone told (no offline tried) */
+};
+
 struct mz_daemon_state {
 	int version;                /* MZ_DS_VERSION when read back */
 	pid_t pid;
@@ -83,19 +96,26 @@ struct mz_daemon_state {
 	size_t nnodes;
 	struct mz_ds_backoff *backoffs;
 	size_t nbackoffs;
+	struct mz_ds_pinned *pinned;
+	size_t npinned;
 	struct mz_ds_move moves[MZ_DS_MOVES]; /* oldest first */
 	size_t nmoves;
-	size_t nodes_cap, backoffs_cap;
+	size_t nodes_cap, backoffs_cap, pinned_cap;
 };
 
 void mz_daemon_state_init(struct mz_daemon_state *st);
 void mz_daemon_state_free(struct mz_daemon_state *st);
-/* Forget the verdicts and backoffs of the previous tick (counters and moves stay). */
+/* Forget the verdicts, backoffs and pinned blocks of the previous tick (counters and moves stay). */
 void mz_daemon_state_begin_tick(struct mz_daemon_state *st);
 /* Set (or replace) the verdict of a node; reason is a printf format. */
 void mz_daemon_state_set_node(struct mz_daemon_state *st, int node, enum mz_verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void mz_daemon_state_add_backoff(struct mz_daemon_state *st, unsigned long block, int64_t until);
+void mz_daemon_state_add_pinned(struct mz_daemon_state *st, const struct mz_ds_pinned *p);
+/* "12 slab, 3 page-table pages; offline refused (EBUSY)": the nonzero causes, one line. */
+const char *mz_ds_pinned_causes(const struct mz_ds_pinned *p, char *buf, size_t len);
+/* The pinned record of block, NULL when it has none. */
+const struct mz_ds_pinned *mz_daemon_state_pinned(const struct mz_daemon_state *st, unsigned long block);
 /* Append a move (dropping the oldest beyond MZ_DS_MOVES) and count it: ok -> moves_to_<dir>;
  * failed/timeout -> failures; rolled-back -> failures and rollbacks; observed -> no counter. */
 void mz_daemon_state_record_move(struct mz_daemon_state *st, const struct mz_ds_move *m);

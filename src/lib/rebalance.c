@@ -57,6 +57,7 @@ void mz_rebalance_free(struct mz_rebalancer *r)
 	mz_pressure_sample_free(&r->sample);
 	mz_pressure_result_free(&r->last);
 	mz_backoffs_free(&r->backoffs);
+	free(r->pinned);
 	mz_daemon_state_free(&r->state);
 	free(r->logged);
 	free(r->nothing);
@@ -329,46 +330,133 @@ size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n)
 	return i;
 }
 
-/* Every candidate of a give-back holds pages the kernel cannot migrate (slab, page tables): offlining
- * one is refused at once, after the kernel dumped the page into its log and drained every CPU's page
- * lists. Those blocks back off as after a refused offline, without the offline. */
-static void giveback_pinned(struct mz_rebalancer *r, struct mz_rebalance_pick *p, const struct mz_candidate *c,
-			    size_t n, bool writes)
+/* ------------------------------------------------------------------ pinned blocks */
+
+static struct mz_rb_pinned *pinned_find(struct mz_rebalancer *r, unsigned long block)
 {
-	char msg[512], tbuf[16];
+	for (size_t i = 0; i < r->npinned; i++)
+		if (r->pinned[i].ds.block == block)
+			return &r->pinned[i];
+	return NULL;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		struct mz_rebalance_pick q = *p;
-		int len;
+static void pinned_forget(struct mz_rebalancer *r, unsigned long block)
+{
+	struct mz_rb_pinned *e = pinned_find(r, block);
 
-		q.any = true;
-		q.block = c[i].block;
-		q.from = c[i].zone;
-		q.tallied = true;
-		q.pages = c[i].pages;
-		q.outcome.result = writes ? MZ_MOVE_FAILED : MZ_MOVE_OBSERVED;
-		q.outcome.err = EBUSY;
-		q.outcome.step = "offline";
-		q.outcome.state = MZ_BLOCK_ONLINE;
-		q.outcome.zone = c[i].zone;
-		snprintf(q.outcome.why, sizeof(q.outcome.why), "%smemory%lu not offlined: %" PRIu64 " of its pages are "
-			 "slab, page tables or reserved, which the kernel cannot migrate", writes ? "" : "would leave ",
-			 c[i].block, c[i].pages.pinned);
-		len = snprintf(msg, sizeof(msg), "%s", q.outcome.why);
-		if (writes) {
-			uint64_t delay = mz_backoff_fail(&r->backoffs, c[i].block, mz_now_ms(),
-							 r->cfg.rebalance.backoff_initial_ms, r->cfg.rebalance.backoff_max_ms);
+	if (e)
+		*e = r->pinned[--r->npinned];
+}
 
-			snprintf(msg + len, sizeof(msg) - (size_t)len, "; memory%lu backs off for %s", c[i].block,
-				 mz_format_duration(delay, tbuf, sizeof(tbuf)));
-		}
-		if (r->mode == MZ_REBALANCE_ACT)
-			log_move(writes ? LOG_WARNING : LOG_INFO, &q, msg);
-		if (writes) /* a failed give-back in the state file (not a write: no rate cap is charged) */
-			record(r, &q, mz_wall_s());
-		if (i == 0)
-			*p = q; /* the pick reported by `memzone rebalance --once` */
+static void pinned_set_pages(struct mz_ds_pinned *d, const struct mz_page_tally *t)
+{
+	d->slab = t->slab;
+	d->pgtable = t->pgtable;
+	d->reserved = t->reserved;
+	d->other = t->unmovable - t->pinned;
+}
+
+/* A give-back candidate the kernel cannot take: its pages (t, when tallied) hold slab, page tables or
+ * reserved memory, or the kernel refused its offline (err). Listed, with the time it was first seen,
+ * until it leaves the kernel zone, is given back, or (not refused) its pages free up. */
+static void pinned_note(struct mz_rebalancer *r, unsigned long block, int node, enum mz_zone zone,
+			const struct mz_page_tally *t, int err, const char *err_token)
+{
+	struct mz_rb_pinned *e = pinned_find(r, block);
+	bool fresh = !e;
+	char causes[160];
+
+	if (!e) {
+		r->pinned = mz_xrealloc(r->pinned, (r->npinned + 1) * sizeof(*r->pinned));
+		e = &r->pinned[r->npinned++];
+		memset(e, 0, sizeof(*e));
+		e->ds.block = block;
+		e->ds.since = mz_wall_s();
 	}
+	e->node = node;
+	if (t)
+		pinned_set_pages(&e->ds, t);
+	if (fresh && t && !err && r->mode == MZ_REBALANCE_ACT)
+		mz_warn("memory%lu stays in %s: %s, which the kernel cannot migrate; its page flags are read again "
+			"each tick", block, mz_zone_name(zone), mz_ds_pinned_causes(&e->ds, causes, sizeof(causes)));
+	if (err_token)
+		snprintf(e->ds.refused, sizeof(e->ds.refused), "%s", err_token);
+	else if (err)
+		errno_token(err, e->ds.refused, sizeof(e->ds.refused));
+}
+
+static void forget_nothing(struct mz_rebalancer *r, int node, enum mz_move_dir dir)
+{
+	for (size_t i = 0; i < r->nnothing; i++)
+		if (r->nothing[i].node == node && r->nothing[i].dir == dir)
+			r->nothing[i] = r->nothing[--r->nnothing];
+}
+
+/* Each tick, the page flags of every listed block are read again (2 x 256 KiB of reads for a 128 MiB
+ * block, no scan of the machine's blocks): one that left the kernel zone is dropped; one whose slab,
+ * page-table and reserved pages are gone is dropped and its node scanned at once, so the next give-back
+ * takes it instead of waiting out a backoff. A block whose offline the kernel refused stays listed until
+ * it moves: its backoff says when it is tried again. */
+static void pinned_recheck(struct mz_rebalancer *r)
+{
+	uint64_t per = r->page_size ? r->block_size / r->page_size : 0;
+	int memfd;
+
+	if (!r->npinned || !per)
+		return;
+	memfd = mz_memory_dir_open();
+	if (memfd < 0)
+		return;
+	for (size_t i = 0; i < r->npinned;) {
+		struct mz_rb_pinned *e = &r->pinned[i];
+		struct mz_block_brief bb;
+		struct mz_page_tally t;
+
+		if (mz_block_brief_at(memfd, e->ds.block, MZ_BRIEF_ZONES_IF_ONLINE, &bb, NULL, 0) < 0 ||
+		    bb.state != MZ_BLOCK_ONLINE || !bb.zones_known || !mz_zone_is_kernel(bb.zone)) {
+			*e = r->pinned[--r->npinned];
+			continue;
+		}
+		if (mz_page_tally_read((uint64_t)e->ds.block * per, per, &t) < 0) {
+			i++;
+			continue;
+		}
+		pinned_set_pages(&e->ds, &t);
+		if (t.pinned == 0 && !e->ds.refused[0]) {
+			char took[16];
+
+			if (r->mode == MZ_REBALANCE_ACT)
+				mz_info("memory%lu holds no slab, page-table or reserved page any more (pinned for %s): "
+					"it can be given back", e->ds.block,
+					mz_format_duration((uint64_t)(mz_wall_s() - e->ds.since) * 1000, took, sizeof(took)));
+			forget_nothing(r, e->node, MZ_MOVE_TO_MOVABLE);
+			*e = r->pinned[--r->npinned];
+			continue;
+		}
+		i++;
+	}
+	close(memfd);
+}
+
+/* Every candidate of a give-back holds pages the kernel cannot migrate (slab, page tables, reserved):
+ * it would refuse the offline at once, after dumping a page into its log and draining every CPU's page
+ * lists. None is tried; the scan listed them as pinned. The first is the pick `memzone rebalance
+ * --once` reports. */
+static void giveback_pinned(struct mz_rebalance_pick *p, const struct mz_candidate *c, bool writes)
+{
+	p->any = true;
+	p->block = c->block;
+	p->from = c->zone;
+	p->tallied = true;
+	p->pages = c->pages;
+	p->outcome.result = writes ? MZ_MOVE_FAILED : MZ_MOVE_OBSERVED;
+	p->outcome.err = EBUSY;
+	p->outcome.step = "offline";
+	p->outcome.state = MZ_BLOCK_ONLINE;
+	p->outcome.zone = c->zone;
+	snprintf(p->outcome.why, sizeof(p->outcome.why), "%smemory%lu not offlined: %" PRIu64 " of its pages are "
+		 "slab, page tables or reserved, which the kernel cannot migrate", writes ? "" : "would leave ",
+		 c->block, c->pages.pinned);
 }
 
 /* A give-back is decided on the sample of the tick, taken before /run/memzone/lock: helpers holding the
@@ -465,12 +553,17 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		return true;
 	}
 	if (dir == MZ_MOVE_TO_MOVABLE) {
+		for (size_t i = 0; i < n; i++)
+			if (cands[i].tallied && cands[i].pages.pinned)
+				pinned_note(r, cands[i].block, v->node, cands[i].zone, &cands[i].pages, 0, NULL);
 		k = mz_rebalance_giveback_pick(cands, n);
 		if (k == n) {
 			if (have_io)
 				mz_iomem_free(&io);
-			giveback_pinned(r, p, cands, n, writes);
+			giveback_pinned(p, cands, writes);
 			free(cands);
+			/* not scanned again until a pinned block frees up (pinned_recheck) or the zones change */
+			remember_nothing(r, sn, dir, now, p->stats.backoff > 0);
 			return true;
 		}
 	}
@@ -564,6 +657,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		char used[64] = "";
 
 		mz_backoff_clear(&r->backoffs, p->block);
+		pinned_forget(r, p->block);
 		if (p->tallied)
 			snprintf(used, sizeof(used), ", %" PRIu64 " of %" PRIu64 " pages were in use", p->pages.used,
 				 p->pages.pages);
@@ -581,6 +675,10 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 
 		snprintf(msg, sizeof(msg), "%s; memory%lu backs off for %s", p->outcome.why, p->block,
 			 mz_format_duration(delay, tbuf, sizeof(tbuf)));
+		if (dir == MZ_MOVE_TO_MOVABLE && mz_zone_is_kernel(p->outcome.zone))
+			pinned_note(r, p->block, v->node, p->outcome.zone, p->tallied ? &p->pages : NULL,
+				    p->outcome.err ? p->outcome.err : EBUSY,
+				    p->outcome.result == MZ_MOVE_TIMEOUT ? "timeout" : NULL);
 	} else {
 		snprintf(msg, sizeof(msg), "%s", p->outcome.why);
 	}
@@ -629,9 +727,11 @@ static void write_metrics(const struct mz_rebalancer *r, const struct mz_pressur
 		   "# HELP memzone_rebalance_rollbacks_total Moves rolled back to the old zone.\n"
 		   "# TYPE memzone_rebalance_rollbacks_total counter\nmemzone_rebalance_rollbacks_total %" PRIu64 "\n"
 		   "# HELP memzone_rebalance_backoffs Blocks backing off after a failure.\n"
-		   "# TYPE memzone_rebalance_backoffs gauge\nmemzone_rebalance_backoffs %zu\n",
+		   "# TYPE memzone_rebalance_backoffs gauge\nmemzone_rebalance_backoffs %zu\n"
+		   "# HELP memzone_rebalance_pinned_blocks Kernel-zone blocks memzoned wants back in Movable that the kernel cannot take.\n"
+		   "# TYPE memzone_rebalance_pinned_blocks gauge\nmemzone_rebalance_pinned_blocks %zu\n",
 		r->state.moves_to_kernel, r->state.moves_to_movable, r->state.failures, r->state.rollbacks,
-		r->backoffs.n);
+		r->backoffs.n, r->npinned);
 	if (fclose(f) == 0) {
 		rc = mz_write_file_atomic(path, buf, len, 0644);
 		if (rc < 0)
@@ -697,6 +797,7 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 		log_verdict_change(r, v);
 	}
 
+	pinned_recheck(r);
 	budget = r->block_size && !pending ? r->last.budget : 0;
 	for (size_t i = 0; i < r->last.n && attempts < budget; i++) {
 		if (r->last.v[i].verdict == MZ_VERDICT_HOLD)
@@ -713,6 +814,8 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 		if (r->backoffs.v[i].until_ms > mz_now_ms())
 			mz_daemon_state_add_backoff(&r->state, r->backoffs.v[i].block,
 						    mz_wall_s() + (int64_t)((r->backoffs.v[i].until_ms - mz_now_ms()) / 1000));
+	for (size_t i = 0; i < r->npinned; i++)
+		mz_daemon_state_add_pinned(&r->state, &r->pinned[i].ds);
 	if (r->write_state && r->mode == MZ_REBALANCE_ACT) {
 		r->state.updated = mz_wall_s();
 		rc = mz_daemon_state_write(&r->state, err, sizeof(err));

@@ -41,6 +41,13 @@ struct mz_rebalancer {
 	struct mz_pressure_sample sample; /* the latest sample */
 	struct mz_pressure_result last;  /* the latest decision */
 	struct mz_backoffs backoffs;
+	/* give-back candidates the kernel cannot take (their pages, or a refused offline): listed in the
+	 * state file with their causes, their page flags read again each tick */
+	struct mz_rb_pinned {
+		struct mz_ds_pinned ds;
+		int node;
+	} *pinned;
+	size_t npinned;
 	struct mz_daemon_state state;    /* counters, last moves, verdicts (also when not written) */
 	/* what was logged last per node, to log changes rather than every tick */
 	struct { int node; enum mz_verdict verdict; enum mz_pressure_reason reason, blocked; } *logged;

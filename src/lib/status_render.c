@@ -38,6 +38,10 @@
  *                            pid (written in that file; null), state (null without /run/memzone/state, else:
  *                            pid, updated, observe_only, moves_to_kernel, moves_to_movable, failures,
  *                            rollbacks, nodes[] {node, verdict, reason}, backoff[] {block, until},
+ *                            pinned[] {block, since, slab, page_table, reserved, other_unmovable,
+ *                            refused}: kernel-zone blocks memzoned wants back in Movable that the
+ *                            kernel cannot take (page counts from kpageflags; refused: the kernel's
+ *                            error for their offline, null when none was tried),
  *                            moves[] {when, block, direction, result, duration_ms, error})
  *   warnings[]               {code, message}; codes: kernel-auto-online, no-memzone-rule,
  *                            memzone-rule-masked, distro-rule, iomem-zeroed, iomem-missing,
@@ -46,7 +50,8 @@
  *                            start, end, size, first_block, last_block, state, zones[] (null when
  *                            unknown), node (null), source, device (null); left_offline (only
  *                            on a range offlined during this boot by someone else: why memzone
- *                            leaves it offline)
+ *                            leaves it offline); pinned (only on a block rebalancer.state.pinned
+ *                            lists: the same object)
  */
 #include "status.h"
 #include "status_render.h"
@@ -247,6 +252,18 @@ static void move_row(const void *ctx, size_t row, char c[][CELL])
 	snprintf(c[5], CELL, "%s", m->error[0] ? m->error : "-");
 }
 
+/* Blocks memzoned wants back in Movable that the kernel cannot take, and why. */
+static void print_pinned(const struct mz_daemon_state *ds, const char *indent, FILE *f)
+{
+	char when[64], causes[200];
+
+	for (size_t i = 0; i < ds->npinned; i++) {
+		when_text(ds->pinned[i].since, when, sizeof(when));
+		fprintf(f, "%spinned: memory%lu since %s: %s\n", indent, ds->pinned[i].block, when,
+			mz_ds_pinned_causes(&ds->pinned[i], causes, sizeof(causes)));
+	}
+}
+
 static void print_daemon(const struct mz_status *st, FILE *f)
 {
 	const struct mz_daemon_state *ds = st->daemon;
@@ -273,6 +290,7 @@ static void print_daemon(const struct mz_status *st, FILE *f)
 		when_text(ds->backoffs[i].until, when, sizeof(when));
 		fprintf(f, "  backoff: memory%lu until %s\n", ds->backoffs[i].block, when);
 	}
+	print_pinned(ds, "  ", f);
 	if (ds->nmoves) {
 		static const char *const hdr[] = { "WHEN", "BLOCK", "DIRECTION", "RESULT", "TOOK", "ERROR" };
 		struct text_ctx t = { st, NULL };
@@ -397,7 +415,13 @@ static bool left_to_daxctl(const struct mz_status *st, const struct mz_status_bl
 	return b->state == MZ_BLOCK_OFFLINE && b->dev != MZ_STATUS_NO_DEV && st->devices[b->dev].daxctl[0];
 }
 
-/* Rows of --blocks as [first, last] indices into st->blocks (gone blocks skipped). */
+static const struct mz_ds_pinned *block_pinned(const struct mz_status *st, const struct mz_status_block *b)
+{
+	return st->daemon ? mz_daemon_state_pinned(st->daemon, b->id) : NULL;
+}
+
+/* Rows of --blocks as [first, last] indices into st->blocks (gone blocks skipped; a pinned block is a
+ * row of its own). */
 static size_t block_rows(const struct mz_status *st, bool split, size_t **rows_out)
 {
 	size_t *rows = mz_xmalloc((2 * st->nblocks + 2) * sizeof(*rows)), n = 0;
@@ -410,7 +434,8 @@ static size_t block_rows(const struct mz_status *st, bool split, size_t **rows_o
 			i++;
 			continue;
 		}
-		while (!split && j + 1 < st->nblocks && !st->blocks[j + 1].gone && same_range(&st->blocks[j], &st->blocks[j + 1]))
+		while (!split && j + 1 < st->nblocks && !st->blocks[j + 1].gone && same_range(&st->blocks[j], &st->blocks[j + 1]) &&
+		       !block_pinned(st, &st->blocks[j]) && !block_pinned(st, &st->blocks[j + 1]))
 			j++;
 		rows[2 * n] = i;
 		rows[2 * n + 1] = j;
@@ -436,7 +461,8 @@ static void range_row(const void *ctx, size_t row, char c[][CELL])
 	snprintf(c[0], CELL, "0x%016" PRIx64 "-0x%016" PRIx64, (uint64_t)a->id * bs, (uint64_t)z->id * bs + bs - 1);
 	size_str(t->o, (uint64_t)(z->id - a->id + 1) * bs, c[1], CELL);
 	snprintf(c[2], CELL, "%s%s", mz_block_state_name((enum mz_block_state)a->state),
-		 a->offlined_this_boot ? " (" OFFLINED_THIS_BOOT ")" : left_to_daxctl(t->st, a) ? " (" LEFT_TO_DAXCTL ")" : "");
+		 a->offlined_this_boot ? " (" OFFLINED_THIS_BOOT ")" : left_to_daxctl(t->st, a) ? " (" LEFT_TO_DAXCTL ")" :
+		 block_pinned(t->st, a) ? " (pinned)" : "");
 	if (a->id == z->id)
 		snprintf(c[3], CELL, "%" PRIu32, a->id);
 	else
@@ -467,6 +493,10 @@ void mz_status_print_blocks(const struct mz_status *st, const struct mz_status_o
 	t.rows = rows;
 	print_table(f, "", 8, hdr, "lrrrrrll", n, range_row, &t);
 	free(rows);
+	if (st->daemon && st->daemon->npinned) {
+		fprintf(f, "\nPinned in a kernel zone (memzoned wants them back in Movable; the kernel cannot take them):\n");
+		print_pinned(st->daemon, "  ", f);
+	}
 	for (size_t i = 0; i < st->nblocks; i++) {
 		if (st->blocks[i].gone)
 			continue;
@@ -522,6 +552,20 @@ static void json_str_or_null(struct mz_json *j, const char *key, const char *s)
 	mz_json_str(j, key, s && s[0] ? s : NULL);
 }
 
+/* {block, since, slab, page_table, reserved, other_unmovable, refused}: a pinned block of the state file */
+static void json_pinned(struct mz_json *j, const char *key, const struct mz_ds_pinned *p)
+{
+	mz_json_obj_begin(j, key);
+	mz_json_u64(j, "block", p->block);
+	mz_json_i64(j, "since", p->since);
+	mz_json_u64(j, "slab", p->slab);
+	mz_json_u64(j, "page_table", p->pgtable);
+	mz_json_u64(j, "reserved", p->reserved);
+	mz_json_u64(j, "other_unmovable", p->other);
+	json_str_or_null(j, "refused", p->refused);
+	mz_json_obj_end(j);
+}
+
 static void json_daemon(struct mz_json *j, const struct mz_status *st)
 {
 	const struct mz_daemon_state *ds = st->daemon;
@@ -562,6 +606,10 @@ static void json_daemon(struct mz_json *j, const struct mz_status *st)
 		mz_json_obj_end(j);
 	}
 	mz_json_arr_end(j);
+	mz_json_arr_begin(j, "pinned");
+	for (size_t i = 0; i < ds->npinned; i++)
+		json_pinned(j, NULL, &ds->pinned[i]);
+	mz_json_arr_end(j);
 	mz_json_arr_begin(j, "moves");
 	for (size_t i = 0; i < ds->nmoves; i++) {
 		const struct mz_ds_move *m = &ds->moves[i];
@@ -600,6 +648,8 @@ static void json_blocks(struct mz_json *j, const struct mz_status *st, const str
 			mz_json_str(j, "left_offline", OFFLINED_THIS_BOOT);
 		else if (left_to_daxctl(st, a))
 			mz_json_str(j, "left_offline", LEFT_TO_DAXCTL);
+		if (block_pinned(st, a))
+			json_pinned(j, "pinned", block_pinned(st, a));
 		if (a->zones_known) {
 			mz_json_arr_begin(j, "zones");
 			if (a->zones) {
@@ -816,6 +866,22 @@ void mz_status_print_prometheus(const struct mz_status *st, FILE *f)
 				mz_verdict_name((enum mz_verdict)v), ds->nodes[i].verdict == (enum mz_verdict)v);
 	prom_head(f, "memzone_blocks_in_backoff", "gauge", "Blocks memzoned will not try to move for a while.");
 	fprintf(f, "memzone_blocks_in_backoff %zu\n", ds->nbackoffs);
+	prom_head(f, "memzone_pinned_pages", "gauge",
+		  "Pages of a kernel-zone block memzoned wants back in Movable that the kernel cannot migrate, by cause.");
+	for (size_t i = 0; i < ds->npinned; i++) {
+		const struct mz_ds_pinned *p = &ds->pinned[i];
+		const struct { const char *cause; uint64_t n; } c[] = {
+			{ "slab", p->slab }, { "page_table", p->pgtable }, { "reserved", p->reserved },
+			{ "other_unmovable", p->other },
+		};
+
+		for (size_t k = 0; k < MZ_ARRAY_SIZE(c); k++)
+			fprintf(f, "memzone_pinned_pages{block=\"%lu\",cause=\"%s\"} %" PRIu64 "\n", p->block, c[k].cause, c[k].n);
+	}
+	prom_head(f, "memzone_pinned_since_timestamp_seconds", "gauge", "Since when each pinned block has been pinned.");
+	for (size_t i = 0; i < ds->npinned; i++)
+		fprintf(f, "memzone_pinned_since_timestamp_seconds{block=\"%lu\"} %" PRId64 "\n", ds->pinned[i].block,
+			ds->pinned[i].since);
 	prom_head(f, "memzone_observe_only", "gauge", "1 when memzoned only logs what it would do.");
 	fprintf(f, "memzone_observe_only %d\n", ds->observe_only ? 1 : 0);
 	prom_head(f, "memzone_state_updated_timestamp_seconds", "gauge", "When memzoned last wrote its state.");
