@@ -397,6 +397,8 @@ void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const ui
 		/* migration moves LRU, anonymous, shmem and KSM pages (a THP's tails follow their head);
 		 * slab, page tables, reserved and other kernel pages stay and make the offline fail */
 		if (f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) {
+			if (!t->pinned)
+				t->first_pinned = t->pages - 1;
 			t->unmovable++;
 			t->pinned++;
 			if (f & KPF_RESERVED)
@@ -432,6 +434,24 @@ static int pread_words(int fd, uint64_t index, uint64_t *buf, size_t n)
 	for (; done < n; done++)
 		buf[done] = 0;
 	return 0;
+}
+
+int mz_page_pinned_read(uint64_t pfn)
+{
+	char pf[MZ_PATH_MAX];
+	uint64_t f;
+	int fd, r;
+
+	if ((r = mz_path(pf, sizeof(pf), "/proc/kpageflags")) < 0)
+		return r;
+	fd = open(pf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = pread_words(fd, pfn, &f, 1);
+	close(fd);
+	if (r < 0)
+		return r;
+	return (f & (KPF_SLAB | KPF_PGTABLE | KPF_RESERVED)) ? 1 : 0;
 }
 
 int mz_page_tally_read(uint64_t start_pfn, uint64_t n, struct mz_page_tally *t)

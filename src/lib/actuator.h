@@ -83,12 +83,17 @@ struct mz_page_tally {
 	uint64_t pinned;                 /* of unmovable: slab, page tables, reserved. The kernel refuses
 					  * the offline of a kernel-zone block holding one at once (EBUSY) */
 	uint64_t slab, pgtable, reserved; /* pinned, by cause (a reserved page counts only as reserved) */
+	uint64_t first_pinned;           /* offset of the first pinned page (when pinned > 0) */
 };
 /* Pure: tally n pages from their kpagecount and kpageflags words. */
 void mz_page_tally_add(struct mz_page_tally *t, const uint64_t *counts, const uint64_t *flags, size_t n);
 /* Read the words of [start_pfn, start_pfn + n) from <root>/proc/kpagecount and kpageflags.
  * -EACCES/-EPERM without CAP_SYS_ADMIN, -ENOENT without CONFIG_PROC_PAGE_MONITOR. */
 int mz_page_tally_read(uint64_t start_pfn, uint64_t n, struct mz_page_tally *t);
+
+/* Is the page at pfn pinned (slab, page table, reserved)? 1 yes, 0 no, <0 -errno: one word of
+ * <root>/proc/kpageflags, for a block already known to be pinned (its first pinned page again). */
+int mz_page_pinned_read(uint64_t pfn);
 
 /* What harvesting a block (to-kernel) costs the machine's unplug units, best first. */
 enum mz_harvest_class {

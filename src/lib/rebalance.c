@@ -27,6 +27,9 @@
 /* Where a scan found nothing to move, the next scan waits for a change or this long (a scan reads
  * every block: an idle daemon must not do it every tick). */
 #define NOTHING_RECHECK_MS (10u * 60u * 1000u)
+/* A pinned block's pages are counted again this often (8 ms for a 128 MiB block on a real kernel);
+ * in between one word of kpageflags, a page that was pinned, tells whether it still is. */
+#define PINNED_RECOUNT_MS (60u * 1000u)
 
 int mz_rebalance_init(struct mz_rebalancer *r, const struct mz_config *c, enum mz_rebalance_mode mode,
 		      bool write_state, char *err, size_t errlen)
@@ -348,19 +351,22 @@ static void pinned_forget(struct mz_rebalancer *r, unsigned long block)
 		*e = r->pinned[--r->npinned];
 }
 
-static void pinned_set_pages(struct mz_ds_pinned *d, const struct mz_page_tally *t)
+static void pinned_set_pages(struct mz_rebalancer *r, struct mz_rb_pinned *e, const struct mz_page_tally *t,
+			     uint64_t now)
 {
-	d->slab = t->slab;
-	d->pgtable = t->pgtable;
-	d->reserved = t->reserved;
-	d->other = t->unmovable - t->pinned;
+	e->ds.slab = t->slab;
+	e->ds.pgtable = t->pgtable;
+	e->ds.reserved = t->reserved;
+	e->ds.other = t->unmovable - t->pinned;
+	e->hint_pfn = (uint64_t)e->ds.block * (r->block_size / r->page_size) + t->first_pinned;
+	e->counted_ms = now;
 }
 
 /* A give-back candidate the kernel cannot take: its pages (t, when tallied) hold slab, page tables or
  * reserved memory, or the kernel refused its offline (err). Listed, with the time it was first seen,
  * until it leaves the kernel zone, is given back, or (not refused) its pages free up. */
 static void pinned_note(struct mz_rebalancer *r, unsigned long block, int node, enum mz_zone zone,
-			const struct mz_page_tally *t, int err, const char *err_token)
+			const struct mz_page_tally *t, int err, const char *err_token, uint64_t now)
 {
 	struct mz_rb_pinned *e = pinned_find(r, block);
 	bool fresh = !e;
@@ -375,7 +381,7 @@ static void pinned_note(struct mz_rebalancer *r, unsigned long block, int node, 
 	}
 	e->node = node;
 	if (t)
-		pinned_set_pages(&e->ds, t);
+		pinned_set_pages(r, e, t, now);
 	if (fresh && t && !err && r->mode == MZ_REBALANCE_ACT)
 		mz_warn("memory%lu stays in %s: %s, which the kernel cannot migrate; its page flags are read again "
 			"each tick", block, mz_zone_name(zone), mz_ds_pinned_causes(&e->ds, causes, sizeof(causes)));
@@ -392,12 +398,13 @@ static void forget_nothing(struct mz_rebalancer *r, int node, enum mz_move_dir d
 			r->nothing[i] = r->nothing[--r->nnothing];
 }
 
-/* Each tick, the page flags of every listed block are read again (2 x 256 KiB of reads for a 128 MiB
- * block, no scan of the machine's blocks): one that left the kernel zone is dropped; one whose slab,
- * page-table and reserved pages are gone is dropped and its node scanned at once, so the next give-back
- * takes it instead of waiting out a backoff. A block whose offline the kernel refused stays listed until
- * it moves: its backoff says when it is tried again. */
-static void pinned_recheck(struct mz_rebalancer *r)
+/* Each tick, for every listed block (never a scan of the machine's blocks): one that left the kernel
+ * zone is dropped; the page that pinned it is read again (one word of kpageflags), and only when that
+ * page is free, or every PINNED_RECOUNT_MS, are its pages counted again. One whose slab, page-table
+ * and reserved pages are gone is dropped and its node scanned at once, so the next give-back takes it
+ * instead of waiting out a backoff. A block whose offline the kernel refused stays listed until it
+ * moves: its backoff says when it is tried again. */
+static void pinned_recheck(struct mz_rebalancer *r, uint64_t now)
 {
 	uint64_t per = r->page_size ? r->block_size / r->page_size : 0;
 	int memfd;
@@ -417,11 +424,16 @@ static void pinned_recheck(struct mz_rebalancer *r)
 			*e = r->pinned[--r->npinned];
 			continue;
 		}
+		if (now - e->counted_ms < PINNED_RECOUNT_MS &&
+		    (e->ds.refused[0] || mz_page_pinned_read(e->hint_pfn) == 1)) {
+			i++;
+			continue;
+		}
 		if (mz_page_tally_read((uint64_t)e->ds.block * per, per, &t) < 0) {
 			i++;
 			continue;
 		}
-		pinned_set_pages(&e->ds, &t);
+		pinned_set_pages(r, e, &t, now);
 		if (t.pinned == 0 && !e->ds.refused[0]) {
 			char took[16];
 
@@ -555,7 +567,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	if (dir == MZ_MOVE_TO_MOVABLE) {
 		for (size_t i = 0; i < n; i++)
 			if (cands[i].tallied && cands[i].pages.pinned)
-				pinned_note(r, cands[i].block, v->node, cands[i].zone, &cands[i].pages, 0, NULL);
+				pinned_note(r, cands[i].block, v->node, cands[i].zone, &cands[i].pages, 0, NULL, now);
 		k = mz_rebalance_giveback_pick(cands, n);
 		if (k == n) {
 			if (have_io)
@@ -678,7 +690,7 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 		if (dir == MZ_MOVE_TO_MOVABLE && mz_zone_is_kernel(p->outcome.zone))
 			pinned_note(r, p->block, v->node, p->outcome.zone, p->tallied ? &p->pages : NULL,
 				    p->outcome.err ? p->outcome.err : EBUSY,
-				    p->outcome.result == MZ_MOVE_TIMEOUT ? "timeout" : NULL);
+				    p->outcome.result == MZ_MOVE_TIMEOUT ? "timeout" : NULL, now);
 	} else {
 		snprintf(msg, sizeof(msg), "%s", p->outcome.why);
 	}
@@ -797,7 +809,7 @@ int mz_rebalance_cycle(struct mz_rebalancer *r, uint64_t now_ms)
 		log_verdict_change(r, v);
 	}
 
-	pinned_recheck(r);
+	pinned_recheck(r, now_ms);
 	budget = r->block_size && !pending ? r->last.budget : 0;
 	for (size_t i = 0; i < r->last.n && attempts < budget; i++) {
 		if (r->last.v[i].verdict == MZ_VERDICT_HOLD)

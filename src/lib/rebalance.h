@@ -46,6 +46,8 @@ struct mz_rebalancer {
 	struct mz_rb_pinned {
 		struct mz_ds_pinned ds;
 		int node;
+		uint64_t hint_pfn;      /* a pinned page of it (valid when ds counts one) */
+		uint64_t counted_ms;    /* when its pages were last counted */
 	} *pinned;
 	size_t npinned;
 	struct mz_daemon_state state;    /* counters, last moves, verdicts (also when not written) */

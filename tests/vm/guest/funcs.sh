@@ -87,3 +87,58 @@ mzd_decides() { held /run/memzone/memzoned.decides; }
 mzd_wait_decides() { t=$(ns); until mzd_decides; do [ $(ms_since $t) -gt "${1:-20000}" ] && return 1; sleep 0.05; done; }
 # mzd_wait_gone [MS]: until no memzoned holds memzoned.lock
 mzd_wait_gone() { t=$(ns); while held /run/memzone/memzoned.lock; do [ $(ms_since $t) -gt "${1:-20000}" ] && return 1; sleep 0.05; done; }
+
+# ---- what pins a block in a kernel zone, read from the kernel (not from memzone)
+# page_causes B: "slab=N pgtable=N reserved=N" of memory block B, from /proc/kpageflags (a page
+# counts once: reserved, else page table, else slab); the kernel refuses to offline a kernel-zone
+# block holding any of them
+page_causes() {
+    n=$(( $(block_size) / 4096 ))
+    dd if=/proc/kpageflags bs=8 skip=$(( $1 * n )) count=$n 2>/dev/null | od -An -tu8 -w8 -v |
+        awk 'BEGIN { p[0] = 1; for (i = 1; i <= 40; i++) p[i] = p[i - 1] * 2 }
+            function bit(v, k) { return int(v / p[k]) - 2 * int(v / p[k] / 2) }
+            { f = $1 + 0; if (bit(f, 32)) r++; else if (bit(f, 26)) t++; else if (bit(f, 7)) s++ }
+            END { printf "slab=%d pgtable=%d reserved=%d\n", s, t, r }'
+}
+pinned_pages() { page_causes "$1" | awk -F'[ =]' '{ print $2 + $4 + $6 }'; }
+# harvested: blocks memzoned moved out of Movable (its log, /tmp/memzoned.log), one per line
+harvested() { sed -n 's/.*memory\([0-9]*\) moved from Movable.*/\1/p' /tmp/memzoned.log | sort -un; }
+# kernel_hot: hot-added blocks online in a kernel zone now
+kernel_hot() { for b in $(hot_blocks); do z=$(bzone "$b"); [ "$z" != Movable ] && [ "$z" != offline ] && echo "$b"; done; }
+# returnable_kept: hot-added kernel-zone blocks with no slab, page-table or reserved page (memzoned
+# could give them back), as "memoryB" words
+returnable_kept() { for b in $(kernel_hot); do [ "$(pinned_pages "$b")" = 0 ] && echo "memory$b"; done; }
+# giveback_settled MS: until no returnable block has been kept for 15 s in a row (at most MS);
+# prints how long it took, or what was still kept
+giveback_settled() {
+    t=$(ns); since=''
+    while [ "$(ms_since $t)" -lt "$1" ]; do
+        k=$(returnable_kept)
+        if [ -z "$k" ]; then
+            [ -z "$since" ] && since=$(ns)
+            [ "$(ms_since $since)" -ge 15000 ] && { echo "settled after $(ms_since $t) ms"; return 0; }
+        else
+            since=''
+        fi
+        sleep 2
+    done
+    echo "still kept after $1 ms, with no slab, page-table or reserved page: $k"
+    return 1
+}
+# status_pinned_ok: `memzone status` lists exactly the hot-added kernel-zone blocks as pinned, each
+# with a cause; every block the kernel shows slab, page-table or reserved pages on names one of them
+status_pinned_ok() {
+    "$MZ_BIN" status > /tmp/status.txt 2>&1
+    sed -n 's/^  pinned: memory\([0-9]*\) since [^:]*:[^:]*:[^:]*: \(.*\)$/\1 \2/p' /tmp/status.txt > /tmp/pinned.txt
+    kernel_hot > /tmp/kh.txt
+    ok=0
+    for b in $(cat /tmp/kh.txt); do
+        line=$(grep "^$b " /tmp/pinned.txt); c=$(page_causes "$b")
+        echo "memory$b: kernel: $c; status: ${line#* }"
+        [ -n "$line" ] || ok=1
+        case "$c" in *"slab=0 pgtable=0 reserved=0"*) ;; *) echo "$line" | grep -qE 'slab|page-table|reserved' || ok=1 ;; esac
+    done
+    extra=$(cut -d' ' -f1 /tmp/pinned.txt | grep -vxF -f /tmp/kh.txt)
+    [ -z "$extra" ] || { echo "status lists blocks not in a kernel zone: $extra"; ok=1; }
+    return $ok
+}
