@@ -6,7 +6,8 @@
 # grows a virtio-mem device by 1.5 GiB, and shows `memzone status` and the zone of every new block;
 # then starts memzoned, builds unmovable kernel memory beyond what the boot memory holds, prints the
 # NORMAL/MOVABLE boundary moving (harvest, then give back), shows where the harvests came from
-# (virtio-mem's blocks cover the spike, so the DIMM stays wholly Movable) and unplugs the DIMM.
+# (virtio-mem's blocks cover the spike, so the DIMM stays wholly Movable), what pins the blocks that
+# stay in a kernel zone (kpageflags, and `memzone status`) and unplugs the DIMM.
 # Nothing on the host is touched; the VM is gone when the script ends.
 . "$(dirname "$0")/vmlib.sh"
 
@@ -66,9 +67,12 @@ say "where memzoned harvested (harvest_order = devices: virtio-mem before an int
 guest 'n=0; for b in $(hot_blocks); do
     z=$(bzone $b); [ "$z" = Movable ] && continue
     if between dimm vmem | grep -qx "$b"; then d=dimm1; else d=virtio-mem; fi
-    echo "memory$b: $z ($d)"; n=$((n + 1))
+    echo "memory$b: $z ($d), its pages per /proc/kpageflags: $(page_causes $b)"; n=$((n + 1))
 done
 echo "$n hot-added blocks outside Movable; dimm1 zones: $(for b in $(between dimm vmem); do bzone $b; done | sort | uniq -c | tr -s " \n" " ")"'
+
+say "why they stay: memzone status lists each pinned block, its causes and since when"
+guest '"$MZ_BIN" status | grep "pinned:" || echo "(none pinned: every harvested block went back)"'
 
 say "unplug the 1 GiB DIMM (device_del): the kernel can remove it only while every block is Movable"
 if dimm_del dimm1 60; then echo "   dimm1 removed: QEMU confirmed DEVICE_DELETED"

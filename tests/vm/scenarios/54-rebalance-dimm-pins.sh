@@ -76,7 +76,7 @@ while kill -0 $pid 2>/dev/null; do [ $(ms_since $t) -gt 30000 ] && exit 1; sleep
 
 # ---- unplug every DIMM that holds no kernel memory
 free_dimms=$(CTL 'kernel_hot > /tmp/KH; for d in d1 d2 d3; do grep -qxF -f /tmp/D.$d /tmp/KH || echo $d; done' | tr -d '\r')
-diag "DIMMs with no block in a kernel zone: ${free_dimms:-none}"
+diag "DIMMs with no block in a kernel zone: $(echo ${free_dimms:-none})"
 if [ -z "$free_dimms" ]; then
     fail "at least one DIMM holds no kernel memory after the spike"
 else
