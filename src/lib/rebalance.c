@@ -394,8 +394,10 @@ static void pinned_note(struct mz_rebalancer *r, unsigned long block, int node, 
 static void forget_nothing(struct mz_rebalancer *r, int node, enum mz_move_dir dir)
 {
 	for (size_t i = 0; i < r->nnothing; i++)
-		if (r->nothing[i].node == node && r->nothing[i].dir == dir)
+		if (r->nothing[i].node == node && r->nothing[i].dir == dir) {
 			r->nothing[i] = r->nothing[--r->nnothing];
+			return; /* one entry per node and direction */
+		}
 }
 
 /* Each tick, for every listed block (never a scan of the machine's blocks): one that left the kernel
