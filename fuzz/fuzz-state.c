@@ -11,7 +11,8 @@ static void check_bounds(const struct mz_daemon_state *st)
 {
 	FUZZ_CHECK(st->version == MZ_DS_VERSION, "version %d", st->version);
 	FUZZ_CHECK(st->nmoves <= MZ_DS_MOVES, "%zu moves", st->nmoves);
-	FUZZ_CHECK(st->nnodes <= st->nodes_cap && st->nbackoffs <= st->backoffs_cap, "counts beyond capacity");
+	FUZZ_CHECK(st->nnodes <= st->nodes_cap && st->nbackoffs <= st->backoffs_cap && st->npinned <= st->pinned_cap,
+		   "counts beyond capacity");
 	for (size_t i = 0; i < st->nnodes; i++) {
 		const struct mz_ds_node *n = &st->nodes[i];
 
@@ -24,6 +25,14 @@ static void check_bounds(const struct mz_daemon_state *st)
 	for (size_t i = 0; i < st->nbackoffs; i++)
 		FUZZ_CHECK(st->backoffs[i].block <= UINT32_MAX && st->backoffs[i].until >= 0, "backoff %zu out of range",
 			   i);
+	for (size_t i = 0; i < st->npinned; i++) {
+		const struct mz_ds_pinned *p = &st->pinned[i];
+
+		FUZZ_CHECK(p->block <= UINT32_MAX && p->since >= 0, "pinned %zu out of range", i);
+		FUZZ_CHECK(fuzz_terminated(p->refused, sizeof(p->refused)), "pinned %zu: refused not NUL-terminated", i);
+		FUZZ_CHECK(!strpbrk(p->refused, " \t\n\r\v\f") && strcmp(p->refused, "-") != 0,
+			   "pinned %zu: refused '%s' would not read back as one token", i, p->refused);
+	}
 	for (size_t i = 0; i < st->nmoves; i++) {
 		const struct mz_ds_move *m = &st->moves[i];
 
@@ -43,8 +52,8 @@ static const char *diff(const struct mz_daemon_state *a, const struct mz_daemon_
 	if (a->moves_to_kernel != b->moves_to_kernel || a->moves_to_movable != b->moves_to_movable ||
 	    a->failures != b->failures || a->rollbacks != b->rollbacks)
 		return "a counter";
-	if (a->nnodes != b->nnodes || a->nbackoffs != b->nbackoffs || a->nmoves != b->nmoves)
-		return "the number of nodes, backoffs or moves";
+	if (a->nnodes != b->nnodes || a->nbackoffs != b->nbackoffs || a->npinned != b->npinned || a->nmoves != b->nmoves)
+		return "the number of nodes, backoffs, pinned blocks or moves";
 	for (size_t i = 0; i < a->nnodes; i++)
 		if (a->nodes[i].node != b->nodes[i].node || a->nodes[i].verdict != b->nodes[i].verdict ||
 		    strcmp(a->nodes[i].reason, b->nodes[i].reason) != 0)
@@ -52,6 +61,13 @@ static const char *diff(const struct mz_daemon_state *a, const struct mz_daemon_
 	for (size_t i = 0; i < a->nbackoffs; i++)
 		if (a->backoffs[i].block != b->backoffs[i].block || a->backoffs[i].until != b->backoffs[i].until)
 			return "a backoff";
+	for (size_t i = 0; i < a->npinned; i++) {
+		const struct mz_ds_pinned *x = &a->pinned[i], *y = &b->pinned[i];
+
+		if (x->block != y->block || x->since != y->since || x->slab != y->slab || x->pgtable != y->pgtable ||
+		    x->reserved != y->reserved || x->other != y->other || strcmp(x->refused, y->refused) != 0)
+			return "a pinned block";
+	}
 	for (size_t i = 0; i < a->nmoves; i++) {
 		const struct mz_ds_move *x = &a->moves[i], *y = &b->moves[i];
 
@@ -99,7 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0) {
 		FUZZ_CHECK(strncmp(err, NAME, strlen(NAME)) == 0, "error does not name the file: %s", err);
 		/* header: "on error it is left empty" */
-		FUZZ_CHECK(st.nnodes == 0 && st.nbackoffs == 0 && st.nmoves == 0 && !st.nodes && !st.backoffs,
+		FUZZ_CHECK(st.nnodes == 0 && st.nbackoffs == 0 && st.npinned == 0 && st.nmoves == 0 && !st.nodes &&
+			   !st.backoffs && !st.pinned,
 			   "a refused file left data behind");
 	} else {
 		check_bounds(&st);

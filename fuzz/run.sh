@@ -57,7 +57,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 	done
 fi
 if [ "$have_flags" = 0 ]; then
-	cflags=(-I"$srcdir/src" -include "$builddir/build-config.h" -DMZ_SYSCONFDIR='"/etc"' -DMZ_SBINDIR='"/usr/sbin"'
+	cflags=(-I"$srcdir/src/lib" -include "$builddir/build-config.h" -DMZ_SYSCONFDIR='"/etc"' -DMZ_SBINDIR='"/usr/sbin"'
 		$(pkg-config --cflags libudev libsystemd inih))
 	libs=($(pkg-config --libs libudev libsystemd inih) -lm -lpthread -lrt)
 fi
@@ -65,7 +65,7 @@ fi
 # The library pieces the parsers need, compiled from source with the fuzzer's instrumentation: the
 # -Werror libmemzone.a of the normal build has neither coverage nor sanitizers.
 lib_sources=(util units log json zone textscan zoneinfo iomem procstat memblock config intent daemon_state lock udevdb daxctl)
-# The module each target exercises; without it (not landed yet) the target is skipped, loudly.
+# The module each target exercises.
 declare -A parser_of=([zoneinfo]=zoneinfo [iomem]=iomem [procstat]=procstat [valid-zones]=memblock [config]=config
 	[intent]=intent [state]=daemon_state [daxconf]=daxctl)
 
@@ -74,9 +74,9 @@ mkdir -p "$out"/obj "$out"/bin "$out"/logs || exit 2
 
 objs=()
 for m in "${lib_sources[@]}"; do
-	[ -f "$srcdir/src/$m.c" ] || continue
-	"$cc" "${san[@]}" -fsanitize=fuzzer-no-link "${cflags[@]}" -c "$srcdir/src/$m.c" -o "$out/obj/$m.o" ||
-		die "compiling src/$m.c failed"
+	[ -f "$srcdir/src/lib/$m.c" ] || die "src/lib/$m.c is missing (a library source the parsers need)"
+	"$cc" "${san[@]}" -fsanitize=fuzzer-no-link "${cflags[@]}" -c "$srcdir/src/lib/$m.c" -o "$out/obj/$m.o" ||
+		die "compiling src/lib/$m.c failed"
 	objs+=("$out/obj/$m.o")
 done
 rm -f "$out/libmz-fuzz.a"
@@ -88,10 +88,7 @@ for t in "${targets[@]}"; do
 	src=$srcdir/fuzz/fuzz-$t.c
 	[ -f "$src" ] || die "no fuzz target '$t' ($src)"
 	p=${parser_of[$t]:-}
-	if [ -n "$p" ] && [ ! -f "$srcdir/src/$p.c" ]; then
-		result[$t]="SKIP (src/$p.c not there yet)"
-		continue
-	fi
+	[ -z "$p" ] || [ -f "$srcdir/src/lib/$p.c" ] || die "fuzz target '$t': src/lib/$p.c is missing"
 	if ! "$cc" "${san[@]}" -fsanitize=fuzzer "${cflags[@]}" -I"$srcdir/fuzz" "$src" "$out/libmz-fuzz.a" \
 		"${libs[@]}" -o "$out/bin/fuzz-$t"; then
 		result[$t]="FAIL (build)"

@@ -438,6 +438,20 @@ static void test_daemon_state(void)
 	mz_daemon_state_set_node(&st, 2, MZ_VERDICT_GROW_MOVABLE, "a\nb\tc");
 	is_str(st.nodes[2].reason, "a b c", "line breaks in a reason become blanks (the file is line-based)");
 	mz_daemon_state_add_backoff(&st, 37, 1764111300);
+	mz_daemon_state_add_pinned(&st, &(struct mz_ds_pinned){ .block = 38, .since = 1764110000, .slab = 12, .pgtable = 3,
+								 .other = 5 });
+	mz_daemon_state_add_pinned(&st, &(struct mz_ds_pinned){ .block = 39, .since = 1764110100, .refused = "EBUSY x" });
+	{
+		char c[200];
+
+		is_str(mz_ds_pinned_causes(&st.pinned[0], c, sizeof(c)), "12 slab, 3 page-table, 5 other unmovable pages",
+		       "pinned causes: the nonzero counts");
+		is_str(mz_ds_pinned_causes(&st.pinned[1], c, sizeof(c)),
+		       "no slab, page-table, reserved or other unmovable page; offline refused (EBUSY_x)",
+		       "pinned causes: none in the page flags, the kernel's refusal (one token)");
+		is_str(mz_ds_pinned_causes(&(struct mz_ds_pinned){ .reserved = 1 }, c, sizeof(c)), "1 reserved page",
+		       "pinned causes: one page");
+	}
 	for (unsigned long i = 0; i < 20; i++) {
 		m.block = i;
 		m.when = 1000 + (int64_t)i;
@@ -467,6 +481,11 @@ static void test_daemon_state(void)
 		   strcmp(back.nodes[1].reason, st.nodes[1].reason) == 0 && back.nodes[2].verdict == MZ_VERDICT_GROW_MOVABLE,
 	   "round trip: verdicts and reasons");
 	ok(back.nbackoffs == 1 && back.backoffs[0].block == 37 && back.backoffs[0].until == 1764111300, "round trip: backoff");
+	ok(back.npinned == 2 && back.pinned[0].block == 38 && back.pinned[0].since == 1764110000 && back.pinned[0].slab == 12 &&
+		   back.pinned[0].pgtable == 3 && back.pinned[0].reserved == 0 && back.pinned[0].other == 5 &&
+		   !back.pinned[0].refused[0] && strcmp(back.pinned[1].refused, "EBUSY_x") == 0 &&
+		   mz_daemon_state_pinned(&back, 39) == &back.pinned[1] && !mz_daemon_state_pinned(&back, 37),
+	   "round trip: pinned blocks, their causes and refusals; looked up by block");
 	bool same = back.nmoves == MZ_DS_MOVES;
 	for (size_t i = 0; same && i < MZ_DS_MOVES; i++) {
 		const struct mz_ds_move *a = &st.moves[i], *b = &back.moves[i];
@@ -486,8 +505,8 @@ static void test_daemon_state(void)
 	   "read back from the file");
 	mz_daemon_state_free(&back);
 	mz_daemon_state_begin_tick(&st);
-	ok(st.nnodes == 0 && st.nbackoffs == 0 && st.nmoves == MZ_DS_MOVES && st.failures == 8,
-	   "a new tick forgets verdicts and backoffs, keeps moves and counters");
+	ok(st.nnodes == 0 && st.nbackoffs == 0 && st.npinned == 0 && st.nmoves == MZ_DS_MOVES && st.failures == 8,
+	   "a new tick forgets verdicts, backoffs and pinned blocks, keeps moves and counters");
 	mz_daemon_state_free(&st);
 
 	static const struct { const char *text, *msg; int r; } bad[] = {
@@ -502,6 +521,9 @@ static void test_daemon_state(void)
 		{ "version=1\nnode=-1 hold\n", "state:2: node: expected", -EINVAL },
 		{ "version=1\nbackoff=12\n", "state:2: backoff: expected", -EINVAL },
 		{ "version=1\nbackoff=12 13 14\n", "state:2: backoff: expected", -EINVAL },
+		{ "version=1\npinned=12 13 1 2 3 4\n", "state:2: pinned: expected", -EINVAL },
+		{ "version=1\npinned=12 13 1 2 3 x -\n", "state:2: pinned: expected", -EINVAL },
+		{ "version=1\npinned=12 13 1 2 3 4 - extra\n", "state:2: pinned: expected", -EINVAL },
 		{ "version=1\nmove=1 2 to-kernel ok 5\n", "state:2: move: expected", -EINVAL },
 		{ "version=1\nmove=1 2 sideways ok 5 -\n", "state:2: move: expected", -EINVAL },
 		{ "version=1\nmove=1 99999999999 to-kernel ok 5 -\n", "state:2: move: expected", -EINVAL },
