@@ -412,6 +412,17 @@ nbm "$T/o" o
 json "$T/o.json" 'j["hotplug"]["new_memory_by"] == "nobody" and not j["rebalancer"]["running"] and [w["code"] for w in j["warnings"]] == ["memzone-rule-masked"]' &&
 	has "$T/o.txt" "  new memory decided by: nobody in memzone (the memzone udev rule is masked and no memzoned decides new memory)"
 ok $? "holders SIGKILLed, a live pid in the file, masked rule: not running, nobody decides new memory"
+json "$T/o.json" 'j["hotplug"]["memzoned_online_link"] == "absent" and j["hotplug"]["memzoned_online_pid"] is None'
+ok $? "no shortcut link: memzoned_online_link absent, no pid"
+ln -s "/proc/$$/status" "$T/o/run/memzone/memzoned.online"
+run "$T/o.json" --root "$T/o" --json
+json "$T/o.json" 'j["hotplug"]["memzoned_online_link"] == "ok" and j["hotplug"]["memzoned_online_pid"] == '$$
+ok $? "a shortcut link that resolves: ok, the pid of its /proc target"
+ln -sfn "/proc/$life/map_files/7f0000000000-7f0000001000" "$T/o/run/memzone/memzoned.online"
+run "$T/o.json" --root "$T/o" --json
+json "$T/o.json" 'j["hotplug"]["memzoned_online_link"] == "dangling" and j["hotplug"]["memzoned_online_pid"] == '$life
+ok $? "the link a killed memzoned left: dangling, its pid still named"
+rm "$T/o/run/memzone/memzoned.online"
 
 # ---------------------------------------------------------------- the rebalancer's state
 make_tree "$T/d"

@@ -140,6 +140,9 @@ int mz_daemon_state_read(struct mz_daemon_state *st, char *err, size_t errlen);
  *    held, and decides otherwise.
  * Both are tested without blocking (mz_flock_held_by_other). */
 #define MZ_DS_LOCK_PATH "/run/memzone/memzoned.lock"
+/* While memzoned decides new memory: a symlink to /proc/<pid>/map_files/<range> of a page of
+ * MZ_DS_LOCK_PATH it maps, for the udev rule, which can test a path but not a lock (memzoned.c) */
+#define MZ_DS_ONLINE_LINK_PATH "/run/memzone/memzoned.online"
 #define MZ_DS_DECIDES_PATH "/run/memzone/memzoned.decides"
 
 /* A memzoned holds MZ_DS_LOCK_PATH. pid (may be NULL) gets the pid written in the file when it is

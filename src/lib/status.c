@@ -556,8 +556,27 @@ static void find_rules(struct mz_status *st)
 
 /* Who decides a new block: memzoned while it holds its flock (the kernel drops it when memzoned
  * dies; memzoned lets it go for the time of a move), else the helper where the rule is in effect. */
+static void read_online_link(struct mz_status *st)
+{
+	char path[MZ_PATH_MAX], target[256];
+	struct stat sb;
+	ssize_t n;
+	long pid;
+
+	st->online_link = MZ_ONLINE_LINK_ABSENT;
+	st->online_link_pid = 0;
+	if (mz_path(path, sizeof(path), MZ_DS_ONLINE_LINK_PATH) < 0 ||
+	    (n = readlink(path, target, sizeof(target) - 1)) < 0)
+		return;
+	target[n] = '\0';
+	st->online_link = stat(path, &sb) == 0 ? MZ_ONLINE_LINK_OK : MZ_ONLINE_LINK_DANGLING;
+	if (sscanf(target, "/proc/%ld/", &pid) == 1 && pid > 0 && pid <= INT32_MAX)
+		st->online_link_pid = (pid_t)pid;
+}
+
 static void find_new_memory_by(struct mz_status *st)
 {
+	read_online_link(st);
 	st->daemon_alive = mz_daemon_alive(&st->daemon_pid);
 	st->daemon_decides = st->daemon_alive && mz_daemon_decides();
 	if (st->daemon_decides)

@@ -80,6 +80,11 @@ struct mz_status {
 	pid_t daemon_pid;           /* written in run/memzone/memzoned.lock, 0 when not running */
 	bool daemon_alive;          /* a memzoned holds run/memzone/memzoned.lock (daemon_state.h) */
 	bool daemon_decides;        /* ... and run/memzone/memzoned.decides */
+	/* run/memzone/memzoned.online, the rule's shortcut: resolves (while memzoned decides), dangling
+	 * (left by a memzoned that is gone: the rule starts helpers again) or absent; the pid in its
+	 * /proc/<pid>/... target (0: none) */
+	enum mz_online_link { MZ_ONLINE_LINK_ABSENT, MZ_ONLINE_LINK_OK, MZ_ONLINE_LINK_DANGLING } online_link;
+	pid_t online_link_pid;
 	const struct mz_daemon_state *daemon; /* NULL: no state file */
 	struct mz_daemon_state daemon_file;
 	/* memzone's own policy, from mz_status_set_policy() (false: not loaded, e.g. in memzoned) */

@@ -33,7 +33,10 @@
  *                            new_memory_by: who decides a new block now, "memzoned" (a memzoned
  *                            holds the flock on run/memzone/memzoned.decides: the helper exits at
  *                            once) | "udev_helper" (the rule is in effect and no memzoned decides)
- *                            | "nobody" (neither)
+ *                            | "nobody" (neither); memzoned_online_link: run/memzone/memzoned.online,
+ *                            the rule's shortcut, "ok" (resolves: the rule starts no helper) |
+ *                            "dangling" (left by a memzoned that is gone) | "absent";
+ *                            memzoned_online_pid: N of its "/proc/N/..." target, or null
  *   rebalancer               running (a memzoned holds the flock on run/memzone/memzoned.lock),
  *                            pid (written in that file; null), state (null without /run/memzone/state, else:
  *                            pid, updated, observe_only, moves_to_kernel, moves_to_movable, failures,
@@ -737,6 +740,12 @@ void mz_status_print_json(const struct mz_status *st, const struct mz_status_opt
 		mz_json_str(&j, NULL, st->distro_rules[i]);
 	mz_json_arr_end(&j);
 	mz_json_str(&j, "new_memory_by", new_memory_by_name(st->new_memory_by));
+	mz_json_str(&j, "memzoned_online_link", st->online_link == MZ_ONLINE_LINK_OK ? "ok" :
+						st->online_link == MZ_ONLINE_LINK_DANGLING ? "dangling" : "absent");
+	if (st->online_link_pid)
+		mz_json_i64(&j, "memzoned_online_pid", st->online_link_pid);
+	else
+		mz_json_null(&j, "memzoned_online_pid");
 	mz_json_obj_end(&j);
 	if (st->policy_known) {
 		mz_json_obj_begin(&j, "policy");

@@ -441,19 +441,18 @@ static int setup_monitor(struct daemon *d)
 }
 
 /* The udev rule can test a path, not a lock: while memzoned holds MZ_DS_DECIDES_PATH it also keeps
- * <root>/run/memzone/memzoned.online -> /proc/<pid>/map_files/<start>-<end>, the entry of a page of
+ * <root>/run/memzone/memzoned.online (MZ_DS_ONLINE_LINK_PATH) -> /proc/<pid>/map_files/<range>, a page of
  * MZ_DS_LOCK_PATH mapped here, so the rule starts no helper (a process per block was most of a
  * hot-add's cost). The kernel removes that entry when this process dies: a link left behind
  * resolves again only for a process with the same pid and a file mapping at exactly the same
  * (randomised) addresses, and a helper the rule does start still tests the flock. The link goes
  * before the flock is let go (a move, a stop) and every start removes a stale one. */
-#define SHORTCUT_PATH "/run/memzone/memzoned.online"
 static void shortcut(const struct daemon *d, bool on)
 {
 	char path[MZ_PATH_MAX], target[96];
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (mz_path(path, sizeof(path), SHORTCUT_PATH) < 0)
+	if (mz_path(path, sizeof(path), MZ_DS_ONLINE_LINK_PATH) < 0)
 		return;
 	if (unlink(path) < 0 && errno != ENOENT)
 		mz_warn("%s: %s", path, strerror(errno));
