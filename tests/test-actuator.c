@@ -700,11 +700,11 @@ static void test_pick(void)
 		ok(false, "mktree.py builds the tree");
 		return;
 	}
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 8 && v[0].block == 15 && st.source_rule == 4,
 	   "to-kernel: 8 DIMM blocks, kmem left to daxctl; highest id first (memory%lu)", n ? v[0].block : 0);
 	free(v);
-	r = mz_actuator_candidates(&c, NULL, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, NULL, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 8 && st.boot == 4,
 	   "without iomem: DIMMs are known by their ACPI firmware_node, the kmem blocks count as boot memory");
 	free(v);
@@ -712,7 +712,7 @@ static void test_pick(void)
 	/* make memory12 kernel: its DIMM is now partly kernel and is preferred */
 	mz_memblock_write_state(12, "offline");
 	mz_memblock_write_state(12, "online_kernel");
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 7 && v[0].block >= 13 && v[0].block <= 15,
 	   "a DIMM already partly kernel is harvested first (memory%lu), the other stays wholly removable",
 	   n ? v[0].block : 0);
@@ -720,26 +720,26 @@ static void test_pick(void)
 
 	/* page use decides within the device */
 	kpage_files(0, 24 * (BS / 4096), 15, 5000);
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 7 && v[0].block == 14 && v[0].tallied && st.tallied > 0,
 	   "the least-used block wins when kpageflags is readable (memory%lu, %llu pages used)", n ? v[0].block : 0,
 	   n ? (unsigned long long)v[0].pages.used : 0ull);
 	free(v);
 
 	mz_backoff_fail(&bo, 14, 0, 30000, 1800000);
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 1000, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 1000, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 6 && st.backoff == 1 && v[0].block != 14, "a block backing off is skipped");
 	free(v);
 	mz_backoffs_free(&bo);
 
 	/* a device with an offline block is being unplugged: hands off */
 	mz_memblock_write_state(8, "offline");
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && st.unplugging == 3, "a device with blocks going offline is left alone (%u blocks)", st.unplugging);
 	free(v);
 
 	/* to-movable: hot-added kernel blocks only (virtio_mem 16-19 and memory12), never boot memory */
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && st.boot >= 7, "to-movable: boot memory is never a candidate (%u boot blocks skipped)", st.boot);
 	{
 		bool only_hot = true;
@@ -750,19 +750,19 @@ static void test_pick(void)
 	}
 	free(v);
 	c.rebalance.boot_memory = true;
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && st.boot == 0 && n >= 8, "boot_memory = yes: boot kernel blocks become candidates (%zu)", n);
 	free(v);
 	c.rebalance.boot_memory = false;
 
 	/* a source pinned to one side stays there */
 	c.source[MZ_SOURCE_VIRTIO_MEM].zone = MZ_SRCZONE_KERNEL;
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_MOVABLE, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && st.source_rule == 4, "[source virtio_mem] zone = kernel: its blocks are not given back");
 	free(v);
 
 	/* a node with no blocks */
-	r = mz_actuator_candidates(&c, io, BS, 4096, 3, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 3, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 0 && st.considered == 0, "no candidates on a node without blocks");
 	free(v);
 	mz_iomem_free(&iomem);
@@ -775,20 +775,20 @@ static void test_pick(void)
 		ok(false, "mktree.py builds the dimm + virtio_mem tree");
 		return;
 	}
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 8 && v[0].source == MZ_SOURCE_VIRTIO_MEM && v[0].harvest == MZ_HARVEST_VIRTIO_MEM &&
 	   v[7].source == MZ_SOURCE_DIMM && v[7].harvest == MZ_HARVEST_DEVICE && v[7].dev_blocks == 4,
 	   "to-kernel: virtio-mem blocks before the node's one intact DIMM (memory%lu first)", n ? v[0].block : 0);
 	free(v);
 	mz_memblock_write_state(9, "offline");
 	mz_memblock_write_state(9, "online_kernel");
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 7 && v[0].source == MZ_SOURCE_DIMM && v[0].harvest == MZ_HARVEST_NO_LOSS,
 	   "a DIMM already partly kernel goes before virtio-mem (memory%lu first)", n ? v[0].block : 0);
 	free(v);
 	c.rebalance.harvest_order = MZ_HARVEST_PAGES;
 	kpage_files(0, 16 * (BS / 4096), 15, 100);
-	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, 8, &v, &n, &st);
+	r = mz_actuator_candidates(&c, io, BS, 4096, 0, MZ_MOVE_TO_KERNEL, &bo, 0, NULL, 0, 8, &v, &n, &st);
 	ok(r == 0 && n == 7 && v[0].block == 14 && v[0].harvest == MZ_HARVEST_NO_LOSS && v[6].harvest == MZ_HARVEST_NO_LOSS,
 	   "harvest_order = pages: the idle virtio-mem memory14 before the partly-kernel DIMM's (memory%lu first)",
 	   n ? v[0].block : 0);

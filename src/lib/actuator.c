@@ -555,10 +555,17 @@ static bool source_rule_pins(const struct mz_config *c, enum mz_source src, enum
 	return dir == MZ_MOVE_TO_KERNEL ? z == MZ_SRCZONE_MOVABLE : z == MZ_SRCZONE_KERNEL;
 }
 
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
 int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io, uint64_t block_size,
 			   uint64_t page_size, int node, enum mz_move_dir dir, const struct mz_backoffs *bo,
-			   uint64_t now_ms, size_t max_tally, struct mz_candidate **out, size_t *nout,
-			   struct mz_pick_stats *stats)
+			   uint64_t now_ms, const unsigned long *skip, size_t nskip, size_t max_tally,
+			   struct mz_candidate **out, size_t *nout, struct mz_pick_stats *stats)
 {
 	struct mz_snapshot snap = { .page_size = page_size, .block_size = block_size };
 	struct mz_device_snap dev = { 0 };
@@ -619,6 +626,10 @@ int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io,
 		}
 		if (bo && mz_backoff_active(bo, ids[i], now_ms)) {
 			stats->backoff++;
+			continue;
+		}
+		if (nskip && bsearch(&ids[i], skip, nskip, sizeof(*skip), cmp_ulong)) {
+			stats->pinned++;
 			continue;
 		}
 		if (n == cap) {

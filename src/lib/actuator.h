@@ -136,14 +136,16 @@ struct mz_pick_stats {
 	unsigned source_rule;  /* [source X] zone = ignore, or pins the block's side */
 	unsigned unplugging;   /* its device has blocks offline or going offline (unplug/resize in progress) */
 	unsigned backoff;      /* in backoff after a failure */
+	unsigned pinned;       /* known to hold pages the kernel cannot migrate (the skip list) */
 	unsigned tallied;      /* candidates whose pages were counted */
 };
 
 /* Gather the candidates for a move in dir on node, ranked best first. io may be NULL or zeroed
- * (then every block counts as boot memory unless its firmware_node is an ACPI DIMM). Reads every
- * block's state (cost grows with the number of blocks: only called when a move is wanted) and the
- * page frames of the best max_tally candidates. */
+ * (then every block counts as boot memory unless its firmware_node is an ACPI DIMM). Blocks backing
+ * off (bo) and those of skip (nskip ids, ascending: known to be pinned, so the page frames counted go
+ * to blocks not known yet) are left out. Reads every block's state (cost grows with the number of
+ * blocks: only called when a move is wanted) and the page frames of the best max_tally candidates. */
 int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io, uint64_t block_size,
 			   uint64_t page_size, int node, enum mz_move_dir dir, const struct mz_backoffs *bo,
-			   uint64_t now_ms, size_t max_tally, struct mz_candidate **out, size_t *n,
-			   struct mz_pick_stats *stats);
+			   uint64_t now_ms, const unsigned long *skip, size_t nskip, size_t max_tally,
+			   struct mz_candidate **out, size_t *n, struct mz_pick_stats *stats);

@@ -319,8 +319,10 @@ static void no_candidate(const struct mz_rebalance_pick *p, enum mz_verdict want
 	const struct mz_pick_stats *st = &p->stats;
 
 	mz_info("node %d: %s wanted but no block qualifies: %u online in the source zone, %u boot memory, "
-		"%u pinned by a [source] rule, %u on a device being unplugged, %u backing off",
-		p->node, mz_verdict_name(want), st->considered, st->boot, st->source_rule, st->unplugging, st->backoff);
+		"%u pinned by a [source] rule, %u on a device being unplugged, %u backing off, %u holding pages the "
+		"kernel cannot migrate (their page flags are read each tick)",
+		p->node, mz_verdict_name(want), st->considered, st->boot, st->source_rule, st->unplugging, st->backoff,
+		st->pinned);
 }
 
 size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n)
@@ -334,6 +336,13 @@ size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n)
 }
 
 /* ------------------------------------------------------------------ pinned blocks */
+
+static int cmp_block(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
 
 static struct mz_rb_pinned *pinned_find(struct mz_rebalancer *r, unsigned long block)
 {
@@ -398,6 +407,19 @@ static void forget_nothing(struct mz_rebalancer *r, int node, enum mz_move_dir d
 			r->nothing[i] = r->nothing[--r->nnothing];
 			return; /* one entry per node and direction */
 		}
+}
+
+/* The listed blocks pinned by their page flags, ascending (a refused one backs off instead). */
+static unsigned long *pinned_skip_list(const struct mz_rebalancer *r, size_t *n)
+{
+	unsigned long *v = mz_xmalloc((r->npinned + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < r->npinned; i++)
+		if (!r->pinned[i].ds.refused[0])
+			v[(*n)++] = r->pinned[i].ds.block;
+	qsort(v, *n, sizeof(*v), cmp_block);
+	return v;
 }
 
 /* Each tick, for every listed block (never a scan of the machine's blocks): one that left the kernel
@@ -539,7 +561,8 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	struct mz_lock lk = MZ_LOCK_INIT;
 	struct mz_iomem io = { 0 };
 	struct mz_candidate *cands = NULL;
-	size_t n = 0, k = 0, changed = 0;
+	unsigned long *skip;
+	size_t n = 0, k = 0, changed = 0, nskip = 0;
 	int64_t started = mz_wall_s();
 	char msg[512], ebuf[256], tbuf[16], gwhy[160];
 	bool have_io, boot;
@@ -551,8 +574,10 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 	/* the scan, without the lock: on a machine with 100k blocks it takes seconds, and helpers
 	 * waiting for the lock that long would give up on it (lock_timeout) */
 	have_io = mz_iomem_read(&io, ebuf, sizeof(ebuf)) == 0;
+	skip = dir == MZ_MOVE_TO_MOVABLE ? pinned_skip_list(r, &nskip) : NULL;
 	rc = mz_actuator_candidates(&r->cfg, have_io ? &io : NULL, r->block_size, r->page_size, v->node, dir,
-				    &r->backoffs, now, MAX_TALLY, &cands, &n, &p->stats);
+				    &r->backoffs, now, skip, nskip, MAX_TALLY, &cands, &n, &p->stats);
+	free(skip);
 	if (rc < 0 || n == 0) {
 		if (have_io)
 			mz_iomem_free(&io);
@@ -571,6 +596,16 @@ static bool attempt_move(struct mz_rebalancer *r, const struct mz_node_verdict *
 			if (cands[i].tallied && cands[i].pages.pinned)
 				pinned_note(r, cands[i].block, v->node, cands[i].zone, &cands[i].pages, 0, NULL, now);
 		k = mz_rebalance_giveback_pick(cands, n);
+		if (k < n && !cands[k].tallied && p->stats.tallied) {
+			/* the counted ones are all pinned and listed now; the rest are not counted yet: the
+			 * next tick's scan leaves the listed ones out and counts those, rather than offline a
+			 * block whose pages nobody looked at (the kernel would refuse a pinned one) */
+			if (have_io)
+				mz_iomem_free(&io);
+			giveback_pinned(p, cands, writes);
+			free(cands);
+			return true;
+		}
 		if (k == n) {
 			if (have_io)
 				mz_iomem_free(&io);
