@@ -627,7 +627,7 @@ class Report:
         row("OOM kills during the ramp", lambda x: str(s(x)["oom_kills"]))
         row("allocation failures", lambda x: str(x["alloc_failures"]))
         row("ramp reached its target", lambda x: "yes" if ramp_done(x) else "**no** (%s)" % (
-            "killed" if s(x).get("oom_kills") else x.get("loadgen", "").splitlines()[-1:] or "?"))
+            "killed" if s(x).get("oom_kills") else (x.get("loadgen", "").splitlines() or ["?"])[-1]))
         row("peak page tables, MiB", lambda x: "%.0f" % s(x)["peak_pagetables_mib"])
         row("lowest kernel free − high wmark, MiB", lambda x: "%.0f" % s(x)["min_kernel_margin_mib"])
         row("max PSI some avg10, %", lambda x: "%.2f" % s(x)["max_psi_some10"])

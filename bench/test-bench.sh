@@ -111,17 +111,18 @@ fi
 # 7-8: issue 16's figures. policy-summary.py on a hand-made block table (vm0: harvested 40 back in
 # Movable, harvested 41 pinned by slab, harvested 42 kept in Normal with no pinning page although the
 # kernel offlined it; d2: 56 in Normal by policy, pinned by page tables), unplug lines and a give-back
-# timeline that ends after 4 min with one harvested block of three back: the 10-minute figure is unknown
+# timeline that ends after 4 min with one harvested block of three back: the 10-minute figure is unknown;
+# vmstat counted one OOM kill more at the end than the sampler saw (the kill of the sampler)
 printf '40\tvm0\tMovable\t1\t-\t-\n41\tvm0\tNormal\t1\tfree=32000 slab=3 noflags=765\tEBUSY\n42\tvm0\tNormal\t1\tfree=32768\tok\n43\tvm0\tMovable\t0\t-\t-\n56\td2\tNormal\t0\tfree=32700 pgtable=68\tEBUSY\n57\td1\tMovable\t0\t-\t-\n' > "$work/blocks.tsv"
 printf 'vm0\tvmem\t2048\tfalse\t60.1\t2048\t256\nd1\tdimm\t1024\ttrue\t1.5\nd2\tdimm\t1024\tfalse\t60.0\n' > "$work/devices.tsv"
 printf '0\t3\t0\t2\t3\n55000\t3\t0\t2\t3\n65000\t3\t1\t3\t2\n240000\t3\t1\t3\t2\n' > "$work/gb.tsv"
-got=$(python3 "$top/bench/vm/policy-summary.py" "$work/s.tsv" --blocks "$work/blocks.tsv" --devices "$work/devices.tsv" --giveback "$work/gb.tsv")
+got=$(python3 "$top/bench/vm/policy-summary.py" "$work/s.tsv" --oom-end 5 --blocks "$work/blocks.tsv" --devices "$work/devices.tsv" --giveback "$work/gb.tsv")
 if python3 -c 'import json, sys; r = json.loads(sys.argv[1]); h = r["harvest"]; d = {x["id"]: x for x in r["devices"]}
 assert (h["harvested"], h["given_back"], h["refused"], h["kept_returnable"], h["kept_returnable_blocks"]) == (3, 1, 1, 1, [42]), h
 assert (h["kernel_pinned"], h["kernel_free"], h["trial_refused"], h["trial_ok"], h["returnable_refused"]) == (2, 1, 2, 1, 0), h
 assert (d["vm0"]["harvested_kernel_end"], d["vm0"]["plugged_after_mib"], d["d1"]["unplugged"], d["d2"]["kernel_end"], d["d2"]["harvested"]) == (2, 256, True, 1, 0), d
 assert r["giveback_at"] == {"60": 0, "120": 1, "300": None, "600": None}, r["giveback_at"]
-assert r["oom_kills"] == 1, r' "$got" 2>/dev/null; then
+assert r["oom_kills"] == 2, r' "$got" 2>/dev/null; then
     ok "policy-summary.py: harvested blocks given back / refused / kept while returnable, per device, given back over time"
 else
     nok "policy-summary.py: harvested blocks given back / refused / kept while returnable, per device, given back over time" "$got"
@@ -133,7 +134,7 @@ cp "$work/helper-cost.json" "$work/m/"
 python3 - "$work/m/policy.jsonl" "$got" <<'PY'
 import json, sys
 sm = json.loads(sys.argv[2])
-sm.update(oom_kills=0, movable_end=29, kernel_end=3)
+sm.update(oom_kills=0, movable_end=29, kernel_end=3)  # the report's verdict without the OOM kill
 base = {"bench": "policy", "layout": "mixed", "kernel": "6.1", "run": 1, "blocks": 32, "zones_added": "Movable=24 Normal=8",
         "dev_zones_added": "vm0: Movable=16; d1: Movable=8; d2: Normal=8;", "loadgen": "loadgen: done, released",
         "alloc_failures": 0, "unplugged": False, "unplug_s": 121.6, "hotadd": "vmem:vm0:2G dimm:d1:1G dimm:d2:1G",

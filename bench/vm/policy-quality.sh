@@ -245,6 +245,7 @@ for VM_MODE in $KERNELS; do
         fi
         gctl "sleep 3
 mzprobe sample --interval-ms 500 --until /tmp/stop-sampler > /tmp/pq.tsv 2>&1 < /dev/null &
+echo -1000 > /proc/\$!/oom_score_adj
 sleep 3
 loadgen pt --target $target --rate $rate --hold $HOLD > /tmp/pq-lg.log 2>&1 < /dev/null &
 echo \$! > /tmp/pq-lg.pid" >/dev/null
@@ -288,6 +289,9 @@ pq_gb_sample \$(ms_since \$t) >> /tmp/pq-gb.tsv" >&2
         lg=$(gctl 'cat /tmp/pq-lg.log | tail -n 4')
         allocfail=$(gctl 'dmesg | grep -c "page allocation failure"')
         oomlines=$(gctl 'dmesg | grep -E "Out of memory|oom-kill|Killed process" | tail -n 4')
+        # the sampler's count ends with the sampler (the OOM killer once took it despite its
+        # oom_score_adj being ordinary): the count at the end comes from vmstat too
+        oom_end=$(gctl "awk '/^oom_kill /{print \$2}' /proc/vmstat" | tr -d '\r\n ')
         zones_end=$(gctl 'hot_zones')
         dlog=''
         daemon "$cfg" && dlog=$(gctl 'stop_memzoned; sleep 0.5; grep -c " moved from " /tmp/memzoned.log; tail -n 12 /tmp/memzoned.log')
@@ -301,7 +305,7 @@ pq_gb_sample \$(ms_since \$t) >> /tmp/pq-gb.tsv" >&2
         unplug=$(awk -F'\t' '$4 != "true" { bad = 1 } END { print bad ? "false" : "true" }' "$WORK/devices.tsv")
         left=$(gctl 'hot_zones')
         blog "policy:   after release: $zones_end; unplugs: $(awk -F'\t' '{ printf "%s=%s ", $1, $4 }' "$WORK/devices.tsv")(${del_s}s); loadgen: $(echo "$lg" | tail -n 1)"
-        summary=$(python3 "$BENCH_VM_HERE/policy-summary.py" "$SAMPLES/$tag.tsv" --blocks "$WORK/blocks.tsv" \
+        summary=$(python3 "$BENCH_VM_HERE/policy-summary.py" "$SAMPLES/$tag.tsv" --oom-end "${oom_end:-0}" --blocks "$WORK/blocks.tsv" \
             --devices "$WORK/devices.tsv" --giveback "$WORK/gb.tsv")
         blog "policy:   $(printf '%s' "$summary" | python3 -c 'import json, sys; s = json.load(sys.stdin); print("harvest:", json.dumps(s.get("harvest")), "given back at:", json.dumps(s.get("giveback_at")))')"
         bench_record bench=policy config="$cfg" layout="$layout" machine="$BENCH_QEMU_MACHINE" boot_zones="$boot_zones" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""policy-summary.py SAMPLES.tsv [--blocks B.tsv] [--devices D.tsv] [--giveback G.tsv] - the figures of
-one policy-quality run as one JSON object. From the guest sampler's table (mzprobe sample):
-  oom_kills            vmstat oom_kill, last - first
+"""policy-summary.py SAMPLES.tsv [--oom-end N] [--blocks B.tsv] [--devices D.tsv] [--giveback G.tsv] -
+the figures of one policy-quality run as one JSON object. From the guest sampler's table (mzprobe sample):
+  oom_kills            vmstat oom_kill, last - first (or --oom-end, vmstat's count read after the
+                       samples, - first, when larger)
   allocstall           kernel-zone direct-reclaim stalls, last - first
   min_kernel_margin_mib lowest (kernel free - kernel high watermark) seen
   max_psi_some10       highest PSI memory "some avg10"
@@ -116,7 +117,7 @@ def giveback_figures(path):
 
 
 def main():
-    args = {"--blocks": None, "--devices": None, "--giveback": None}
+    args = {"--blocks": None, "--devices": None, "--giveback": None, "--oom-end": None}
     argv = sys.argv[1:]
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -160,6 +161,9 @@ def main():
         "offline_end": int(last["hot_offline"]),
         "max_kernel_managed_mib": round(max(r["kern_managed_kb"] for r in rows) / 1024, 1),
     }
+    if args["--oom-end"] is not None:
+        # vmstat's oom_kill at the end, read after the samples: kills the sampler did not see (itself)
+        out["oom_kills"] = max(out["oom_kills"], int(args["--oom-end"]) - int(first["oom_kill"]))
     blocks = []
     if args["--blocks"]:
         blocks, out["harvest"] = block_figures(args["--blocks"])
