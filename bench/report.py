@@ -577,7 +577,9 @@ class Report:
                "is in a kernel zone (`/proc/kpageflags`) and the kernel's answer when asked to offline it (onlined "
                "to the kernel zone again at once). A harvested block is then *given back* (Movable), *refused by "
                "the kernel* (in a kernel zone with slab, page-table or reserved pages, which the kernel cannot "
-               "migrate) or *kept while returnable* (in a kernel zone with none: 0 for a good policy). Last, every "
+               "migrate) or *kept while returnable* (in a kernel zone with none: 0 for a good policy); kernel allocations without a "
+               "page flag can pin a block too, so the summary's verdict counts a kept block as returnable only when "
+               "the kernel also offlined it when asked. Last, every "
                "device is unplugged: QMP `device_del` of each DIMM (60 s for DEVICE_DELETED), virtio-mem's "
                "`requested-size` set to 0 (60 s for its plugged size to follow; the size it reached is shown)." % (
                    r0.get("hotadd", "?"), r0.get("ramp_rule", "what the kernel zones manage once the devices are "
@@ -687,6 +689,14 @@ class Report:
                 self.w(x["kernel_block_pages"])
                 self.w("```")
                 self.w()
+            if x.get("memzoned_status"):
+                self.w("(%s)%s: what `memzone status` said of the blocks memzoned wanted back before it stopped (its "
+                       "own view, next to the guest's above):" % (x["config"], sfx))
+                self.w()
+                self.w("```")
+                self.w(x["memzoned_status"])
+                self.w("```")
+                self.w()
             if x.get("memzoned_log"):
                 self.w("memzoned's last lines in (%s)%s (first line: number of moves it logged):" % (x["config"], sfx))
                 self.w()
@@ -705,9 +715,14 @@ class Report:
         dimm_pinned = [d["id"] for d in devs if d["kind"] == "dimm" and d.get("harvested_kernel_end")]
         unpl = ", ".join(fmt_device(d) for d in devs)
         if daemon and h:
-            meas = "%s OOM; harvested %d: %d given back, %d refused, %d kept returnable; %s" % (
-                sm.get("oom_kills", "?"), h["harvested"], h["given_back"], h["refused"], h["kept_returnable"], unpl)
-            ok = no_oom and h["kept_returnable"] == 0 and not dimm_pinned
+            # kept while returnable by kpageflags, less those whose offline the kernel refused when asked
+            # (unmovable pages without a flag): what the kernel would really have taken back
+            really = h["kept_returnable"] - h.get("returnable_refused", 0)
+            meas = "%s OOM; harvested %d: %d given back, %d refused, %d kept returnable%s; %s" % (
+                sm.get("oom_kills", "?"), h["harvested"], h["given_back"], h["refused"], h["kept_returnable"],
+                " (the kernel refused %d of them when asked)" % h["returnable_refused"]
+                if h.get("returnable_refused") else "", unpl)
+            ok = no_oom and really == 0 and not dimm_pinned
             self.summary.append(("policy (%s)%s: %s" % (x["config"], sfx, x.get("desc", "")),
                                  "zero OOM, 0 returnable harvested blocks kept, no DIMM holds a harvested block",
                                  meas, verdict(ok)))
@@ -730,9 +745,11 @@ class Report:
         row("… refused by the kernel (slab / page-table / reserved pages on it)", lambda x: "%d%s" % (
             h(x)["refused"], " (%s)" % " ".join("memory%d" % b for b in h(x)["refused_blocks"])
             if h(x)["refused_blocks"] else ""))
-        row("… **kept while returnable** (none of those pages)", lambda x: "**%d**%s" % (
+        row("… **kept while returnable** (none of those pages)", lambda x: "**%d**%s%s" % (
             h(x)["kept_returnable"], " (%s)" % " ".join("memory%d" % b for b in h(x)["kept_returnable_blocks"])
-            if h(x)["kept_returnable_blocks"] else ""))
+            if h(x)["kept_returnable_blocks"] else "",
+            "; the kernel refused the offline of %d of them all the same (pages without a flag)" %
+            h(x)["returnable_refused"] if h(x).get("returnable_refused") else ""))
         if any(s(x).get("giveback_at") for x in cols):
             def at(x):
                 g = s(x)["giveback_at"]
@@ -1071,35 +1088,45 @@ class Report:
 
     @staticmethod
     def interpret_mixed(pl):
-        """section 4c in a few lines: where the harvests went, what came back and when, per release_delay"""
-        parts = []
-        for c in sorted(pl, key=lambda c: (CONFIG_ORDER.index(c.split()[0]) if c.split()[0] in CONFIG_ORDER else 99, c)):
-            v = pl[c]
-            h, devs = v.get("harvest"), v.get("devices") or []
-            if not c.startswith("e") or not h:
-                parts.append("(%s) %s: %s; %s" % (c, v["desc"], "no OOM" if v["no_oom"] else "**OOM or allocation "
-                                                  "failures** (%s OOM kills)" % v.get("oom_kills", "?"),
-                                                  ", ".join(fmt_device(d) for d in devs) or "?"))
-                continue
-            where = ", ".join("%d from %s" % (d["harvested"], d["id"]) for d in devs if d.get("harvested"))
-            g = v.get("giveback_at") or {}
-            parts.append("(%s) release_delay %s: %s, %d blocks harvested (%s), back in Movable after 1 / 2 / 5 / 10 "
-                         "min: %s; at the end %d given back, %d refused by the kernel, **%d kept while returnable**; "
-                         "%s" % (c, v.get("release_delay") or "?", "no OOM" if v["no_oom"] else "**OOM or "
+        """section 4c in a few lines per kernel: where the harvests went, what came back and when, per
+        release_delay (fact keys are "CONFIG" or, with several kernels, "CONFIG [KERNEL]")"""
+        out = []
+        kernels = sorted(set(c.partition(" ")[2].strip("[]") for c in pl))
+        for k in kernels:
+            mine = {c.partition(" ")[0]: v for c, v in pl.items() if c.partition(" ")[2].strip("[]") == k}
+            parts = []
+            for c in sorted(mine, key=lambda c: (CONFIG_ORDER.index(c) if c in CONFIG_ORDER else 99, c)):
+                v = mine[c]
+                h, devs = v.get("harvest"), v.get("devices") or []
+                if not c.startswith("e") or not h:
+                    parts.append("(%s) %s: %s; %s" % (c, v["desc"], "no OOM" if v["no_oom"] else "**OOM or allocation "
+                                                      "failures** (%s OOM kills)" % v.get("oom_kills", "?"),
+                                                      ", ".join(fmt_device(d) for d in devs) or "?"))
+                    continue
+                where = ", ".join("%d from %s" % (d["harvested"], d["id"]) for d in devs if d.get("harvested"))
+                g = v.get("giveback_at") or {}
+                parts.append("(%s) release_delay %s: %s, %d blocks harvested (%s), back in Movable after 1 / 2 / 5 / "
+                             "10 min: %s; at the end %d given back, %d refused by the kernel, **%d kept while "
+                             "returnable**%s; %s" % (
+                                 c, v.get("release_delay") or "?", "no OOM" if v["no_oom"] else "**OOM or "
                                  "allocation failures**", h["harvested"], where or "none",
-                                 " / ".join("–" if g.get(k) is None else str(g[k]) for k in ("60", "120", "300", "600")),
+                                 " / ".join("–" if g.get(t) is None else str(g[t]) for t in ("60", "120", "300", "600")),
                                  h["given_back"], h["refused"], h["kept_returnable"],
+                                 " (whose offline the kernel refused when asked: %d)" % h["returnable_refused"]
+                                 if h.get("returnable_refused") else "",
                                  ", ".join(fmt_device(d) for d in devs) or "?"))
-        if not parts:
-            return []
-        txt = "**Harvested blocks with virtio-mem and two DIMMs** (section 4c): %s." % "; ".join(parts)
-        es = [(c, v) for c, v in pl.items() if c.startswith("e") and v.get("harvest")]
-        if len(es) > 1:
-            lo = min(v["harvest"]["refused"] for _, v in es)
-            hi = max(v["harvest"]["refused"] for _, v in es)
-            txt += (" Harvested blocks left pinned at the end: %d–%d across the release_delay settings (fewest: %s)."
-                    % (lo, hi, ", ".join("(%s)" % c for c, v in es if v["harvest"]["refused"] == lo)))
-        return [txt]
+            if not parts:
+                continue
+            txt = "**Harvested blocks with virtio-mem and two DIMMs%s** (section 4c): %s." % (
+                ", kernel " + k if k else "", "; ".join(parts))
+            es = [(c, v) for c, v in mine.items() if c.startswith("e") and v.get("harvest")]
+            if len(es) > 1:
+                lo = min(v["harvest"]["refused"] for _, v in es)
+                hi = max(v["harvest"]["refused"] for _, v in es)
+                txt += (" Harvested blocks left pinned at the end: %d–%d across the release_delay settings (fewest: "
+                        "%s)." % (lo, hi, ", ".join("(%s)" % c for c, v in es if v["harvest"]["refused"] == lo)))
+            out.append(txt)
+        return out
 
     # ---------------------------------------------------------------- out
     def write(self):

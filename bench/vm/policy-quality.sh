@@ -294,7 +294,13 @@ pq_gb_sample \$(ms_since \$t) >> /tmp/pq-gb.tsv" >&2
         oom_end=$(gctl "awk '/^oom_kill /{print \$2}' /proc/vmstat" | tr -d '\r\n ')
         zones_end=$(gctl 'hot_zones')
         dlog=''
-        daemon "$cfg" && dlog=$(gctl 'stop_memzoned; sleep 0.5; grep -c " moved from " /tmp/memzoned.log; tail -n 12 /tmp/memzoned.log')
+        mzstatus=''
+        if daemon "$cfg"; then
+            # memzoned's own view before it stops (its pinned list), kept next to the guest's, and its whole log
+            mzstatus=$(gctl '"$MZ_BIN" status 2>&1 | grep -E "^ *(pinned|backoff):"')
+            dlog=$(gctl 'stop_memzoned; sleep 0.5; grep -c " moved from " /tmp/memzoned.log; tail -n 12 /tmp/memzoned.log')
+            gctl 'cat /tmp/memzoned.log' > "$SAMPLES/$tag.memzoned.log"
+        fi
         # every hot-added block: device, zone, harvested, its pages if in a kernel zone, the kernel's
         # verdict on an offline (memzoned stopped: nothing moves meanwhile)
         gctl --timeout 300 'pq_block_table' > "$WORK/blocks.tsv"
@@ -314,7 +320,8 @@ pq_gb_sample \$(ms_since \$t) >> /tmp/pq-gb.tsv" >&2
             ramp="$target at $rate MiB/s, hold ${HOLD}s" ramp_rule="$ramp_rule" release_delay="$(release_delay "$cfg")" \
             online_s:="$online_s" release_s:="$release_s" zones_added="$zones_added" dev_zones_added="$dev_zones_added" \
             zones_end="$zones_end" unplugged:="$unplug" unplug_s:="$del_s" zones_after_unplug="$left" loadgen="$lg" \
-            alloc_failures:="${allocfail:-0}" oom_log="$oomlines" memzoned_log="$dlog" kernel_block_pages="$pages" \
+            alloc_failures:="${allocfail:-0}" oom_log="$oomlines" memzoned_log="$dlog" memzoned_status="$mzstatus" \
+            kernel_block_pages="$pages" \
             samples="$tag.tsv" summary:="$summary"
         vm_shutdown
     done
