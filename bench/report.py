@@ -635,6 +635,9 @@ class Report:
         row("max PSI some avg10, %", lambda x: "%.2f" % s(x)["max_psi_some10"])
         row("kernel reclaim stalls", lambda x: str(s(x)["allocstall"]))
         row("moves", lambda x: str(s(x)["moves"]))
+        if any(s(x).get("spike_moves") and s(x).get("harvest") for x in cols):
+            row("… before the release: to a kernel zone / back to Movable", lambda x: "%d / %d" % (
+                s(x)["spike_moves"]["to_kernel"], s(x)["spike_moves"]["to_movable"]))
         row("after release: blocks Movable / kernel", lambda x: "%d / %d" % (s(x)["movable_end"], s(x)["kernel_end"]))
         row("**unpluggable after release**", lambda x: "**%.0f %%**" % (100.0 * s(x)["movable_end"] / x["blocks"]))
         devs = any(s(x).get("devices") for x in cols)

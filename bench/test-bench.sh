@@ -122,6 +122,7 @@ assert (h["harvested"], h["given_back"], h["refused"], h["kept_returnable"], h["
 assert (h["kernel_pinned"], h["kernel_free"], h["trial_refused"], h["trial_ok"], h["returnable_refused"]) == (2, 1, 2, 1, 0), h
 assert (d["vm0"]["harvested_kernel_end"], d["vm0"]["plugged_after_mib"], d["d1"]["unplugged"], d["d2"]["kernel_end"], d["d2"]["harvested"]) == (2, 256, True, 1, 0), d
 assert r["giveback_at"] == {"60": 0, "120": 1, "300": None, "600": None}, r["giveback_at"]
+assert r["spike_moves"] == {"to_kernel": 1, "to_movable": 0}, r
 assert r["oom_kills"] == 2, r' "$got" 2>/dev/null; then
     ok "policy-summary.py: harvested blocks given back / refused / kept while returnable, per device, given back over time"
 else

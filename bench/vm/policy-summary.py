@@ -9,6 +9,9 @@ the figures of one policy-quality run as one JSON object. From the guest sampler
   peak_pagetables_mib  highest PageTables (how far the ramp got)
   moves                zone changes of hot-added blocks during the samples
   movable_end / kernel_end / offline_end   hot-added blocks by zone at the last sample
+  spike_moves          hot-added blocks that went to a kernel zone / back to Movable before the release
+                       (page tables below half their peak after it): give-backs in the middle of a
+                       spike that are harvested again seconds later are churn
 From the guest's block table (--blocks; guest-funcs.sh pq_block_table: block, device, zone, harvested
 0/1, kpageflags classes or "-", the kernel's answer to an offline or "-"), "harvest":
   harvested            blocks memzoned moved out of Movable (its log; their zones are the guest's)
@@ -161,6 +164,14 @@ def main():
         "offline_end": int(last["hot_offline"]),
         "max_kernel_managed_mib": round(max(r["kern_managed_kb"] for r in rows) / 1024, 1),
     }
+    peak_i = max(range(len(rows)), key=lambda i: rows[i]["pagetables_kb"])
+    rel_i = next((i for i in range(peak_i, len(rows)) if rows[i]["pagetables_kb"] < rows[peak_i]["pagetables_kb"] / 2),
+                 len(rows))
+    to_k = to_m = 0
+    for a, b in zip(rows[:rel_i], rows[1:rel_i]):
+        d = int(b["hot_kernel"] - a["hot_kernel"])
+        to_k, to_m = to_k + max(d, 0), to_m + max(-d, 0)
+    out["spike_moves"] = {"to_kernel": to_k, "to_movable": to_m}
     if args["--oom-end"] is not None:
         # vmstat's oom_kill at the end, read after the samples: kills the sampler did not see (itself)
         out["oom_kills"] = max(out["oom_kills"], int(args["--oom-end"]) - int(first["oom_kill"]))
