@@ -27,9 +27,14 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import benchlib  # noqa: E402
 
-CONFIG_ORDER = ["a", "b", "c", "d", "e", "e301", "e500"]
+# e-rd0 and e-rd10: (e) with a shorter release_delay than its 60 s, listed before it (issue 16, item 2)
+CONFIG_ORDER = ["a", "b", "c", "d", "e-rd0", "e-rd10", "e", "e301", "e500"]
 # memory layouts of the policy benchmark other than the issue's (policy-quality.sh): shown apart
-LAYOUT_LABEL = {"normal512": "with a boot ZONE_NORMAL (max-ram-below-4g=512M)"}
+LAYOUT_LABEL = {"normal512": "with a boot ZONE_NORMAL (max-ram-below-4g=512M)",
+                "mixed": "with virtio-mem and two DIMMs"}
+# their sections: number and title
+LAYOUT_SECTION = {"normal512": ("4b", "The same with a boot ZONE_NORMAL (max-ram-below-4g=512M)"),
+                  "mixed": ("4c", "virtio-mem and two DIMMs: what becomes of the harvested blocks")}
 METHODS = ["kernel", "plain", "memzone", "kmode", "memzoned"]
 
 
@@ -106,6 +111,24 @@ def libs_text(libs):
     if not libs:
         return "no shared library"
     return ", ".join("`%s`" % x for x in libs)
+
+
+def fmt_device(d):
+    """one hot-added device's unplug: 'd1 ✓ (1.2 s)', 'd2 ✗ (3 pinned blocks)', 'vm0 ✗ 2048→384 MiB'"""
+    t = "%s %s" % (d["id"], "✓" if d["unplugged"] else "✗")
+    if d.get("plugged_before_mib") is not None and not d["unplugged"]:
+        t += " %d→%d MiB" % (d["plugged_before_mib"], d["plugged_after_mib"])
+    if not d["unplugged"]:
+        why = []
+        if d.get("harvested_kernel_end"):
+            why.append("%d harvested block%s in a kernel zone" % (d["harvested_kernel_end"],
+                                                                  "s" if d["harvested_kernel_end"] > 1 else ""))
+        if d.get("kernel_end", 0) > d.get("harvested_kernel_end", 0):
+            why.append("%d other block%s in a kernel zone" % (d["kernel_end"] - d["harvested_kernel_end"],
+                                                              "s" if d["kernel_end"] - d["harvested_kernel_end"] > 1 else ""))
+        if why:
+            t += " (%s)" % ", ".join(why)
+    return t
 
 
 def verdict(ok):
@@ -497,7 +520,8 @@ class Report:
             return
         # the issue's layout (all boot memory below 4 GiB) is the headline; other layouts follow, apart
         self.policy_layout([x for x in allrecs if x.get("layout", "std") == "std"], "std")
-        for lay in sorted(set(x.get("layout", "std") for x in allrecs) - {"std"}):
+        for lay in sorted(set(x.get("layout", "std") for x in allrecs) - {"std"},
+                          key=lambda lay: (LAYOUT_SECTION.get(lay, ("4x",))[0], lay)):
             self.policy_layout([x for x in allrecs if x.get("layout") == lay], lay)
 
     def policy_layout(self, recs, layout):
@@ -505,7 +529,8 @@ class Report:
         label = LAYOUT_LABEL.get(layout, "in memory layout %s" % layout)
         sfx = "" if std else " " + label
         if not std:
-            self.w("### 4b. The same %s" % label)
+            num, title = LAYOUT_SECTION.get(layout, ("4x", "The same %s" % label))
+            self.w("### %s. %s" % (num, title))
             self.w()
         failed = [x for x in recs if x.get("error") or not (x.get("summary") or {}).get("samples")]
         recs = [x for x in recs if x not in failed]
@@ -516,7 +541,9 @@ class Report:
         if not recs:
             return
         r0 = next((x for x in recs if "ramp" in x), recs[0])
-        if not std:
+        if layout == "mixed":
+            self.intro_mixed(r0)
+        elif not std:
             self.w("Not the issue's comparison (above, whose figures stand): the same benchmark with the same 1 GiB "
                    "of boot memory, but QEMU `-machine %s`, so part of it lies above 4 GiB and the guest boots with a "
                    "ZONE_NORMAL, as real servers do (most of their RAM is above 4 GiB); above, all of it is below 4 GiB "
@@ -529,7 +556,35 @@ class Report:
             self.w()
         else:
             self.intro_policy(r0)
-        self.policy_table(recs, layout, sfx)
+        kernels = sorted(set(x.get("kernel", "?") for x in recs))
+        for k in kernels:
+            mine = [x for x in recs if x.get("kernel", "?") == k]
+            if len(kernels) > 1:
+                self.w("Kernel %s (%s):" % (k, mine[0].get("kernel_release", "?")))
+                self.w()
+            self.policy_table(mine, layout, sfx + (" [%s]" % k if len(kernels) > 1 else ""))
+
+    def intro_mixed(self, r0):
+        self.w("Issue 16's second experiment as a benchmark (items 2 and 5): the same 1 GiB of boot memory (kernel "
+               "zones DMA/DMA32 only), then a virtio-mem device grown to 2 GiB (16 blocks) and two 1 GiB DIMMs, d1 "
+               "and d2 (hot-added: `%s`); zones per device at hot-add in the table. Ramp: page tables up to %s (`%s`), "
+               "so that memzoned has to harvest several blocks. With memzoned the watch after the release lasts 10 minutes (shorter only once every "
+               "harvested block is back in Movable and nothing moved for 90 s); every 5 s it samples the harvested "
+               "blocks' zones (*given back after 1 / 2 / 5 / 10 min*). (e-rd0) and (e-rd10) are (e) with "
+               "`[rebalance] release_delay` = 0 s and 10 s instead of its default 60 s. At the end, memzoned "
+               "stopped, every hot-added block is read in the guest: its zone (sysfs), whether memzoned harvested it "
+               "(its `memoryN moved from Movable` log lines, the only thing taken from memzoned), its pages when it "
+               "is in a kernel zone (`/proc/kpageflags`) and the kernel's answer when asked to offline it (onlined "
+               "to the kernel zone again at once). A harvested block is then *given back* (Movable), *refused by "
+               "the kernel* (in a kernel zone with slab, page-table or reserved pages, which the kernel cannot "
+               "migrate) or *kept while returnable* (in a kernel zone with none: 0 for a good policy); kernel allocations without a "
+               "page flag can pin a block too, so the summary's verdict counts a kept block as returnable only when "
+               "the kernel also offlined it when asked. Last, every "
+               "device is unplugged: QMP `device_del` of each DIMM (60 s for DEVICE_DELETED), virtio-mem's "
+               "`requested-size` set to 0 (60 s for its plugged size to follow; the size it reached is shown)." % (
+                   r0.get("hotadd", "?"), r0.get("ramp_rule", "what the kernel zones manage once the devices are "
+                                                          "online + 512 MiB"), r0.get("ramp", "?")))
+        self.w()
 
     def intro_policy(self, r0):
         self.w("Each column in a fresh VM from the same initramfs (kernel %s, boot memory 1 GiB). Hot-add one "
@@ -569,27 +624,44 @@ class Report:
         if not std:
             row("boot zones (managed)", lambda x: x["boot_zones"].strip())
         row("zones at hot-add", lambda x: x["zones_added"].strip() or "–")
+        if any(x.get("dev_zones_added") and len(s(x).get("devices") or []) > 1 for x in cols):
+            row("… per device", lambda x: x["dev_zones_added"].strip().rstrip(";"))
         row("OOM kills during the ramp", lambda x: str(s(x)["oom_kills"]))
         row("allocation failures", lambda x: str(x["alloc_failures"]))
         row("ramp reached its target", lambda x: "yes" if ramp_done(x) else "**no** (%s)" % (
-            "killed" if s(x).get("oom_kills") else x.get("loadgen", "").splitlines()[-1:] or "?"))
+            "killed" if s(x).get("oom_kills") else (x.get("loadgen", "").splitlines() or ["?"])[-1]))
         row("peak page tables, MiB", lambda x: "%.0f" % s(x)["peak_pagetables_mib"])
         row("lowest kernel free − high wmark, MiB", lambda x: "%.0f" % s(x)["min_kernel_margin_mib"])
         row("max PSI some avg10, %", lambda x: "%.2f" % s(x)["max_psi_some10"])
         row("kernel reclaim stalls", lambda x: str(s(x)["allocstall"]))
         row("moves", lambda x: str(s(x)["moves"]))
+        if any(s(x).get("spike_moves") and s(x).get("harvest") for x in cols):
+            row("… before the release: to a kernel zone / back to Movable", lambda x: "%d / %d" % (
+                s(x)["spike_moves"]["to_kernel"], s(x)["spike_moves"]["to_movable"]))
         row("after release: blocks Movable / kernel", lambda x: "%d / %d" % (s(x)["movable_end"], s(x)["kernel_end"]))
         row("**unpluggable after release**", lambda x: "**%.0f %%**" % (100.0 * s(x)["movable_end"] / x["blocks"]))
-        row("QMP device_del of the DIMM", lambda x: "**succeeded** (%.1f s)" % x["unplug_s"] if x["unplugged"]
-            else "failed (no DEVICE_DELETED in %.0f s)" % x["unplug_s"])
-        row("zones after device_del", lambda x: x.get("zones_after_unplug", "").strip() or "(gone)")
+        devs = any(s(x).get("devices") for x in cols)
+        if not devs:
+            row("QMP device_del of the DIMM", lambda x: "**succeeded** (%.1f s)" % x["unplug_s"] if x["unplugged"]
+                else "failed (no DEVICE_DELETED in %.0f s)" % x["unplug_s"])
+        else:
+            # each device on its own (issue 16): which of them the spike left unpluggable
+            row("**devices unplugged after the spike**", lambda x: ", ".join(
+                fmt_device(d) for d in s(x)["devices"]))
+        row("zones after the unplugs" if devs else "zones after device_del",
+            lambda x: x.get("zones_after_unplug", "").strip() or "(gone)")
+        if any(s(x).get("harvest") for x in cols):
+            self.harvest_rows(cols, row, s)
         self.w()
         for x in cols:
             no_oom = s(x).get("oom_kills") == 0 and x.get("alloc_failures") == 0 and ramp_done(x)
             unpl = 100.0 * s(x).get("movable_end", 0) / x["blocks"] if x.get("blocks") else 0
             facts = self.facts.setdefault("policy", {}) if std else \
                 self.facts.setdefault("policy_layouts", {}).setdefault(layout, {})
-            facts[x["config"]] = {
+            facts[x["config"] + (" [%s]" % x.get("kernel") if sfx.endswith("]") else "")] = {
+                "harvest": s(x).get("harvest"), "giveback_at": s(x).get("giveback_at"),
+                "devices": s(x).get("devices"), "release_delay": x.get("release_delay"),
+                "oom_kills": s(x).get("oom_kills"),
                 "desc": x.get("desc", ""), "no_oom": no_oom, "unpl": unpl, "unplugged": x.get("unplugged"),
                 "moves": s(x).get("moves"), "pages": x.get("kernel_block_pages", ""),
                 "zones_added": x.get("zones_added", "").strip(), "log": x.get("memzoned_log", ""),
@@ -598,6 +670,9 @@ class Report:
                                        if z in ("DMA", "DMA32", "Normal")) or None}
             both = no_oom and unpl >= 90
             daemon = x["config"].startswith("e")
+            if layout == "mixed":
+                self.summary_mixed(x, sfx, no_oom, daemon)
+                continue
             tgt = "zero OOM and ≥ 90 % unpluggable" if daemon else "(comparison)"
             if not std:
                 tgt = "(not the issue's layout) " + tgt
@@ -617,6 +692,14 @@ class Report:
                 self.w(x["kernel_block_pages"])
                 self.w("```")
                 self.w()
+            if x.get("memzoned_status"):
+                self.w("(%s)%s: what `memzone status` said of the blocks memzoned wanted back before it stopped (its "
+                       "own view, next to the guest's above):" % (x["config"], sfx))
+                self.w()
+                self.w("```")
+                self.w(x["memzoned_status"])
+                self.w("```")
+                self.w()
             if x.get("memzoned_log"):
                 self.w("memzoned's last lines in (%s)%s (first line: number of moves it logged):" % (x["config"], sfx))
                 self.w()
@@ -626,6 +709,59 @@ class Report:
                 self.w()
         if std:
             self.plot_policy(recs)
+
+    def summary_mixed(self, x, sfx, no_oom, daemon):
+        """issue 16's targets: no OOM, no returnable block kept, no DIMM pinned by a harvest"""
+        sm = x.get("summary") or {}
+        h = sm.get("harvest") or {}
+        devs = sm.get("devices") or []
+        dimm_pinned = [d["id"] for d in devs if d["kind"] == "dimm" and d.get("harvested_kernel_end")]
+        unpl = ", ".join(fmt_device(d) for d in devs)
+        if daemon and h:
+            # kept while returnable by kpageflags, less those whose offline the kernel refused when asked
+            # (unmovable pages without a flag): what the kernel would really have taken back
+            really = h["kept_returnable"] - h.get("returnable_refused", 0)
+            meas = "%s OOM; harvested %d: %d given back, %d refused, %d kept returnable%s; %s" % (
+                sm.get("oom_kills", "?"), h["harvested"], h["given_back"], h["refused"], h["kept_returnable"],
+                " (the kernel refused %d of them when asked)" % h["returnable_refused"]
+                if h.get("returnable_refused") else "", unpl)
+            ok = no_oom and really == 0 and not dimm_pinned
+            self.summary.append(("policy (%s)%s: %s" % (x["config"], sfx, x.get("desc", "")),
+                                 "zero OOM, 0 returnable harvested blocks kept, no DIMM holds a harvested block",
+                                 meas, verdict(ok)))
+        else:
+            self.summary.append(("policy (%s)%s: %s" % (x["config"], sfx, x.get("desc", "")), "(comparison)",
+                                 "%s OOM; %s" % (sm.get("oom_kills", "?"), unpl or "?"),
+                                 "no OOM" if no_oom else "OOM"))
+
+    def harvest_rows(self, cols, row, s):
+        """issue 16's columns: what became of the blocks memzoned harvested (from the guest's sysfs and
+        kpageflags; only the list of harvests comes from memzoned's log)"""
+        def h(x):
+            if not x["config"].startswith("e"):
+                raise KeyError("no memzoned")
+            return s(x)["harvest"]
+
+        row("release_delay", lambda x: x.get("release_delay") or "–")
+        row("harvested by memzoned (blocks)", lambda x: str(h(x)["harvested"]))
+        row("… given back (Movable at the end)", lambda x: str(h(x)["given_back"]))
+        row("… refused by the kernel (slab / page-table / reserved pages on it)", lambda x: "%d%s" % (
+            h(x)["refused"], " (%s)" % " ".join("memory%d" % b for b in h(x)["refused_blocks"])
+            if h(x)["refused_blocks"] else ""))
+        row("… **kept while returnable** (none of those pages)", lambda x: "**%d**%s%s" % (
+            h(x)["kept_returnable"], " (%s)" % " ".join("memory%d" % b for b in h(x)["kept_returnable_blocks"])
+            if h(x)["kept_returnable_blocks"] else "",
+            "; the kernel refused the offline of %d of them all the same (pages without a flag)" %
+            h(x)["returnable_refused"] if h(x).get("returnable_refused") else ""))
+        if any(s(x).get("giveback_at") for x in cols):
+            def at(x):
+                g = s(x)["giveback_at"]
+                return " / ".join("–" if g.get(k) is None else str(g[k]) for k in ("60", "120", "300", "600"))
+            row("… given back 1 / 2 / 5 / 10 min after the release", at)
+        row("hot-added blocks in a kernel zone at the end: pinned / not pinned", lambda x: "%d / %d" % (
+            s(x)["harvest"]["kernel_pinned"], s(x)["harvest"]["kernel_free"]))
+        row("… offline when asked at the end: refused / done", lambda x: "%d / %d" % (
+            s(x)["harvest"]["trial_refused"], s(x)["harvest"]["trial_ok"]))
 
     def plot_policy(self, recs):
         if not shutil.which("gnuplot"):
@@ -918,6 +1054,9 @@ class Report:
                             "default online type (ZONE_NORMAL here), see *zones after device_del*.")
                 out.append(txt)
         for lay, pl in sorted((f.get("policy_layouts") or {}).items()):
+            if lay == "mixed":
+                out += self.interpret_mixed(pl)
+                continue
             label = LAYOUT_LABEL.get(lay, "in memory layout %s" % lay)
             parts = []
             for c, v in pl.items():
@@ -949,6 +1088,48 @@ class Report:
         for o in out:
             self.w("- " + o)
         self.w()
+
+    @staticmethod
+    def interpret_mixed(pl):
+        """section 4c in a few lines per kernel: where the harvests went, what came back and when, per
+        release_delay (fact keys are "CONFIG" or, with several kernels, "CONFIG [KERNEL]")"""
+        out = []
+        kernels = sorted(set(c.partition(" ")[2].strip("[]") for c in pl))
+        for k in kernels:
+            mine = {c.partition(" ")[0]: v for c, v in pl.items() if c.partition(" ")[2].strip("[]") == k}
+            parts = []
+            for c in sorted(mine, key=lambda c: (CONFIG_ORDER.index(c) if c in CONFIG_ORDER else 99, c)):
+                v = mine[c]
+                h, devs = v.get("harvest"), v.get("devices") or []
+                if not c.startswith("e") or not h:
+                    parts.append("(%s) %s: %s; %s" % (c, v["desc"], "no OOM" if v["no_oom"] else "**OOM or allocation "
+                                                      "failures** (%s OOM kills)" % v.get("oom_kills", "?"),
+                                                      ", ".join(fmt_device(d) for d in devs) or "?"))
+                    continue
+                where = ", ".join("%d from %s" % (d["harvested"], d["id"]) for d in devs if d.get("harvested"))
+                g = v.get("giveback_at") or {}
+                parts.append("(%s) release_delay %s: %s, %d blocks harvested (%s), back in Movable after 1 / 2 / 5 / "
+                             "10 min: %s; at the end %d given back, %d refused by the kernel, **%d kept while "
+                             "returnable**%s; %s" % (
+                                 c, v.get("release_delay") or "?", "no OOM" if v["no_oom"] else "**OOM or "
+                                 "allocation failures**", h["harvested"], where or "none",
+                                 " / ".join("–" if g.get(t) is None else str(g[t]) for t in ("60", "120", "300", "600")),
+                                 h["given_back"], h["refused"], h["kept_returnable"],
+                                 " (whose offline the kernel refused when asked: %d)" % h["returnable_refused"]
+                                 if h.get("returnable_refused") else "",
+                                 ", ".join(fmt_device(d) for d in devs) or "?"))
+            if not parts:
+                continue
+            txt = "**Harvested blocks with virtio-mem and two DIMMs%s** (section 4c): %s." % (
+                ", kernel " + k if k else "", "; ".join(parts))
+            es = [(c, v) for c, v in mine.items() if c.startswith("e") and v.get("harvest")]
+            if len(es) > 1:
+                lo = min(v["harvest"]["refused"] for _, v in es)
+                hi = max(v["harvest"]["refused"] for _, v in es)
+                txt += (" Harvested blocks left pinned at the end: %d–%d across the release_delay settings (fewest: "
+                        "%s)." % (lo, hi, ", ".join("(%s)" % c for c, v in es if v["harvest"]["refused"] == lo)))
+            out.append(txt)
+        return out
 
     # ---------------------------------------------------------------- out
     def write(self):

@@ -11,7 +11,8 @@
 #   hotadd   bench/vm/hotadd-latency.sh: kernel / plain rule / memzone / memzoned, DIMM, virtio-mem, burst (item 3)
 #   guestcost bench/vm/helper-guest-cost.sh: where one helper's time goes inside the guest (item 3)
 #   move     bench/vm/move-latency.sh: offline/online of one block, memzoned's reaction (item 5)
-#   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for the 5 policies (a)-(e), in the issue's memory layout and with a boot ZONE_NORMAL (item 4)
+#   policy   bench/vm/policy-quality.sh: OOM vs unpluggable for the 5 policies (a)-(e), in the issue's memory layout and with a boot ZONE_NORMAL (item 4);
+#            BENCH_POLICY_LAYOUTS=mixed: virtio-mem + 2 DIMMs, what becomes of memzoned's harvests per release_delay (issue 16)
 # then bench/report.py writes RESULTS.md and the gnuplot figures.
 #
 # Full run: raw results in bench/results/ (JSON, sample tables), bench/RESULTS.md, bench/*.png/svg, the
@@ -78,7 +79,9 @@ run() {
         notes+=("$step: exit status $rc (its log: $logs/$step.log); what it measured is reported as is")
     fi
 }
-for s in hotadd guestcost move policy; do case " $steps " in *" $s "*) rm -f "$results/$s.jsonl" ;; esac; done
+# policy.jsonl is not removed: policy-quality.sh replaces the records of the layouts, kernels and
+# configurations it runs (BENCH_POLICY_*) and keeps the others (a rerun of one layout keeps the rest)
+for s in hotadd guestcost move; do case " $steps " in *" $s "*) rm -f "$results/$s.jsonl" ;; esac; done
 
 if [ $smoke = 1 ]; then
     run helper python3 "$HERE/helper-cost.py" --memzone "$build/memzone" --out "$results/helper-cost.json" \

@@ -106,22 +106,46 @@ move_once() {
          "online_kernel_us=$(echo "$on" | sed -n 's/.*us=\([0-9]*\) rc=0.*/\1/p') offline_rc=$(echo "$off" | sed 's/.*rc=//')"
 }
 
-# block_pages B: what the pages of memory block B are, from /proc/kpageflags (one line):
+# block_pages B...: what the pages of memory blocks are, from /proc/kpageflags (one line each, by
+# mzprobe pageflags: the awk loop this was took minutes a block under TCG):
 #   free (buddy), lru (user and page-cache pages: movable), slab, pgtable, reserved, noflags (in use
-#   by the kernel without a page flag: vmalloc, kernel stacks, ...), other
-# -- why an offline is refused: slab and other unmovable pages cannot be migrated away
-block_pages() {
-    n=$(( $(block_size) / 4096 ))
-    dd if=/proc/kpageflags bs=8 skip=$(( $1 * n )) count=$n 2>/dev/null | od -An -tu8 -w8 -v |
-        awk -v b="$1" 'BEGIN { p[0] = 1; for (i = 1; i <= 40; i++) p[i] = p[i - 1] * 2 }
-            function bit(v, k) { return int(v / p[k]) - 2 * int(v / p[k] / 2) }
-            { f = $1 + 0
-              if (bit(f, 10)) c["free"]++
-              else if (bit(f, 32)) c["reserved"]++
-              else if (bit(f, 7)) c["slab"]++
-              else if (bit(f, 26)) c["pgtable"]++
-              else if (bit(f, 5)) c["lru"]++
-              else if (f == 0) c["noflags"]++
-              else c["other"]++ }
-            END { printf "memory%s:", b; for (k in c) printf " %s=%d", k, c[k]; printf "\n" }'
+#   by the kernel without a page flag: vmalloc, kernel stacks, ..., or free pages on per-CPU lists),
+#   other
+# -- why an offline is refused: slab, page-table and reserved pages cannot be migrated away
+block_pages() { mzprobe pageflags "$@"; }
+
+# ---- policy-quality.sh: which device a hot-added block belongs to, what memzoned harvested
+# pq_add_dev ID: the blocks new since `snap ID` are device ID's (/tmp/pq-dev.ID)
+pq_add_dev() { new_since "$1" > "/tmp/pq-dev.$1"; }
+pq_dev_of() { for f in /tmp/pq-dev.*; do grep -qx "$1" "$f" 2>/dev/null && { echo "${f#/tmp/pq-dev.}"; return; }; done; echo -; }
+# zones of device ID's blocks: "Movable=N Normal=M"
+pq_dev_zones() { while read -r b; do bzone "$b"; done < "/tmp/pq-dev.$1" | sort | uniq -c | awk '{printf "%s=%d ", $2, $1}'; echo; }
+# pq_harvested: the blocks memzoned moved out of Movable (its log: "memoryN moved from Movable to ..."),
+# one a line; which zone they are in is read from sysfs, never from the log
+pq_harvested() { sed -n 's/.*memory\([0-9][0-9]*\) moved from Movable.*/\1/p' /tmp/memzoned.log 2>/dev/null | sort -un; }
+# pq_gb_sample MS: one line of the give-back timeline: MS, harvested so far, of them in Movable now,
+# hot-added blocks Movable / in a kernel zone now
+pq_gb_sample() {
+    h=0 hm=0 hk=0 hv=0
+    for b in $(pq_harvested); do h=$((h + 1)); [ "$(bzone "$b")" = Movable ] && hm=$((hm + 1)); done
+    for b in $(hot_blocks); do case $(bzone "$b") in Movable) hv=$((hv + 1)) ;; offline) ;; *) hk=$((hk + 1)) ;; esac; done
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$h" "$hm" "$hv" "$hk"
+}
+# pq_block_table: one line per hot-added block, tab-separated: block, device, zone, harvested (0/1),
+# its pages if it is in a kernel zone (block_pages), and what the kernel says when asked to offline
+# it (ok, or the errno; the block is onlined to the kernel zone again at once): the check of the
+# kpageflags verdict. "-" where not applicable.
+pq_block_table() {
+    pq_harvested > /tmp/pq-H
+    for b in $(hot_blocks); do
+        z=$(bzone "$b") h=0 pf=- tr=-
+        grep -qx "$b" /tmp/pq-H && h=1
+        case $z in
+            Movable|offline) ;;
+            *) pf=$(block_pages "$b" | cut -d: -f2- | sed 's/^ //')
+               tr=$(mzprobe timewrite "$M/memory$b/state" offline | sed 's/.*rc=//')
+               [ "$tr" = 0 ] && { tr=ok; echo online_kernel > "$M/memory$b/state" || tr=ok-not-onlined-again; } ;;
+        esac
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$(pq_dev_of "$b")" "$z" "$h" "${pf:--}" "$tr"
+    done
 }
