@@ -555,13 +555,6 @@ static bool source_rule_pins(const struct mz_config *c, enum mz_source src, enum
 	return dir == MZ_MOVE_TO_KERNEL ? z == MZ_SRCZONE_MOVABLE : z == MZ_SRCZONE_KERNEL;
 }
 
-static int cmp_ulong(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-
-	return (x > y) - (x < y);
-}
-
 int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io, uint64_t block_size,
 			   uint64_t page_size, int node, enum mz_move_dir dir, const struct mz_backoffs *bo,
 			   uint64_t now_ms, const unsigned long *skip, size_t nskip, size_t max_tally,
@@ -628,7 +621,7 @@ int mz_actuator_candidates(const struct mz_config *c, const struct mz_iomem *io,
 			stats->backoff++;
 			continue;
 		}
-		if (nskip && bsearch(&ids[i], skip, nskip, sizeof(*skip), cmp_ulong)) {
+		if (nskip && bsearch(&ids[i], skip, nskip, sizeof(*skip), mz_block_id_cmp)) {
 			stats->pinned++;
 			continue;
 		}

@@ -365,7 +365,7 @@ int mz_memblock_read(unsigned long id, uint64_t block_size, struct mz_block *b)
 	return r;
 }
 
-static int cmp_ulong(const void *a, const void *b)
+int mz_block_id_cmp(const void *a, const void *b)
 {
 	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
 
@@ -408,7 +408,7 @@ int mz_memblock_list(unsigned long **ids, size_t *n)
 		free(v);
 		return r;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_ulong);
+	qsort(v, cnt, sizeof(*v), mz_block_id_cmp);
 	*ids = v;
 	*n = cnt;
 	return 0;

@@ -80,6 +80,8 @@ bool mz_memblock_ready(unsigned long id);
 bool mz_memblock_wait_ready(unsigned long id, unsigned timeout_ms);
 /* All block ids, ascending (gaps allowed, need not start at 0). Caller frees *ids. */
 int mz_memblock_list(unsigned long **ids, size_t *n);
+/* qsort/bsearch comparator of block ids (unsigned long), ascending. */
+int mz_block_id_cmp(const void *a, const void *b);
 /* Is block id offline (memfd: mz_memory_dir_open)? An unreadable or vanished block is not. */
 bool mz_memblock_offline_at(int memfd, unsigned long id);
 /* The ids of the offline blocks, ascending (malloc'ed; one small read per block: for a start or a

@@ -337,13 +337,6 @@ size_t mz_rebalance_giveback_pick(const struct mz_candidate *c, size_t n)
 
 /* ------------------------------------------------------------------ pinned blocks */
 
-static int cmp_block(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-
-	return (x > y) - (x < y);
-}
-
 static struct mz_rb_pinned *pinned_find(struct mz_rebalancer *r, unsigned long block)
 {
 	for (size_t i = 0; i < r->npinned; i++)
@@ -418,7 +411,7 @@ static unsigned long *pinned_skip_list(const struct mz_rebalancer *r, size_t *n)
 	for (size_t i = 0; i < r->npinned; i++)
 		if (!r->pinned[i].ds.refused[0])
 			v[(*n)++] = r->pinned[i].ds.block;
-	qsort(v, *n, sizeof(*v), cmp_block);
+	qsort(v, *n, sizeof(*v), mz_block_id_cmp);
 	return v;
 }
 
