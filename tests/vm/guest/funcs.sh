@@ -142,3 +142,20 @@ status_pinned_ok() {
     [ -z "$extra" ] || { echo "status lists blocks not in a kernel zone: $extra"; ok=1; }
     return $ok
 }
+# pt_spike MIB HOLD_S: loadgen builds MIB MiB of page tables at 64 MiB/s, holds them HOLD_S seconds and
+# releases them (waits for the release, at most 200 s); true when it reached its target with vmstat's
+# oom_kill unchanged
+pt_spike() {
+    oom0=$(awk '/^oom_kill /{print $2}' /proc/vmstat)
+    loadgen pt --target "${1}M" --rate 64 --hold "$2" > /tmp/lg.log 2>&1 </dev/null &
+    t=$(ns)
+    while ! grep -q released /tmp/lg.log; do
+        [ "$(ms_since $t)" -gt 200000 ] && break
+        grep -q -e done -e Killed /tmp/lg.log && break
+        sleep 0.5
+    done
+    tail -n 3 /tmp/lg.log
+    oom1=$(awk '/^oom_kill /{print $2}' /proc/vmstat)
+    echo "oom_kill $oom0 -> $oom1; zones: $(zs)"
+    grep -q holding /tmp/lg.log && [ "$oom1" = "$oom0" ]
+}
